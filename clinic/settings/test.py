@@ -1,0 +1,32 @@
+"""The test suite: PostgreSQL when configured or reachable on localhost, else SQLite."""
+
+import os
+import socket
+
+from .base import *  # noqa: F401,F403
+from .base import VAR_DIR, env, tune_database
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+if "DATABASE_URL" not in os.environ and _reachable("127.0.0.1", 5432):
+    DATABASES = {"default": tune_database(env.db_url_config("postgres://postgres@127.0.0.1:5432/needlepoint"))}
+elif "DATABASE_URL" not in os.environ:
+    DATABASES = {"default": tune_database(env.db_url_config(f"sqlite:///{VAR_DIR / 'test.sqlite3'}"))}
+
+if "CELERY_BROKER_URL" not in os.environ and _reachable("127.0.0.1", 6379):
+    CELERY_BROKER_URL = "redis://127.0.0.1:6379/15"
+
+SECRET_KEY = "test-only-secret-key-that-is-long-enough-for-signing-0123456789"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

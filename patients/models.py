@@ -1,0 +1,142 @@
+"""Patients, their contact preferences and consent, and their consultations."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from phonenumber_field.modelfields import PhoneNumberField
+
+from clinic.validators import ChoiceListValidator, validate_time_zone
+
+from .choices import (
+    MAX_DEPTH_MM,
+    MIN_DEPTH_MM,
+    Channel,
+    Contraindication,
+    FitzpatrickType,
+    SkinConcern,
+    TreatmentArea,
+)
+
+
+class Patient(models.Model):
+    first_name = models.CharField(max_length=80)
+    last_name = models.CharField(max_length=80)
+    date_of_birth = models.DateField()
+    email = models.EmailField(blank=True)
+    phone = PhoneNumberField(blank=True, help_text="International format, e.g. +447700900123.")
+    preferred_channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
+    consent_email = models.BooleanField("consents to email reminders", default=False)
+    consent_sms = models.BooleanField("consents to SMS reminders", default=False)
+    time_zone = models.CharField(max_length=64, default="Europe/London", validators=[validate_time_zone])
+    fitzpatrick_type = models.PositiveSmallIntegerField(
+        "Fitzpatrick skin type", choices=FitzpatrickType.choices, null=True, blank=True
+    )
+    skin_concerns = models.JSONField(default=list, blank=True, validators=[ChoiceListValidator(SkinConcern)])
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        indexes = [
+            models.Index(fields=["last_name", "first_name"]),
+            models.Index(fields=["date_of_birth"]),
+            models.Index(fields=["email"]),
+            models.Index(fields=["phone"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(fitzpatrick_type__isnull=True) | Q(fitzpatrick_type__gte=1, fitzpatrick_type__lte=6),
+                name="patient_fitzpatrick_i_to_vi",
+            ),
+            # A patient who prefers SMS must have a number to send it to; likewise email.
+            models.CheckConstraint(condition=~Q(preferred_channel="sms", phone=""), name="patient_sms_needs_phone"),
+            models.CheckConstraint(condition=~Q(preferred_channel="email", email=""), name="patient_email_needs_address"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Consultation(models.Model):
+    """The clinical record of a consultation visit: screening and the recommended plan."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Not yet assessed"
+        ELIGIBLE = "eligible", "Eligible"
+        DEFERRED = "deferred", "Deferred"
+        NOT_ELIGIBLE = "not_eligible", "Not eligible"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consultations")
+    provider = models.ForeignKey("clinic.Provider", on_delete=models.PROTECT, null=True, blank=True, related_name="consultations")
+    assessed_at = models.DateTimeField(null=True, blank=True)
+    concerns = models.JSONField(default=list, blank=True, validators=[ChoiceListValidator(SkinConcern)])
+    contraindications = models.JSONField(
+        default=list, blank=True, validators=[ChoiceListValidator(Contraindication)], help_text="Found at the assessment."
+    )
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.PENDING)
+    deferred_until = models.DateField(null=True, blank=True, help_text="Re-consult after this date.")
+    recommended_sessions = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(3), MaxValueValidator(6)]
+    )
+    hyperpigmentation_caution = models.BooleanField(
+        default=False, help_text="Fitzpatrick IV-VI: higher risk of hyperpigmentation; a provider must acknowledge."
+    )
+    caution_acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    caution_acknowledged_at = models.DateTimeField(null=True, blank=True)
+    clinical_notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["patient", "outcome"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(recommended_sessions__isnull=True) | Q(recommended_sessions__gte=3, recommended_sessions__lte=6),
+                name="consultation_sessions_3_to_6",
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome="eligible") | Q(recommended_sessions__isnull=False, assessed_at__isnull=False),
+                name="consultation_eligible_has_plan",
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome="deferred") | Q(deferred_until__isnull=False),
+                name="consultation_deferred_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Consultation for {self.patient} ({self.get_outcome_display()})"
+
+
+class RecommendedArea(models.Model):
+    """One area of the recommended plan, with the needle depth the provider chose."""
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="recommended_areas")
+    area = models.CharField(max_length=16, choices=TreatmentArea.choices)
+    depth_mm = models.DecimalField(
+        max_digits=3,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal(MIN_DEPTH_MM)), MaxValueValidator(Decimal(MAX_DEPTH_MM))],
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["consultation", "area"], name="recommended_area_once_per_consultation"),
+            models.CheckConstraint(
+                condition=Q(depth_mm__gte=Decimal(MIN_DEPTH_MM), depth_mm__lte=Decimal(MAX_DEPTH_MM)),
+                name="recommended_area_depth_0_5_to_2_5_mm",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_area_display()} {self.depth_mm} mm"
