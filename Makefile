@@ -1,0 +1,43 @@
+# Needlepoint: `make run` serves the demo clinic, `make test` runs every test.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+
+.PHONY: run test install migrate demo check bench clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	$(BIN)/python manage.py seed_demo
+
+## run: install, migrate, load the demo clinic, then the web server, a Celery worker and beat (Ctrl-C stops all).
+run: demo
+	@echo
+	@echo "Needlepoint is starting at http://127.0.0.1:$(PORT)/  (clinic admin: http://127.0.0.1:$(PORT)/admin/)"
+	@echo "Press Ctrl-C to stop the web server, the worker and beat."
+	@echo
+	$(BIN)/honcho --procfile Procfile.dev --port $(PORT) start
+
+## test: the whole suite; PostgreSQL and Redis are used when configured or reachable on localhost.
+test: install
+	$(BIN)/python -m pytest
+
+check: install
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+bench: install
+	$(BIN)/python bench/plan_series.py
+
+clean:
+	rm -rf var .pytest_cache .hypothesis

@@ -1,0 +1,91 @@
+from django.contrib import admin
+
+from .models import Closure, Location, OpeningHours, Provider, Room, TimeOff, WorkingHours
+
+admin.site.site_header = "Needlepoint clinic admin"
+admin.site.site_title = "Needlepoint"
+admin.site.index_title = "Run the clinic"
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    extra = 0
+
+
+class ClosureInline(admin.TabularInline):
+    model = Closure
+    extra = 0
+
+
+class RoomInline(admin.TabularInline):
+    model = Room
+    extra = 0
+
+
+@admin.register(Location)
+class LocationAdmin(admin.ModelAdmin):
+    list_display = ["name", "time_zone", "phone", "late_cancel_notice_hours", "slot_minutes", "is_active"]
+    list_filter = ["is_active", "time_zone"]
+    search_fields = ["name", "address"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [OpeningHoursInline, RoomInline, ClosureInline]
+
+
+@admin.register(OpeningHours)
+class OpeningHoursAdmin(admin.ModelAdmin):
+    list_display = ["location", "weekday", "opens", "closes"]
+    list_filter = ["location", "weekday"]
+
+
+@admin.register(Closure)
+class ClosureAdmin(admin.ModelAdmin):
+    list_display = ["location", "reason", "starts_at", "ends_at"]
+    list_filter = ["location"]
+    search_fields = ["reason"]
+    date_hierarchy = "starts_at"
+
+
+class WorkingHoursInline(admin.TabularInline):
+    model = WorkingHours
+    extra = 0
+
+
+class TimeOffInline(admin.TabularInline):
+    model = TimeOff
+    extra = 0
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "title", "user", "is_active"]
+    list_filter = ["is_active", "working_hours__location"]
+    search_fields = ["display_name", "title", "user__username", "user__email"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]
+    inlines = [WorkingHoursInline, TimeOffInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).distinct()
+
+
+@admin.register(WorkingHours)
+class WorkingHoursAdmin(admin.ModelAdmin):
+    list_display = ["provider", "location", "weekday", "starts", "ends"]
+    list_filter = ["location", "weekday", "provider"]
+    list_select_related = ["provider", "location"]
+
+
+@admin.register(TimeOff)
+class TimeOffAdmin(admin.ModelAdmin):
+    list_display = ["provider", "reason", "starts_at", "ends_at"]
+    list_filter = ["provider"]
+    list_select_related = ["provider"]
+    date_hierarchy = "starts_at"
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    list_display = ["name", "location", "is_active"]
+    list_filter = ["location", "is_active"]
+    search_fields = ["name"]
+    list_select_related = ["location"]

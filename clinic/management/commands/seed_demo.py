@@ -1,0 +1,306 @@
+"""Loads a demo clinic: one location, four providers, three rooms, forty patients, and
+series in every stage, with past and future visits. Running it again changes nothing."""
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth.models import Group, User
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from clinic import roles
+from clinic.models import Closure, Location, OpeningHours, Provider, Room, TimeOff, WorkingHours
+from patients.choices import Contraindication, SideEffect, SkinConcern, TreatmentArea
+from patients.models import Consultation, Patient, RecommendedArea
+from scheduling.models import Appointment, TreatedArea, TreatmentProtocol, TreatmentSeries
+from scheduling.selectors import VisitSpec
+from scheduling.services import appointments_book
+
+DEMO_SLUG = "needlepoint-demo"
+TZ_NAME = "Europe/London"
+
+DEMO_LOGINS = [
+    # (username, password, role, display name)
+    ("admin", "needlepoint-admin", roles.CLINIC_ADMIN, "Clinic admin"),
+    ("frontdesk", "needlepoint-desk", roles.FRONT_DESK, "Front desk"),
+    ("dr.patel", "needlepoint-provider", roles.PROVIDER, "Dr Asha Patel"),
+]
+OTHER_PROVIDERS = [
+    ("nurse.okafor", "Chidi Okafor", "Aesthetic nurse practitioner"),
+    ("dr.lindqvist", "Dr Maja Lindqvist", "Dermatologist"),
+    ("nurse.reyes", "Sofia Reyes", "Aesthetic nurse"),
+]
+FIRST_NAMES = ["Amelia", "Olivia", "Isla", "Ava", "Mia", "Grace", "Sophia", "Lily", "Freya", "Emily",
+               "Noah", "Leo", "Arthur", "Oscar", "Muhammad", "Priya", "Aisha", "Chen", "Yuki", "Zara"]
+LAST_NAMES = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Wright",
+              "Robinson", "Thompson", "Evans", "Walker", "Okoye", "Nguyen", "Kowalski", "Haddad", "Murphy", "Singh"]
+
+
+@dataclass(frozen=True)
+class Shape:
+    prep: int
+    provider: int
+    turnover: int
+    needs_room: bool = True
+
+
+class Diary:
+    """Who is busy when, so the demo books no clash (the service would refuse one)."""
+
+    def __init__(self, tz: ZoneInfo, providers: list[Provider], rooms: list[Room]) -> None:
+        self.tz = tz
+        self.providers = providers
+        self.rooms = rooms
+        self.busy: dict[tuple[str, int], list[tuple[datetime, datetime]]] = defaultdict(list)
+
+    def _free(self, key: tuple[str, int], start: datetime, end: datetime) -> bool:
+        return all(end <= s or start >= e for s, e in self.busy[key])
+
+    def place(self, day: date, shape: Shape, patient_id: int, kind: str, provider: Provider,
+              number: int | None = None) -> VisitSpec:
+        """The first time that day, on a 15-minute grid within 09:00-17:00, that suits everyone,
+        moving to the next weekday if the day is full."""
+        for offset in range(0, 21):
+            current = day + timedelta(days=offset)
+            if current.weekday() >= 5:
+                continue
+            for minutes in range(9 * 60, 17 * 60, 15):
+                start = datetime.combine(current, time(minutes // 60, minutes % 60), self.tz)
+                p_start = start + timedelta(minutes=shape.prep)
+                p_end = p_start + timedelta(minutes=shape.provider)
+                room_end = p_end + timedelta(minutes=shape.turnover)
+                if room_end.astimezone(self.tz).time() > time(18, 0):
+                    break
+                if not (self._free(("provider", provider.pk), p_start, p_end)
+                        and self._free(("patient", patient_id), start, p_end)):
+                    continue
+                room = next((r for r in self.rooms if self._free(("room", r.pk), start, room_end)), None)
+                if shape.needs_room and room is None:
+                    continue
+                self.busy[("provider", provider.pk)].append((p_start, p_end))
+                self.busy[("patient", patient_id)].append((start, p_end))
+                if shape.needs_room:
+                    self.busy[("room", room.pk)].append((start, room_end))
+                return VisitSpec(kind=kind, provider_id=provider.pk, room_id=room.pk if shape.needs_room else None,
+                                 starts_at=start, provider_starts_at=p_start, provider_ends_at=p_end, ends_at=p_end,
+                                 room_ends_at=room_end, session_number=number)
+        raise RuntimeError(f"The demo diary is full around {day}")
+
+
+class Command(BaseCommand):
+    help = "Load a demo clinic with providers, rooms, patients and series in every stage (safe to run twice)."
+
+    def handle(self, *args, **options) -> None:
+        users = self._logins()
+        if Location.objects.filter(slug=DEMO_SLUG).exists():
+            self.stdout.write("The demo clinic is already loaded; nothing to add.")
+        else:
+            with transaction.atomic():
+                self._clinic(users)
+            self.stdout.write(self.style.SUCCESS("Loaded the demo clinic."))
+        self.stdout.write("Demo logins (username / password):")
+        for username, password, role, _ in DEMO_LOGINS:
+            self.stdout.write(f"  {role:<13} {username} / {password}")
+
+    def _logins(self) -> dict[str, User]:
+        users = {}
+        for username, password, role, display in DEMO_LOGINS + [(u, "needlepoint-provider", roles.PROVIDER, n) for u, n, _ in OTHER_PROVIDERS]:
+            user, created = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
+            if created:
+                user.set_password(password)
+                first, _, last = display.replace("Dr ", "").partition(" ")
+                user.first_name, user.last_name = first, last
+                user.is_staff = role == roles.CLINIC_ADMIN
+                user.is_superuser = role == roles.CLINIC_ADMIN
+                user.save()
+            user.groups.add(Group.objects.get(name=role))
+            users[username] = user
+        return users
+
+    def _clinic(self, users: dict[str, User]) -> None:
+        rng = random.Random(20261121)
+        tz = ZoneInfo(TZ_NAME)
+        today = timezone.localdate(timezone=tz)
+        protocol = TreatmentProtocol.objects.get(slug="facial-microneedling")
+
+        location = Location.objects.create(
+            name="Needlepoint Clinic Marylebone", slug=DEMO_SLUG, time_zone=TZ_NAME,
+            address="12 Welbeck Street, London W1G 9XL", phone="+442079460000", email="hello@example.com",
+        )
+        for weekday in range(5):
+            OpeningHours.objects.create(location=location, weekday=weekday, opens=time(9), closes=time(18))
+        OpeningHours.objects.create(location=location, weekday=5, opens=time(9), closes=time(14))
+        christmas = date(today.year, 12, 25)
+        Closure.objects.create(location=location, reason="Christmas and Boxing Day",
+                               starts_at=datetime.combine(christmas, time(0), tz),
+                               ends_at=datetime.combine(christmas + timedelta(days=2), time(0), tz))
+        training = today + timedelta(days=10)
+        Closure.objects.create(location=location, reason="Staff training afternoon",
+                               starts_at=datetime.combine(training, time(13), tz), ends_at=datetime.combine(training, time(18), tz))
+        rooms = [Room.objects.create(location=location, name=name) for name in ("Treatment room 1", "Treatment room 2", "Consulting room")]
+
+        providers = [Provider.objects.create(user=users["dr.patel"], display_name="Dr Asha Patel", title="Aesthetic doctor")]
+        for username, name, title in OTHER_PROVIDERS:
+            providers.append(Provider.objects.create(user=users[username], display_name=name, title=title))
+        for index, provider in enumerate(providers):
+            for weekday in range(5):
+                if weekday == index:  # each provider has one weekday off
+                    continue
+                WorkingHours.objects.create(provider=provider, location=location, weekday=weekday, starts=time(9), ends=time(18))
+            if index % 2 == 0:
+                WorkingHours.objects.create(provider=provider, location=location, weekday=5, starts=time(9), ends=time(14))
+        holiday = today + timedelta(days=21)
+        TimeOff.objects.create(provider=providers[1], reason="Annual leave", starts_at=datetime.combine(holiday, time(0), tz),
+                               ends_at=datetime.combine(holiday + timedelta(days=7), time(0), tz))
+
+        patients = []
+        for index in range(40):
+            first, last = FIRST_NAMES[index % 20], LAST_NAMES[(index * 7) % 20]
+            prefers_sms = index % 3 == 0
+            patients.append(Patient.objects.create(
+                first_name=first, last_name=last,
+                date_of_birth=date(1960 + index % 40, 1 + index % 12, 1 + index % 28),
+                email=f"{first.lower()}.{last.lower()}{index}@example.com",
+                phone=f"+4477009{index:05d}",
+                preferred_channel="sms" if prefers_sms else "email",
+                consent_email=index % 7 != 0, consent_sms=prefers_sms or index % 4 == 0,
+                fitzpatrick_type=1 + index % 6,
+                skin_concerns=rng.sample(list(SkinConcern.values), k=1 + index % 3),
+            ))
+
+        diary = Diary(tz, providers, rooms)
+        consult_shape = Shape(0, protocol.consultation_minutes, 0)
+        admin = users["admin"]
+
+        def book(patient, specs, **kwargs):
+            return appointments_book(location=location, patient=patient, visits=specs, created_by=admin, **kwargs)
+
+        def session_shape(areas):
+            return Shape(protocol.numbing_minutes, protocol.treatment_minutes(areas), protocol.turnover_minutes)
+
+        # Stages, by patient: the first 30 have series; the rest are at the consultation stage.
+        stages = (["completed"] * 6 + ["in_progress"] * 8 + ["just_booked"] * 5 + ["on_hold"] * 3
+                  + ["paused"] * 3 + ["cancelled"] * 3 + ["maintenance_due"] * 2)
+        for index, patient in enumerate(patients):
+            provider = providers[index % len(providers)]
+            stage = stages[index] if index < len(stages) else ["pending", "deferred", "not_eligible"][index % 3]
+            if stage == "pending":
+                if index % 2:  # missed an earlier consultation, then booked again
+                    missed = Consultation.objects.create(patient=patient)
+                    visit = book(patient, [diary.place(today - timedelta(days=9), consult_shape, patient.pk, "consultation", provider)],
+                                 consultation=missed)[0]
+                    Appointment.objects.filter(pk=visit.pk).update(status="no_show")
+                consultation = Consultation.objects.create(patient=patient)
+                book(patient, [diary.place(today + timedelta(days=1 + index % 10), consult_shape, patient.pk, "consultation", provider)],
+                     consultation=consultation)
+                continue
+            sessions = 3 + index % 4
+            first_session = {
+                "completed": today - timedelta(days=230 + index), "maintenance_due": today - timedelta(days=260),
+                "in_progress": today - timedelta(days=40 + 3 * index), "on_hold": today - timedelta(days=35),
+                "paused": today - timedelta(days=45), "cancelled": today - timedelta(days=50),
+                "just_booked": today + timedelta(days=5 + index), "deferred": today, "not_eligible": today,
+            }[stage]
+            # Every assessed consultation lies in the past.
+            consulted_on = min(first_session - timedelta(days=14), today - timedelta(days=2 + index % 5))
+            consultation = Consultation.objects.create(patient=patient, provider=provider, concerns=patient.skin_concerns)
+            consult_visit = book(patient, [diary.place(consulted_on, consult_shape, patient.pk, "consultation", provider)],
+                                 consultation=consultation)[0]
+            Appointment.objects.filter(pk=consult_visit.pk).update(
+                status="completed", checked_in_at=consult_visit.starts_at, completed_at=consult_visit.ends_at)
+            consultation.assessed_at = consult_visit.ends_at
+            consultation.save(update_fields=["assessed_at"])
+            if stage in ("deferred", "not_eligible"):
+                found = [Contraindication.ACTIVE_ACNE] if stage == "deferred" else [Contraindication.ROSACEA]
+                Consultation.objects.filter(pk=consultation.pk).update(
+                    outcome=stage, contraindications=found,
+                    deferred_until=today + timedelta(days=60) if stage == "deferred" else None,
+                    clinical_notes="Re-assess once cleared." if stage == "deferred" else "Microneedling not advised.",
+                )
+                continue
+
+            areas = ["face"] if index % 3 else ["face", "neck"]
+            depth = Decimal("1.50") if SkinConcern.ACNE_SCARS in patient.skin_concerns else Decimal("0.75")
+            caution = patient.fitzpatrick_type >= 4
+            Consultation.objects.filter(pk=consultation.pk).update(
+                outcome="eligible", recommended_sessions=sessions, hyperpigmentation_caution=caution,
+                caution_acknowledged_by=provider.user if caution else None,
+                caution_acknowledged_at=consultation.assessed_at if caution else None,
+            )
+            for area in areas:
+                RecommendedArea.objects.create(consultation=consultation, area=area, depth_mm=depth)
+            series = TreatmentSeries.objects.create(
+                patient=patient, consultation=consultation, protocol=protocol, location=location, provider=provider,
+                session_count=sessions, created_by=admin,
+            )
+            shape = session_shape(areas)
+            specs = []
+            day = first_session
+            for number in range(1, sessions + 1):
+                spec = diary.place(day, shape, patient.pk, "session", provider, number)
+                specs.append(spec)
+                check_day = spec.starts_at.astimezone(tz).date() + timedelta(days=protocol.healing_check_min_days)
+                specs.append(diary.place(check_day, Shape(0, protocol.healing_check_minutes, 0, needs_room=False),
+                                         patient.pk, "healing_check", provider, number))
+                day = spec.starts_at.astimezone(tz).date() + timedelta(days=protocol.target_interval_days)
+            review_day = specs[-2].starts_at.astimezone(tz).date() + timedelta(days=protocol.review_min_days)
+            specs.append(diary.place(review_day, Shape(0, protocol.review_minutes, 0), patient.pk, "review", provider))
+            if stage == "completed":
+                maintenance_day = specs[-1].starts_at.astimezone(tz).date() + timedelta(days=protocol.maintenance_min_days)
+                if maintenance_day < today:
+                    maintenance_day = today + timedelta(days=3 + index)
+                specs.append(diary.place(maintenance_day, shape, patient.pk, "maintenance", provider))
+            booked = book(patient, specs, series=series)
+            self._advance(booked, stage, series, areas, depth, rng)
+
+    def _advance(self, booked, stage, series, areas, depth, rng) -> None:
+        """Bring the booked visits to where they would be today: done, missed, cancelled."""
+        now = timezone.now()
+        status_reason = ""
+        for appointment in booked:
+            if appointment.ends_at < now:
+                missed = appointment.kind == "healing_check" and rng.random() < 0.15
+                if missed:
+                    appointment.status = "no_show"
+                else:
+                    appointment.status = "completed"
+                    appointment.checked_in_at = appointment.starts_at
+                    appointment.completed_at = appointment.ends_at
+                    if appointment.kind in ("session", "maintenance"):
+                        appointment.device = "pen"
+                        effects = [SideEffect.REDNESS, SideEffect.DRYNESS][: 1 + rng.randrange(2)]
+                        appointment.side_effects = effects
+                        for area in areas:
+                            TreatedArea.objects.create(appointment=appointment, area=area, depth_mm=depth)
+                appointment.save()
+        future = [a for a in booked if a.starts_at >= now]
+        if stage == "on_hold":
+            last_done = max((a for a in booked if a.kind == "session" and a.status == "completed"), key=lambda a: a.starts_at)
+            last_done.side_effects = [SideEffect.REDNESS, SideEffect.HYPERPIGMENTATION]
+            last_done.save()
+            status_reason = "Hyperpigmentation recorded at a session; awaiting provider review."
+        elif stage in ("paused", "cancelled"):
+            reason = "Patient travelling for two months." if stage == "paused" else "Patient moved away."
+            status_reason = reason
+            for appointment in future:
+                appointment.status = "cancelled"
+                appointment.cancel_reason = reason
+                appointment.cancelled_at = now
+                appointment.save()
+        elif stage in ("in_progress", "just_booked") and future and rng.random() < 0.3:
+            # A late cancellation of a follow-up: the slot is freed and marked late.
+            victim = next((a for a in future if a.kind == "healing_check"), None)
+            if victim is not None:
+                victim.status = "cancelled"
+                victim.cancel_reason = "Patient unwell."
+                victim.cancelled_at = now
+                victim.late_cancellation = True
+                victim.save()
+        status = {"completed": "completed", "maintenance_due": "completed", "on_hold": "on_hold",
+                  "paused": "paused", "cancelled": "cancelled"}.get(stage, "active")
+        TreatmentSeries.objects.filter(pk=series.pk).update(status=status, status_reason=status_reason)

@@ -1,0 +1,82 @@
+from zoneinfo import ZoneInfo
+
+from django.contrib import admin
+
+from .models import Appointment, TreatedArea, TreatmentProtocol, TreatmentSeries
+
+
+def _local(moment, location) -> str:
+    """Staff read times in the location's zone, not in UTC."""
+    return moment.astimezone(ZoneInfo(location.time_zone)).strftime("%a %d %b %Y %H:%M")
+
+
+@admin.register(TreatmentProtocol)
+class TreatmentProtocolAdmin(admin.ModelAdmin):
+    list_display = ["name", "session_count_default", "min_interval_days", "target_interval_days", "max_interval_days", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "is_active"]}),
+        ("Series", {"fields": ["session_count_min", "session_count_default", "session_count_max", "min_interval_days", "target_interval_days", "max_interval_days"]}),
+        ("Durations", {"fields": ["consultation_minutes", "numbing_minutes", "area_minutes", "max_treatment_minutes", "turnover_minutes"]}),
+        ("Follow-ups and maintenance", {"fields": ["healing_check_min_days", "healing_check_max_days", "healing_check_minutes", "healing_check_by_phone", "review_min_days", "review_max_days", "review_minutes", "maintenance_min_days", "maintenance_max_days"]}),
+        ("Consultations and reminders", {"fields": ["consultation_valid_days", "reminder_lead_hours"]}),
+    ]
+
+
+class SeriesAppointmentInline(admin.TabularInline):
+    model = Appointment
+    fields = ["kind", "session_number", "local_start", "provider", "room", "status"]
+    readonly_fields = ["local_start"]
+    ordering = ["starts_at"]
+    extra = 0
+    show_change_link = True
+    can_delete = False
+
+    @admin.display(description="Starts (local)")
+    def local_start(self, obj):
+        return _local(obj.starts_at, obj.location) if obj.pk else "-"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("location", "provider", "room")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TreatmentSeries)
+class TreatmentSeriesAdmin(admin.ModelAdmin):
+    list_display = ["patient", "protocol", "session_count", "provider", "location", "status", "created_at"]
+    list_filter = ["status", "location", "protocol", "provider"]
+    search_fields = ["patient__last_name", "patient__first_name"]
+    list_select_related = ["patient", "protocol", "provider", "location"]
+    autocomplete_fields = ["patient", "provider", "consultation"]
+    date_hierarchy = "created_at"
+    inlines = [SeriesAppointmentInline]
+
+
+class TreatedAreaInline(admin.TabularInline):
+    model = TreatedArea
+    extra = 0
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(admin.ModelAdmin):
+    list_display = ["local_start", "kind", "session_number", "patient", "provider", "room", "status", "late_cancellation"]
+    list_filter = ["status", "kind", "location", "provider", "room", "late_cancellation"]
+    search_fields = ["patient__last_name", "patient__first_name", "provider__display_name"]
+    list_select_related = ["patient", "provider", "room", "location"]
+    autocomplete_fields = ["patient", "provider", "series", "consultation"]
+    date_hierarchy = "starts_at"
+    inlines = [TreatedAreaInline]
+    fieldsets = [
+        (None, {"fields": ["kind", "location", "patient", "provider", "room", "series", "session_number", "consultation"]}),
+        ("Time (UTC)", {"fields": ["starts_at", "provider_starts_at", "provider_ends_at", "ends_at", "room_ends_at"]}),
+        ("Status", {"fields": ["status", "cancel_reason", "cancelled_at", "late_cancellation", "checked_in_at", "completed_at"]}),
+        ("Treatment record", {"fields": ["device", "side_effects", "notes"]}),
+    ]
+
+    @admin.display(description="Starts (local)", ordering="starts_at")
+    def local_start(self, obj):
+        return _local(obj.starts_at, obj.location)

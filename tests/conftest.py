@@ -1,0 +1,75 @@
+"""Shared fixtures. Tests marked `postgres` or `redis` need those servers: they are
+skipped with the reason when the server is missing, except under CI, where they fail."""
+
+import os
+import socket
+from datetime import datetime, time
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests import factories
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def _redis_reachable(url: str) -> bool:
+    if not url.startswith("redis://"):
+        return False
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI must run every test)")
+    pytest.skip(reason)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres"):
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            _missing("needs PostgreSQL: set DATABASE_URL or run PostgreSQL on 127.0.0.1:5432")
+    if item.get_closest_marker("redis"):
+        from django.conf import settings
+
+        if not _redis_reachable(settings.CELERY_BROKER_URL):
+            _missing("needs Redis: set CELERY_BROKER_URL=redis://... or run Redis on 127.0.0.1:6379")
+
+
+@pytest.fixture
+def location(db):
+    return factories.LocationFactory()
+
+
+@pytest.fixture
+def provider(location):
+    return factories.ProviderFactory(location=location)
+
+
+@pytest.fixture
+def room(location):
+    return factories.RoomFactory(location=location)
+
+
+@pytest.fixture
+def patient(db):
+    return factories.PatientFactory()
+
+
+@pytest.fixture
+def protocol(db):
+    from scheduling.models import TreatmentProtocol
+
+    return TreatmentProtocol.objects.get(slug="facial-microneedling")
+
+
+def london(year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
+    return datetime.combine(datetime(year, month, day).date(), time(hour, minute), LONDON)

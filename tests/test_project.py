@@ -1,0 +1,42 @@
+"""The project as a newcomer meets it: checks pass, migrations are complete, compose parses."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from django.core.management import call_command
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_system_checks_pass():
+    call_command("check", fail_level="WARNING")
+
+
+@pytest.mark.django_db
+def test_every_model_change_has_a_migration():
+    call_command("makemigrations", check=True, dry_run=True, verbosity=0)
+
+
+def test_docker_compose_runs_the_full_stack_with_health_checks():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert set(services) >= {"postgres", "redis", "web", "worker", "beat"}
+    for name, service in services.items():
+        assert "healthcheck" in service, f"{name} has no health check"
+        assert service["healthcheck"]["test"], f"{name}'s health check runs nothing"
+    assert "gunicorn" in " ".join(services["web"]["command"])
+    for name in ("web", "worker", "beat"):
+        environment = services[name]["environment"]
+        assert environment["DATABASE_URL"].startswith("postgres://")
+        assert environment["CELERY_BROKER_URL"].startswith("redis://")
+        assert services[name]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "celery" in " ".join(services["worker"]["command"]) and "worker" in services["worker"]["command"]
+    assert "beat" in services["beat"]["command"]
+
+
+def test_readme_opens_with_the_two_commands():
+    readme = (ROOT / "README.md").read_text()
+    blocks = readme.split("```")
+    first_block = blocks[1].strip().splitlines()
+    assert [line for line in first_block if line and not line.startswith("#")] == ["make run", "make test"]
