@@ -26,7 +26,7 @@ run: demo
 	@echo "Needlepoint is starting at http://127.0.0.1:$(PORT)/  (clinic admin: http://127.0.0.1:$(PORT)/admin/)"
 	@echo "Press Ctrl-C to stop the web server, the worker and beat."
 	@echo
-	$(BIN)/honcho --procfile Procfile.dev --port $(PORT) start
+	$(BIN)/honcho start --procfile Procfile.dev --port $(PORT)
 
 ## test: the whole suite; PostgreSQL and Redis are used when configured or reachable on localhost.
 test: install
