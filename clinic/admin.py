@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Closure, Location, OpeningHours, Provider, Room, TimeOff, WorkingHours
+from .models import AuditEntry, Closure, Location, OpeningHours, Provider, Room, TimeOff, WorkingHours
 
 admin.site.site_header = "Needlepoint clinic admin"
 admin.site.site_title = "Needlepoint"
@@ -89,3 +89,22 @@ class RoomAdmin(admin.ModelAdmin):
     list_filter = ["location", "is_active"]
     search_fields = ["name"]
     list_select_related = ["location"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read-only: the trail is written by the services, never edited by hand."""
+
+    list_display = ["at", "actor_label", "action", "object_type", "object_id"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["object_id", "actor_label", "actor__username"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

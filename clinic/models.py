@@ -146,3 +146,23 @@ class Room(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.location})"
+
+
+class AuditEntry(models.Model):
+    """Who changed what, and when: one row per change to an appointment or a series."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor_label = models.CharField(max_length=150, blank=True, help_text="e.g. 'patient link' or a task name when no login acted.")
+    action = models.CharField(max_length=40)
+    object_type = models.CharField(max_length=40)
+    object_id = models.CharField(max_length=64)
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label or self.actor} {self.action} {self.object_type} {self.object_id}"

@@ -2,7 +2,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import admin
 
-from .models import Appointment, TreatedArea, TreatmentProtocol, TreatmentSeries
+from .models import Appointment, HeldVisit, SeriesHold, TreatedArea, TreatmentProtocol, TreatmentSeries
 
 
 def _local(moment, location) -> str:
@@ -80,3 +80,29 @@ class AppointmentAdmin(admin.ModelAdmin):
     @admin.display(description="Starts (local)", ordering="starts_at")
     def local_start(self, obj):
         return _local(obj.starts_at, obj.location)
+
+
+class HeldVisitInline(admin.TabularInline):
+    model = HeldVisit
+    fields = ["kind", "session_number", "provider", "room", "starts_at", "ends_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SeriesHold)
+class SeriesHoldAdmin(admin.ModelAdmin):
+    """Holds are short-lived; the admin shows them so staff can see who holds which slots."""
+
+    list_display = ["patient", "purpose", "status", "expires_at", "created_by", "created_at"]
+    list_filter = ["status", "purpose", "location"]
+    search_fields = ["patient__last_name", "patient__first_name"]
+    list_select_related = ["patient", "created_by"]
+    readonly_fields = ["location", "patient", "consultation", "protocol", "series", "purpose", "status", "expires_at", "created_by"]
+    inlines = [HeldVisitInline]
+
+    def has_add_permission(self, request):
+        return False

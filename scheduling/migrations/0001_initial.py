@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
                 ('max_interval_days', models.PositiveSmallIntegerField(default=42, help_text='Longest gap between sessions.')),
                 ('consultation_minutes', models.PositiveSmallIntegerField(default=30)),
                 ('numbing_minutes', models.PositiveSmallIntegerField(default=30, help_text='Numbing cream: the patient holds a room, the provider is free.')),
-                ('area_minutes', models.JSONField(default=scheduling.models.default_area_minutes, help_text="Treatment minutes per area; the first area's full time, each further area adds its own.")),
+                ('area_minutes', models.JSONField(default=scheduling.models.series.default_area_minutes, help_text="Treatment minutes per area; the first area's full time, each further area adds its own.")),
                 ('max_treatment_minutes', models.PositiveSmallIntegerField(default=60)),
                 ('turnover_minutes', models.PositiveSmallIntegerField(default=10, help_text='Room cleaning after the patient leaves.')),
                 ('healing_check_min_days', models.PositiveSmallIntegerField(default=3)),
@@ -55,7 +55,7 @@ class Migration(migrations.Migration):
                 ('maintenance_min_days', models.PositiveSmallIntegerField(default=60)),
                 ('maintenance_max_days', models.PositiveSmallIntegerField(default=90)),
                 ('consultation_valid_days', models.PositiveSmallIntegerField(default=180, help_text='An eligible consultation older than this needs a new one.')),
-                ('reminder_lead_hours', models.JSONField(default=scheduling.models.default_reminder_lead_hours, help_text='Hours before a visit.')),
+                ('reminder_lead_hours', models.JSONField(default=scheduling.models.series.default_reminder_lead_hours, help_text='Hours before a visit.')),
             ],
             options={
                 'ordering': ['name'],
