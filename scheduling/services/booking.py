@@ -1,5 +1,4 @@
-"""Writes for scheduling. Every change to appointments goes through here, inside a
-transaction; the API, the pages, the admin and the tasks all call these functions."""
+"""Booking visits: the overlap rules, kept on every database."""
 
 from collections.abc import Sequence
 
@@ -10,8 +9,8 @@ from clinic.errors import Conflict, InvalidRequest
 from clinic.models import Location
 from patients.models import Consultation, Patient
 
-from .models import Appointment, TreatmentSeries
-from .selectors import VisitSpec, appointment_conflicts
+from ..models import Appointment, TreatmentSeries
+from ..selectors import VisitSpec, appointment_conflicts
 
 # The names of the database constraints that mean "that time is taken", so a race lost
 # at the database is reported like a clash found by the query.
