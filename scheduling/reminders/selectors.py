@@ -1,0 +1,70 @@
+"""Reads about reminders for staff: what failed, and which series need their next session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from ..models import Appointment, Reminder, TreatmentSeries
+
+LIVE_STATUSES = ("booked", "confirmed", "checked_in", "completed")
+
+
+def reminders_failed(*, since: datetime | None = None) -> QuerySet[Reminder]:
+    """Messages that will not go out without a person acting, newest first, with the error."""
+    rows = Reminder.objects.filter(status=Reminder.Status.FAILED).select_related("patient", "appointment__location")
+    if since is not None:
+        rows = rows.filter(failed_at__gte=since)
+    return rows.order_by("-failed_at")
+
+
+def reminders_for_patient(*, patient_id: int) -> QuerySet[Reminder]:
+    return Reminder.objects.filter(patient_id=patient_id).select_related("appointment").order_by("-due_at")
+
+
+@dataclass(frozen=True)
+class SeriesGap:
+    """A series whose next session is not booked, and when its window closes."""
+
+    series: TreatmentSeries
+    next_session_number: int
+    previous_session: Appointment
+    window_closes_at: datetime
+
+
+def series_needing_next_session(*, now: datetime | None = None, within_days: int = 7) -> list[SeriesGap]:
+    """Active series whose next session is unbooked and whose window closes within
+    `within_days` (or has closed already): the front desk's call list, soonest first.
+
+    The window is the protocol's max interval after the previous session, counted in the
+    location's local calendar (6 weeks after Tuesday 10:00 is Tuesday 10:00 local, across
+    a change of summer time)."""
+    now = now or timezone.now()
+    horizon = now + timedelta(days=within_days)
+    live_sessions = Appointment.objects.filter(kind=Appointment.Kind.SESSION, status__in=LIVE_STATUSES).order_by("session_number")
+    series_list = (
+        TreatmentSeries.objects.filter(status=TreatmentSeries.Status.ACTIVE)
+        .select_related("patient", "protocol", "location")
+        .prefetch_related(Prefetch("appointments", queryset=live_sessions, to_attr="live_sessions"))
+    )
+    gaps: list[SeriesGap] = []
+    for series in series_list:
+        by_number = {visit.session_number: visit for visit in series.live_sessions}
+        missing = [n for n in range(1, series.session_count + 1) if n not in by_number]
+        if not missing or missing[0] == 1:
+            continue  # fully booked, or not started: nothing to count a window from
+        next_number = missing[0]
+        previous = by_number[next_number - 1]
+        zone = ZoneInfo(series.location.time_zone)
+        closes = (previous.starts_at.astimezone(zone) + relativedelta(days=series.protocol.max_interval_days)).astimezone(
+            ZoneInfo("UTC")
+        )
+        if closes <= horizon:
+            gaps.append(SeriesGap(series=series, next_session_number=next_number, previous_session=previous,
+                                  window_closes_at=closes))
+    return sorted(gaps, key=lambda gap: gap.window_closes_at)
