@@ -1,6 +1,10 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from scheduling.api.calendar import feed as calendar_feed
+from scheduling.patient_pages import patient_link_page
 
 from . import views
 
@@ -8,4 +12,16 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
+    path("reminders/", include("scheduling.reminders.urls")),
+    # The API, its schema and interactive docs
+    path("api/v1/", include("clinic.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/auth/", include("rest_framework.urls")),
+    # Patients' signed links and calendar feeds (no login: the secret is in the address)
+    path("visit/<int:appointment_id>/<str:token>/", patient_link_page, name="patient-link"),
+    path("calendar/<str:owner>/<str:token>.ics", calendar_feed, name="calendar-feed"),
 ]
+
+handler404 = "clinic.api.errors.not_found"
+handler500 = "clinic.api.errors.server_error"

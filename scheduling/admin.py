@@ -106,3 +106,78 @@ class SeriesHoldAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+# --- Reminders ------------------------------------------------------------------------
+
+from .models import MessageTemplate, Reminder, WaitlistEntry  # noqa: E402
+from .reminders.services import reminders_cancel, reminders_retry  # noqa: E402
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    """The outbox as staff see it: what is due, what went, and what failed and why."""
+
+    list_display = ["due_local", "kind", "channel", "patient", "status", "attempts", "short_error", "sent_at"]
+    list_filter = ["status", "kind", "channel", "deferred_for_quiet_hours"]
+    search_fields = ["patient__last_name", "patient__first_name", "key"]
+    list_select_related = ["patient"]
+    date_hierarchy = "due_at"
+    ordering = ["-due_at"]
+    actions = ["send_again", "cancel_pending"]
+    readonly_fields = [
+        "key", "kind", "slot", "channel", "status", "patient", "appointment", "series", "waitlist_entry", "due_at",
+        "visit_starts_at", "deferred_for_quiet_hours", "payload", "attempts", "claim_token", "lease_until",
+        "last_error", "provider_message_id", "sent_at", "failed_at", "cancelled_at", "created_at", "updated_at",
+    ]
+
+    @admin.display(description="Due (patient's time)", ordering="due_at")
+    def due_local(self, obj):
+        return obj.due_at.astimezone(ZoneInfo(obj.patient.time_zone)).strftime("%a %d %b %Y %H:%M")
+
+    @admin.display(description="Error")
+    def short_error(self, obj):
+        return (obj.last_error[:80] + "...") if len(obj.last_error) > 80 else obj.last_error
+
+    @admin.action(description="Send again (failed or skipped messages)")
+    def send_again(self, request, queryset):
+        count = reminders_retry(ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{count} message(s) will be sent within a minute.")
+
+    @admin.action(description="Cancel (pending messages)")
+    def cancel_pending(self, request, queryset):
+        count = reminders_cancel(ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{count} message(s) cancelled.")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    list_display = ["kind", "email_subject", "updated_at"]
+    readonly_fields = ["kind", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["kind", "updated_at"]}),
+        ("Email", {"fields": ["email_subject", "email_text", "email_html"]}),
+        ("Text message", {"fields": ["sms_body"],
+                          "description": "Only first name, time, clinic and link: no treatment or health detail."}),
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WaitlistEntry)
+class WaitlistEntryAdmin(admin.ModelAdmin):
+    list_display = ["patient", "location", "kind", "provider", "earliest_date", "latest_date", "status", "last_offered_at"]
+    list_filter = ["status", "location", "kind"]
+    search_fields = ["patient__last_name", "patient__first_name"]
+    list_select_related = ["patient", "location", "provider"]
+    autocomplete_fields = ["patient", "provider"]

@@ -415,3 +415,14 @@ def reminders_opt_out(*, patient: Patient, channels: Iterable[str], actor_label:
     for name in changed:
         setattr(patient, name, False)
     return changed
+
+
+def reminders_retry(*, ids: Iterable[int], now: datetime | None = None) -> int:
+    """Staff's 'send again' for failed (or skipped) messages: back to pending, due now,
+    with a fresh count of attempts."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        return Reminder.objects.filter(pk__in=list(ids), status__in=[Reminder.Status.FAILED, Reminder.Status.SKIPPED]).update(
+            status=Reminder.Status.PENDING, due_at=now, attempts=0, claim_token=None, lease_until=None, failed_at=None,
+            updated_at=now,
+        )

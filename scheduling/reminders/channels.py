@@ -1,0 +1,62 @@
+"""Delivery by channel: email through Django's email framework, SMS through sms.py."""
+
+from __future__ import annotations
+
+import re
+import smtplib
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+
+from ..models import Reminder
+from .errors import PermanentDeliveryError, TransientDeliveryError
+from .rendering import RenderedMessage
+from .sms import sms_backend
+
+
+def _message_id(key: str) -> str:
+    # The same reminder always carries the same Message-ID, so a mail system that sees it
+    # twice can tell it is one message.
+    return f"<reminder.{re.sub(r'[^A-Za-z0-9.-]', '.', key)}@needlepoint>"
+
+
+def email_send(*, reminder: Reminder, rendered: RenderedMessage) -> str:
+    message = EmailMultiAlternatives(
+        subject=rendered.subject,
+        body=rendered.text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[reminder.patient.email],
+        headers={
+            "Message-ID": _message_id(reminder.key),
+            "List-Unsubscribe": f"<{rendered.unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+        connection=get_connection(fail_silently=False),
+    )
+    message.attach_alternative(rendered.html, "text/html")
+    if rendered.ics:
+        message.attach("visit.ics", rendered.ics, "text/calendar; method=PUBLISH; charset=utf-8")
+    try:
+        message.send(fail_silently=False)
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:
+        raise PermanentDeliveryError(f"Email refused: {error}") from error
+    except smtplib.SMTPResponseException as error:
+        if 500 <= error.smtp_code < 600:
+            raise PermanentDeliveryError(f"Email refused ({error.smtp_code}): {error.smtp_error!r}") from error
+        raise TransientDeliveryError(f"Mail server said {error.smtp_code}: {error.smtp_error!r}") from error
+    except (smtplib.SMTPException, OSError) as error:
+        raise TransientDeliveryError(f"Mail server unreachable: {error}") from error
+    return _message_id(reminder.key)
+
+
+def sms_send(*, reminder: Reminder, body: str) -> str:
+    return sms_backend().send(to=str(reminder.patient.phone), body=body, key=reminder.key)
+
+
+def channel_confirms_delivery(channel: str) -> bool:
+    """Whether we can ask the channel afterwards if a message went out."""
+    return channel == "sms" and sms_backend().confirms_delivery
+
+
+def channel_was_delivered(channel: str, key: str) -> bool:
+    return sms_backend().was_delivered(key)

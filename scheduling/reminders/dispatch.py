@@ -1,0 +1,361 @@
+"""Claiming due reminders and sending them: each one at most once.
+
+The dispatcher (run by beat every minute) claims due rows in batches with
+`select_for_update(skip_locked=True)` plus a conditional update that stamps a claim token
+and a lease, and hands each batch's token to a send task. A send task acts only on rows
+still carrying its token, so a task delivered twice, a second dispatcher or a second beat
+finds nothing left to do. If a worker dies or the broker loses its queue, the lease lapses
+and the next dispatcher run takes the rows back: the database, not the broker, is the
+record of what is still to send. No long ETA or countdown tasks are used: a retry is the
+row going back to pending with a later due time."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from ..models import Appointment, MessageTemplate, Reminder, TreatmentSeries
+from . import config
+from .channels import channel_confirms_delivery, channel_was_delivered, email_send, sms_send
+from .errors import DeliveryError
+from .rendering import reminder_render, sms_render
+from .services import UPCOMING_STATUSES, patient_zone, prompt_time, reminder_channel_for, reminder_maintenance_next
+
+logger = logging.getLogger(__name__)
+
+VISIT_KINDS = (Reminder.Kind.CONFIRMATION, Reminder.Kind.PRE_VISIT, Reminder.Kind.FOLLOW_UP)
+
+
+@dataclass
+class DispatchReport:
+    claimed: int = 0
+    requeued: int = 0
+    recovered_sent: int = 0
+    recovered_retry: int = 0
+    recovered_failed: int = 0
+    batches: int = 0
+    enqueue_failed: bool = False
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    deferred: int = 0
+    retrying: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    skipped: int = 0
+    not_ours: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+# --- The dispatcher -------------------------------------------------------------------
+
+
+def _claim_batch(*, condition: Q, now: datetime, size: int, enqueue: Callable[[str], None], state: dict) -> int:
+    token = uuid.uuid4()
+    with transaction.atomic():
+        ids = list(
+            Reminder.objects.filter(condition)
+            .order_by("due_at", "pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:size]
+        )
+        if not ids:
+            return 0
+        # The condition again, in the update: on a database without row locks (SQLite) this
+        # is what stops two dispatchers from both taking a row.
+        claimed = Reminder.objects.filter(condition, pk__in=ids).update(
+            status=Reminder.Status.QUEUED, claim_token=token, lease_until=now + config.claim_lease(), updated_at=now
+        )
+
+        def hand_over() -> None:
+            try:
+                enqueue(str(token))
+            except Exception:  # noqa: BLE001 - the broker is down; the lease brings the rows back
+                logger.exception("Could not hand reminder batch %s to the broker; it is retried when its lease lapses", token)
+                state["enqueue_failed"] = True
+
+        transaction.on_commit(hand_over)
+    return claimed
+
+
+def reminders_dispatch_due(*, enqueue: Callable[[str], None], now: datetime | None = None,
+                           batch_size: int | None = None, max_rows: int | None = None) -> DispatchReport:
+    """Claim every due reminder (and every claim whose lease lapsed) in batches and hand
+    each batch to `enqueue`. Safe to run in several processes at once."""
+    now = now or timezone.now()
+    size = batch_size or config.dispatch_batch_size()
+    limit = max_rows or config.dispatch_max_per_run()
+    report = DispatchReport()
+    _recover_interrupted_sends(now=now, report=report)
+    state: dict = {}
+    lapsed = Q(status=Reminder.Status.QUEUED, lease_until__lt=now)
+    due = Q(status=Reminder.Status.PENDING, due_at__lte=now)
+    for condition, counter in ((lapsed, "requeued"), (due, "claimed")):
+        while report.claimed + report.requeued < limit and not state.get("enqueue_failed"):
+            claimed = _claim_batch(condition=condition, now=now, size=min(size, limit - report.claimed - report.requeued),
+                                   enqueue=enqueue, state=state)
+            if not claimed:
+                break
+            setattr(report, counter, getattr(report, counter) + claimed)
+            report.batches += 1
+    report.enqueue_failed = bool(state.get("enqueue_failed"))
+    return report
+
+
+def _recover_interrupted_sends(*, now: datetime, report: DispatchReport) -> None:
+    """Rows left 'sending' past their lease: the worker died mid-batch. Where the channel
+    can say whether the message went, finish or resend it; where it cannot, never guess:
+    mark it failed with the reason, for staff to check."""
+    with transaction.atomic():
+        stuck = list(
+            Reminder.objects.filter(status=Reminder.Status.SENDING, lease_until__lt=now)
+            .select_for_update(skip_locked=True).order_by("pk")[:5000]
+        )
+        for row in stuck:
+            base = Reminder.objects.filter(pk=row.pk, status=Reminder.Status.SENDING, claim_token=row.claim_token)
+            if channel_confirms_delivery(row.channel):
+                if channel_was_delivered(row.channel, row.key):
+                    base.update(status=Reminder.Status.SENT, sent_at=now, lease_until=None, updated_at=now,
+                                attempts=F("attempts") + 1)
+                    report.recovered_sent += 1
+                else:
+                    base.update(status=Reminder.Status.PENDING, claim_token=None, lease_until=None, updated_at=now,
+                                last_error="The worker stopped before this message went out; it is sent again.")
+                    report.recovered_retry += 1
+            else:
+                base.update(
+                    status=Reminder.Status.FAILED, failed_at=now, lease_until=None, updated_at=now,
+                    last_error="The worker stopped while sending: the message may or may not have gone out. "
+                    "Check with the patient before sending it again.",
+                )
+                report.recovered_failed += 1
+
+
+# --- Sending one batch ----------------------------------------------------------------
+
+
+@dataclass
+class Decision:
+    action: str  # send, defer, postpone, cancel, skip
+    reason: str = ""
+    due_at: datetime | None = None
+
+
+def _series_visits(series_id: int) -> list[Appointment]:
+    return list(
+        Appointment.objects.filter(series_id=series_id, status__in=UPCOMING_STATUSES)
+        .select_related("location", "provider", "series__protocol").order_by("starts_at")
+    )
+
+
+def _maintenance_decision(row: Reminder, now: datetime) -> Decision | None:
+    interval = timedelta(days=int(row.payload.get("interval_days", 60)))
+    upcoming = (
+        Appointment.objects.filter(patient_id=row.patient_id, kind=Appointment.Kind.MAINTENANCE,
+                                   status__in=(*UPCOMING_STATUSES, "checked_in"), starts_at__gt=now)
+        .order_by("starts_at").first()
+    )
+    if upcoming is not None:
+        # Booked: no prompt now; the next one is due an interval after that visit.
+        day = (upcoming.starts_at + interval).astimezone(patient_zone(row.patient)).date()
+        return Decision("postpone", "A maintenance visit is booked.", prompt_time(day=day, patient=row.patient))
+    return None
+
+
+def _slot_taken(row: Reminder) -> bool:
+    payload = row.payload
+    if not payload.get("provider_id"):
+        return False
+    return Appointment.objects.filter(
+        provider_id=payload["provider_id"], status__in=Appointment.ACTIVE_STATUSES,
+        provider_starts_at__lt=datetime.fromisoformat(payload["provider_ends_at"]),
+        provider_ends_at__gt=datetime.fromisoformat(payload["provider_starts_at"]),
+    ).exists()
+
+
+def _decide(row: Reminder, channel: str | None, now: datetime) -> Decision:
+    """Checked again at send time, because the world may have changed since the row was
+    written: consent withdrawn, visit moved or cancelled, a night fallen."""
+    if channel is None:
+        return Decision("skip", "The patient does not consent to email or SMS (or has opted out).")
+    appointment = row.appointment if row.appointment_id else None
+    if row.kind in VISIT_KINDS and appointment is not None:
+        if appointment.status not in UPCOMING_STATUSES:
+            return Decision("cancel", f"The visit is {appointment.get_status_display().lower()}.")
+        if row.visit_starts_at is not None and appointment.starts_at != row.visit_starts_at:
+            return Decision("cancel", "The visit moved; its reminders follow the new time.")
+        if appointment.starts_at <= now:
+            return Decision("skip", "The visit has already started.")
+    if row.kind == Reminder.Kind.AFTERCARE and appointment is not None and appointment.status != Appointment.Status.COMPLETED:
+        return Decision("cancel", "The visit is no longer marked completed.")
+    if row.kind == Reminder.Kind.SERIES_CONFIRMATION and row.series.status == TreatmentSeries.Status.CANCELLED:
+        return Decision("cancel", "The series was cancelled.")
+    if row.kind == Reminder.Kind.SERIES_NUDGE and Appointment.objects.filter(
+        series_id=row.series_id, kind=Appointment.Kind.SESSION, session_number=row.payload.get("session_number"),
+        status__in=Appointment.ACTIVE_STATUSES,
+    ).exists():
+        return Decision("skip", "The session has been booked.")
+    if row.kind == Reminder.Kind.MAINTENANCE:
+        decision = _maintenance_decision(row, now)
+        if decision is not None:
+            return decision
+    if row.kind == Reminder.Kind.WAITLIST_OFFER:
+        if row.visit_starts_at is not None and row.visit_starts_at <= now:
+            return Decision("skip", "The offered slot has passed.")
+        if _slot_taken(row):
+            return Decision("skip", "The offered slot was taken.")
+    if channel == "sms":
+        quiet = config.quiet_hours()
+        zone = patient_zone(row.patient)
+        if quiet is not None and quiet.contains(now, zone):
+            morning = quiet.morning_after(now, zone)
+            if row.visit_starts_at is None or morning < row.visit_starts_at:
+                return Decision("defer", "Quiet hours: held until the morning.", morning)
+    return Decision("send")
+
+
+def _deliver(row: Reminder, channel: str, template: MessageTemplate, now: datetime) -> str:
+    if channel == "sms":
+        return sms_send(reminder=row, body=sms_render(row, template))
+    visits = _series_visits(row.series_id) if row.kind == Reminder.Kind.SERIES_CONFIRMATION else None
+    return email_send(reminder=row, rendered=reminder_render(row, template, now=now, series_visits=visits))
+
+
+def _superseded_leads(rows: list[Reminder]) -> set[int]:
+    """When the 72 h and the 24 h reminder of a visit are both due (the dispatcher was
+    down), only the 24 h one goes: the patient needs one reminder, not two at once."""
+    shortest: dict[int, Reminder] = {}
+    for row in rows:
+        if row.kind in (Reminder.Kind.PRE_VISIT, Reminder.Kind.FOLLOW_UP) and row.appointment_id:
+            best = shortest.get(row.appointment_id)
+            if best is None or row.payload.get("lead_hours", 0) < best.payload.get("lead_hours", 0):
+                shortest[row.appointment_id] = row
+    return {
+        row.pk for row in rows
+        if row.kind in (Reminder.Kind.PRE_VISIT, Reminder.Kind.FOLLOW_UP) and row.appointment_id
+        and shortest[row.appointment_id].pk != row.pk
+    }
+
+
+def reminders_send_batch(*, token: uuid.UUID | str, now: datetime | None = None) -> SendReport:
+    """Send the reminders claimed under `token`. Running it again for the same token (a
+    redelivered task) does nothing: only rows still queued under this token are taken."""
+    now = now or timezone.now()
+    report = SendReport()
+    rows = list(
+        Reminder.objects.filter(claim_token=token, status=Reminder.Status.QUEUED)
+        .select_related("patient", "appointment__location", "appointment__provider", "appointment__series__protocol",
+                        "series__location", "series__protocol", "waitlist_entry__location")
+        .order_by("due_at", "pk")
+    )
+    if not rows:
+        return report
+    templates = {template.kind: template for template in MessageTemplate.objects.all()}
+    deadline = timezone.now() + config.send_lease()
+    channels = {row.pk: reminder_channel_for(row.patient) for row in rows}
+    # Rows on a channel that can later confirm delivery are taken in one update; the
+    # others one at a time just before sending, so a dying worker leaves at most one of
+    # them in doubt.
+    batch_ids = [row.pk for row in rows if channels[row.pk] and channel_confirms_delivery(channels[row.pk])]
+    taken_in_batch: set[int] = set()
+    if batch_ids:
+        Reminder.objects.filter(pk__in=batch_ids, claim_token=token, status=Reminder.Status.QUEUED).update(
+            status=Reminder.Status.SENDING, lease_until=deadline, updated_at=now
+        )
+        taken_in_batch = set(
+            Reminder.objects.filter(pk__in=batch_ids, claim_token=token, status=Reminder.Status.SENDING)
+            .values_list("pk", flat=True)
+        )
+    superseded = _superseded_leads(rows)
+    sent_in_batch: list[int] = []
+    follow_ons: list[Reminder] = []
+    for row in rows:
+        if timezone.now() >= deadline:
+            # Past our lease the dispatcher may have handed these rows to someone else.
+            break
+        channel = channels[row.pk]
+        mine = Reminder.objects.filter(pk=row.pk, claim_token=token)
+        if row.pk in taken_in_batch:
+            mine = mine.filter(status=Reminder.Status.SENDING)
+        else:
+            if not mine.filter(status=Reminder.Status.QUEUED).update(
+                status=Reminder.Status.SENDING, lease_until=deadline, updated_at=timezone.now()
+            ):
+                report.not_ours += 1
+                continue
+            mine = mine.filter(status=Reminder.Status.SENDING)
+        decision = _decide(row, channel, now)
+        if decision.action == "send" and row.pk in superseded:
+            decision = Decision("skip", "A later reminder for the same visit went instead.")
+        if decision.action != "send":
+            _record_decision(mine, decision, now=now, report=report)
+            continue
+        template = templates.get(row.kind)
+        try:
+            if template is None:
+                raise DeliveryError(f"There is no message template for '{row.get_kind_display()}'.")
+            provider_id = _deliver(row, channel, template, now)
+        except Exception as error:  # noqa: BLE001 - any failure is recorded on the row for staff
+            _record_failure(row, mine, error, now=now, report=report)
+            continue
+        if row.pk in taken_in_batch and channel == row.channel:
+            sent_in_batch.append(row.pk)
+        else:
+            mine.update(status=Reminder.Status.SENT, sent_at=timezone.now(), channel=channel, lease_until=None,
+                        attempts=F("attempts") + 1, provider_message_id=provider_id[:120], last_error="",
+                        updated_at=timezone.now())
+        report.sent += 1
+        if row.kind == Reminder.Kind.MAINTENANCE:
+            follow_on = reminder_maintenance_next(reminder=row, now=now)
+            if follow_on is not None:
+                follow_ons.append(follow_on)
+    if sent_in_batch:
+        Reminder.objects.filter(pk__in=sent_in_batch, claim_token=token, status=Reminder.Status.SENDING).update(
+            status=Reminder.Status.SENT, sent_at=timezone.now(), lease_until=None, attempts=F("attempts") + 1,
+            last_error="", updated_at=timezone.now(),
+        )
+    if follow_ons:
+        Reminder.objects.bulk_create(follow_ons, ignore_conflicts=True)
+    return report
+
+
+def _record_decision(mine, decision: Decision, *, now: datetime, report: SendReport) -> None:
+    if decision.action in ("defer", "postpone"):
+        mine.update(status=Reminder.Status.PENDING, due_at=decision.due_at, claim_token=None, lease_until=None,
+                    deferred_for_quiet_hours=decision.action == "defer", last_error=decision.reason, updated_at=now)
+        report.deferred += 1
+    elif decision.action == "cancel":
+        mine.update(status=Reminder.Status.CANCELLED, cancelled_at=now, lease_until=None, last_error=decision.reason,
+                    updated_at=now)
+        report.cancelled += 1
+    else:
+        mine.update(status=Reminder.Status.SKIPPED, lease_until=None, last_error=decision.reason, updated_at=now)
+        report.skipped += 1
+
+
+def _record_failure(row: Reminder, mine, error: Exception, *, now: datetime, report: SendReport) -> None:
+    """A transient failure goes back to pending with exponential backoff; a permanent one,
+    or the last allowed attempt, ends as failed with the error for staff."""
+    attempts = row.attempts + 1
+    message = f"{type(error).__name__}: {error}"[:2000]
+    report.errors.append(message)
+    transient = getattr(error, "transient", True)
+    if transient and attempts < config.max_attempts():
+        mine.update(status=Reminder.Status.PENDING, due_at=now + config.retry_delay(attempts), claim_token=None,
+                    lease_until=None, attempts=attempts, last_error=message, updated_at=now)
+        report.retrying += 1
+        logger.warning("Reminder %s attempt %s failed, retrying: %s", row.pk, attempts, message)
+    else:
+        mine.update(status=Reminder.Status.FAILED, failed_at=now, lease_until=None, attempts=attempts,
+                    last_error=message, updated_at=now)
+        report.failed += 1
+        logger.error("Reminder %s failed after %s attempt(s): %s", row.pk, attempts, message)

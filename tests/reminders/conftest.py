@@ -1,0 +1,109 @@
+"""Fixtures for the reminder tests: templates, a file-backed SMS channel, booking helpers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from scheduling.models import Appointment, MessageTemplate, TreatmentProtocol
+from scheduling.reminders.defaults import message_templates_install
+from scheduling.reminders.services import reminders_sync_for_appointments
+from scheduling.selectors import VisitSpec
+from scheduling.services import appointments_book
+from tests import factories
+
+
+@pytest.fixture
+def templates(db):
+    """The default templates (a transactional test's flush removes the migration's rows)."""
+    message_templates_install(MessageTemplate)
+    return {t.kind: t for t in MessageTemplate.objects.all()}
+
+
+@pytest.fixture
+def protocol(db):
+    defaults = {"name": "Facial microneedling", "reminder_lead_hours": [72, 24]}
+    return TreatmentProtocol.objects.get_or_create(slug="facial-microneedling", defaults=defaults)[0]
+
+
+@pytest.fixture
+def sms_dir(tmp_path, settings):
+    directory = tmp_path / "sms"
+    settings.REMINDERS_SMS_BACKEND = "scheduling.reminders.sms.FileSmsBackend"
+    settings.REMINDERS_SMS_FILE_DIR = str(directory)
+    return directory
+
+
+@pytest.fixture
+def clinic(db, templates, protocol):
+    location = factories.LocationFactory(name="Riverside Clinic", phone="+44 20 7946 0000", address="1 River St, London")
+    provider = factories.ProviderFactory(location=location, display_name="Dr Patel")
+    room = factories.RoomFactory(location=location)
+    return location, provider, room
+
+
+@pytest.fixture
+def email_patient(db):
+    return factories.PatientFactory(first_name="Ada", preferred_channel="email", consent_email=True, consent_sms=False)
+
+
+@pytest.fixture
+def sms_patient(db):
+    return factories.PatientFactory(first_name="Grace", preferred_channel="sms", consent_email=False, consent_sms=True)
+
+
+def visit_spec(*, provider, room, starts_at: datetime, kind: str = "consultation", minutes: int = 30,
+               numbing: int = 0, session_number: int | None = None) -> VisitSpec:
+    treatment_starts = starts_at + timedelta(minutes=numbing)
+    ends = treatment_starts + timedelta(minutes=minutes)
+    return VisitSpec(kind=kind, provider_id=provider.pk, room_id=room.pk if room else None, starts_at=starts_at,
+                     provider_starts_at=treatment_starts, provider_ends_at=ends, ends_at=ends,
+                     room_ends_at=ends + timedelta(minutes=10), session_number=session_number)
+
+
+def book(*, clinic, patient, starts_at: datetime, kind: str = "consultation", series=None,
+         session_number: int | None = None) -> Appointment:
+    """Book one visit and write its reminders in the same transaction, as the booking services do."""
+    from django.db import transaction
+
+    location, provider, room = clinic
+    with transaction.atomic():
+        [appointment] = appointments_book(
+            location=location, patient=patient, series=series,
+            visits=[visit_spec(provider=provider, room=room, starts_at=starts_at, kind=kind, session_number=session_number,
+                               numbing=30 if kind in ("session", "maintenance") else 0)],
+        )
+        reminders_sync_for_appointments(appointments=[appointment])
+    return appointment
+
+
+def set_status(appointment: Appointment, status: str, **fields) -> Appointment:
+    """Change a visit's status and sync its reminders in one transaction."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        appointment.status = status
+        if status == "cancelled":
+            appointment.cancel_reason = fields.pop("cancel_reason", "Patient unwell")
+            appointment.cancelled_at = timezone.now()
+        if status == "completed":
+            appointment.completed_at = fields.pop("completed_at", timezone.now())
+        for name, value in fields.items():
+            setattr(appointment, name, value)
+        appointment.save()
+        reminders_sync_for_appointments(appointments=[appointment])
+    return appointment
+
+
+def move(appointment: Appointment, starts_at: datetime) -> Appointment:
+    from django.db import transaction
+
+    shift = starts_at - appointment.starts_at
+    with transaction.atomic():
+        for name in ("starts_at", "provider_starts_at", "provider_ends_at", "ends_at", "room_ends_at"):
+            setattr(appointment, name, getattr(appointment, name) + shift)
+        appointment.save()
+        reminders_sync_for_appointments(appointments=[appointment])
+    return appointment
