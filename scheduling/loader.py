@@ -1,0 +1,222 @@
+"""Turns the database into the planner's inputs, in a fixed number of queries.
+
+However many appointments the clinic has, loading a location for a horizon costs the
+same queries: hours, closures, providers with their working hours, time off, rooms,
+provider busy time, room busy time, held slots and the patient's visits. On PostgreSQL
+the busy time is merged per provider and per room in SQL (range_agg over the same
+partial GiST indexes the exclusion constraints use), so only the merged intervals of
+the horizon cross the wire."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime, time
+
+from django.db import connection
+from django.utils import timezone
+
+from clinic.models import Closure, Location, OpeningHours, Room, TimeOff, WorkingHours
+from patients.models import Patient
+
+from .models import Appointment, HeldVisit, SeriesHold, TreatmentProtocol
+from .planner import (
+    Interval,
+    LocationCalendar,
+    ProviderCalendar,
+    RoomCalendar,
+    SeriesRules,
+    VisitShape,
+    WeeklyHours,
+)
+
+ACTIVE = tuple(Appointment.ACTIVE_STATUSES)
+
+
+# --- Protocol -------------------------------------------------------------------------
+def session_shape(protocol: TreatmentProtocol, areas: Iterable[str]) -> VisitShape:
+    return VisitShape(protocol.numbing_minutes, protocol.treatment_minutes(list(areas) or ["face"]), protocol.turnover_minutes)
+
+
+def visit_shape(protocol: TreatmentProtocol, kind: str, areas: Iterable[str] = ("face",)) -> VisitShape:
+    """How a visit of this kind occupies people and rooms, from the protocol's numbers."""
+    if kind in ("session", "maintenance"):
+        return session_shape(protocol, areas)
+    if kind == "healing_check":
+        return VisitShape(0, protocol.healing_check_minutes, 0, needs_room=not protocol.healing_check_by_phone)
+    if kind == "review":
+        return VisitShape(0, protocol.review_minutes, 0)
+    if kind == "consultation":
+        return VisitShape(0, protocol.consultation_minutes, 0)
+    raise ValueError(f"unknown visit kind {kind!r}")
+
+
+def series_rules(
+    protocol: TreatmentProtocol, *, session_count: int, areas: Iterable[str], target_interval_days: int | None = None
+) -> SeriesRules:
+    areas = list(areas)
+    return SeriesRules(
+        session_count=session_count,
+        min_interval_days=protocol.min_interval_days,
+        target_interval_days=target_interval_days or protocol.target_interval_days,
+        max_interval_days=protocol.max_interval_days,
+        session=session_shape(protocol, areas),
+        healing_check=visit_shape(protocol, "healing_check"),
+        healing_check_min_days=protocol.healing_check_min_days,
+        healing_check_max_days=protocol.healing_check_max_days,
+        review=visit_shape(protocol, "review"),
+        review_min_days=protocol.review_min_days,
+        review_max_days=protocol.review_max_days,
+        maintenance=session_shape(protocol, areas),
+        maintenance_min_days=protocol.maintenance_min_days,
+        maintenance_max_days=protocol.maintenance_max_days,
+    )
+
+
+# --- Busy time ------------------------------------------------------------------------
+def _merge(spans: list[tuple[datetime, datetime]]) -> tuple[Interval, ...]:
+    spans.sort()
+    merged: list[list[datetime]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return tuple(Interval(start, end) for start, end in merged)
+
+
+_MERGED_BUSY_SQL = """
+    SELECT owner, lower(span), upper(span) FROM (
+        SELECT {owner} AS owner, unnest(range_agg(tstzrange({start}, {end}, '[)'))) AS span
+        FROM scheduling_appointment
+        WHERE {owner} = ANY(%(owners)s)
+          AND status IN ('booked', 'confirmed', 'checked_in', 'completed')
+          {extra}
+          AND tstzrange({start}, {end}, '[)') && tstzrange(%(start)s, %(end)s, '[)')
+          AND NOT (id = ANY(%(ignore)s))
+        GROUP BY {owner}
+    ) merged
+"""
+
+
+def _busy_by_owner(
+    *, owner: str, start_field: str, end_field: str, owners: list[int], start: datetime, end: datetime,
+    ignore_ids: list[int],
+) -> dict[int, list[tuple[datetime, datetime]]]:
+    """Active appointments' spans per provider or room, within the horizon."""
+    found: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    if not owners:
+        return found
+    if connection.vendor == "postgresql":
+        # The predicate repeats the exclusion constraints' partial-index condition and
+        # range expression, so PostgreSQL answers from those GiST indexes.
+        sql = _MERGED_BUSY_SQL.format(
+            owner=owner, start=start_field, end=end_field,
+            extra="AND room_id IS NOT NULL" if owner == "room_id" else "",
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, {"owners": owners, "start": start, "end": end, "ignore": ignore_ids})
+            for owner_id, span_start, span_end in cursor.fetchall():
+                found[owner_id].append((span_start, span_end))
+        return found
+    rows = (
+        Appointment.objects.filter(**{f"{owner}__in": owners}, status__in=ACTIVE,
+                                   **{f"{start_field}__lt": end, f"{end_field}__gt": start})
+        .exclude(id__in=ignore_ids)
+        .values_list(owner, start_field, end_field)
+    )
+    for owner_id, span_start, span_end in rows:
+        found[owner_id].append((span_start, span_end))
+    return found
+
+
+def _weekly(rows: Iterable[tuple[int, time, time]]) -> WeeklyHours:
+    spec: dict[int, list[tuple[time, time]]] = defaultdict(list)
+    for weekday, opens, closes in rows:
+        spec[weekday].append((opens, closes))
+    return WeeklyHours.build(spec)
+
+
+def location_calendar(
+    *,
+    location: Location,
+    start: datetime,
+    end: datetime,
+    ignore_appointment_ids: Iterable[int] = (),
+    ignore_hold_ids: Iterable = (),
+    now: datetime | None = None,
+) -> LocationCalendar:
+    """Everything the planner needs to know about a location between start and end.
+
+    `ignore_appointment_ids` leaves out visits being re-planned (a series' own sessions
+    when one of them moves); `ignore_hold_ids` leaves out the caller's own hold."""
+    now = now or timezone.now()
+    ignore_ids = list(ignore_appointment_ids)
+    opening = _weekly(OpeningHours.objects.filter(location=location).values_list("weekday", "opens", "closes"))
+    closures = tuple(
+        Interval(a, b)
+        for a, b in Closure.objects.filter(location=location, starts_at__lt=end, ends_at__gt=start)
+        .values_list("starts_at", "ends_at")
+    )
+    hours_rows: dict[int, list] = defaultdict(list)
+    names: dict[int, str] = {}
+    for provider_id, name, weekday, starts, ends in WorkingHours.objects.filter(
+        location=location, provider__is_active=True
+    ).values_list("provider_id", "provider__display_name", "weekday", "starts", "ends"):
+        hours_rows[provider_id].append((weekday, starts, ends))
+        names[provider_id] = name
+    provider_ids = sorted(hours_rows)
+    time_off: dict[int, list] = defaultdict(list)
+    for provider_id, a, b in TimeOff.objects.filter(
+        provider_id__in=provider_ids, starts_at__lt=end, ends_at__gt=start
+    ).values_list("provider_id", "starts_at", "ends_at"):
+        time_off[provider_id].append((a, b))
+    rooms = list(Room.objects.filter(location=location, is_active=True).order_by("id").values_list("id", "name"))
+    room_ids = [room_id for room_id, _ in rooms]
+
+    provider_busy = _busy_by_owner(owner="provider_id", start_field="provider_starts_at", end_field="provider_ends_at",
+                                   owners=provider_ids, start=start, end=end, ignore_ids=ignore_ids)
+    room_busy = _busy_by_owner(owner="room_id", start_field="starts_at", end_field="room_ends_at",
+                               owners=room_ids, start=start, end=end, ignore_ids=ignore_ids)
+    # Slots another desk holds count as taken until the hold expires.
+    for provider_id, room_id, a, b, c, d in (
+        HeldVisit.objects.filter(hold__status=SeriesHold.Status.HELD, hold__expires_at__gt=now,
+                                 starts_at__lt=end, room_ends_at__gt=start)
+        .exclude(hold_id__in=list(ignore_hold_ids))
+        .values_list("provider_id", "room_id", "provider_starts_at", "provider_ends_at", "starts_at", "room_ends_at")
+    ):
+        provider_busy[provider_id].append((a, b))
+        if room_id is not None:
+            room_busy[room_id].append((c, d))
+
+    return LocationCalendar(
+        tz=location.time_zone,
+        opening_hours=opening,
+        closures=_merge(list((c.start, c.end) for c in closures)),
+        providers=tuple(
+            ProviderCalendar(
+                id=provider_id,
+                name=names[provider_id],
+                hours=_weekly(hours_rows[provider_id]),
+                time_off=_merge(time_off[provider_id]),
+                busy=_merge(provider_busy[provider_id]),
+            )
+            for provider_id in provider_ids
+        ),
+        rooms=tuple(RoomCalendar(id=room_id, name=name, busy=_merge(room_busy[room_id])) for room_id, name in rooms),
+        slot_minutes=location.slot_minutes,
+    )
+
+
+def patient_busy(
+    *, patient: Patient, start: datetime, end: datetime, ignore_appointment_ids: Iterable[int] = ()
+) -> tuple[Interval, ...]:
+    """The patient's own active visits anywhere, so a plan never double-books them."""
+    spans = list(
+        Appointment.objects.filter(patient=patient, status__in=ACTIVE, starts_at__lt=end, ends_at__gt=start)
+        .exclude(id__in=list(ignore_appointment_ids))
+        .values_list("starts_at", "ends_at")
+    )
+    return _merge(spans)
+
+
+def as_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)

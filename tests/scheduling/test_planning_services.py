@@ -1,0 +1,374 @@
+"""Planning, holding, confirming and rescheduling whole series through the services."""
+
+import threading
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+
+from clinic.audit import AuditEntry
+from clinic.errors import Conflict, InvalidRequest
+from clinic.models import Closure, OpeningHours, TimeOff
+from patients.models import Consultation, RecommendedArea
+from scheduling.models import Appointment, SeriesHold, TreatmentSeries
+from scheduling.planner import Preferences
+from scheduling.services import (
+    appointment_reschedule,
+    appointment_reschedule_preview,
+    availability_find,
+    consultation_book,
+    hold_release,
+    maintenance_book,
+    maintenance_propose,
+    proposal_sign,
+    proposal_unsign,
+    series_confirm,
+    series_hold,
+    series_propose,
+)
+from tests.factories import (
+    EligibleConsultationFactory,
+    LocationFactory,
+    PatientFactory,
+    ProviderFactory,
+    RoomFactory,
+    UserFactory,
+)
+
+LONDON = ZoneInfo("Europe/London")
+NOW = datetime(2027, 3, 1, 8, 0, tzinfo=LONDON)  # a Monday
+
+
+@pytest.fixture
+def clock(time_machine):
+    time_machine.move_to(NOW, tick=False)
+    return time_machine
+
+
+@pytest.fixture
+def clinic(db, clock):
+    """A clinic open 09:00-17:00 on weekdays with one provider and one treatment room."""
+    location = LocationFactory()
+    OpeningHours.objects.filter(location=location).delete()
+    for weekday in range(5):
+        OpeningHours.objects.create(location=location, weekday=weekday, opens=time(9), closes=time(17))
+    provider = ProviderFactory(location=location)
+    room = RoomFactory(location=location, name="Treatment room")
+    return location, provider, room
+
+
+@pytest.fixture
+def desk(db):
+    return UserFactory(username="desk")
+
+
+def eligible(patient=None, sessions=3, **kwargs):
+    consultation = EligibleConsultationFactory(
+        patient=patient or PatientFactory(), recommended_sessions=sessions, assessed_at=NOW - timedelta(days=2), **kwargs
+    )
+    RecommendedArea.objects.create(consultation=consultation, area="face", depth_mm="1.00")
+    return consultation
+
+
+def local(moment: datetime) -> datetime:
+    return moment.astimezone(LONDON)
+
+
+class TestPropose:
+    def test_proposes_a_whole_series_with_follow_ups_inside_opening_hours(self, clinic):
+        location, provider, room = clinic
+        result = series_propose(consultation=eligible(sessions=4), location=location)
+        plan = result.best
+        assert plan is not None and result.problem is None
+        assert len(plan.sessions) == 4 and len(plan.healing_checks) == 4 and plan.review is not None
+        days = [local(v.start).date() for v in plan.sessions]
+        assert all(28 <= (b - a).days <= 42 for a, b in zip(days, days[1:]))
+        for visit in plan.visits:
+            assert local(visit.start).weekday() < 5
+            assert time(9) <= local(visit.start).time() and local(visit.room_end).time() <= time(17)
+            assert visit.start >= NOW
+
+    def test_offers_distinct_alternatives(self, clinic):
+        location, _, _ = clinic
+        result = series_propose(consultation=eligible(), location=location, alternatives=3)
+        keys = [result.best.key] + [alt.key for alt in result.alternatives]
+        assert len(result.alternatives) >= 1 and len(set(keys)) == len(keys)
+
+    @pytest.mark.parametrize(
+        "outcome, extra, message",
+        [
+            ("deferred", {"deferred_until": "2027-06-01", "recommended_sessions": None}, "eligible consultation"),
+            ("not_eligible", {"recommended_sessions": None}, "eligible consultation"),
+        ],
+    )
+    def test_refuses_a_consultation_that_is_not_eligible(self, clinic, outcome, extra, message):
+        location, _, _ = clinic
+        consultation = eligible()
+        Consultation.objects.filter(pk=consultation.pk).update(outcome=outcome, **extra)
+        consultation.refresh_from_db()
+        with pytest.raises(InvalidRequest, match=message):
+            series_propose(consultation=consultation, location=location)
+
+    def test_refuses_a_consultation_older_than_the_protocol_allows(self, clinic):
+        location, _, _ = clinic
+        consultation = eligible()
+        consultation.assessed_at = NOW - timedelta(days=181)
+        consultation.save()
+        with pytest.raises(InvalidRequest, match="older than 180 days"):
+            series_propose(consultation=consultation, location=location)
+
+    def test_needs_the_hyperpigmentation_caution_acknowledged(self, clinic):
+        location, _, _ = clinic
+        consultation = eligible(hyperpigmentation_caution=True)
+        with pytest.raises(InvalidRequest, match="acknowledge"):
+            series_propose(consultation=consultation, location=location)
+
+    @pytest.mark.parametrize("kwargs, field", [({"session_count": 7}, "session_count"), ({"session_count": 2}, "session_count"),
+                                               ({"target_interval_days": 21}, "target_interval_days"),
+                                               ({"target_interval_days": 49}, "target_interval_days")])
+    def test_refuses_numbers_outside_the_protocol(self, clinic, kwargs, field):
+        location, _, _ = clinic
+        with pytest.raises(InvalidRequest) as caught:
+            series_propose(consultation=eligible(), location=location, **kwargs)
+        assert field in caught.value.details
+
+    def test_refuses_a_naive_earliest_start(self, clinic):
+        location, _, _ = clinic
+        with pytest.raises(InvalidRequest, match="time zone"):
+            series_propose(consultation=eligible(), location=location, earliest_start=datetime(2027, 4, 1, 9))
+
+    def test_explains_when_no_series_fits(self, clinic):
+        location, provider, _ = clinic
+        TimeOff.objects.create(provider=provider, starts_at=NOW, ends_at=NOW + timedelta(days=800), reason="Sabbatical")
+        result = series_propose(consultation=eligible(), location=location)
+        assert result.best is None
+        assert "Session 1" in result.problem.message
+
+
+class TestHoldAndConfirm:
+    def test_confirm_books_every_visit_as_one_series(self, clinic, desk):
+        location, _, _ = clinic
+        consultation = eligible(sessions=3)
+        plan = series_propose(consultation=consultation, location=location).best
+        hold = series_hold(consultation=consultation, location=location, plan=plan, held_by=desk)
+        series = series_confirm(hold=hold, confirmed_by=desk)
+        assert series.session_count == 3 and series.status == TreatmentSeries.Status.ACTIVE
+        booked = list(series.appointments.order_by("starts_at"))
+        assert [a.starts_at for a in booked] == sorted(v.start for v in plan.visits)
+        assert [a.session_number for a in booked if a.kind == "session"] == [1, 2, 3]
+        hold.refresh_from_db()
+        assert hold.status == SeriesHold.Status.CONFIRMED
+        assert AuditEntry.objects.filter(action="series_booked", object_id=str(series.pk), actor=desk).exists()
+
+    def test_a_held_proposal_is_not_offered_to_another_patient(self, clinic, desk):
+        location, _, _ = clinic
+        first = eligible()
+        plan = series_propose(consultation=first, location=location).best
+        series_hold(consultation=first, location=location, plan=plan, held_by=desk)
+        other = series_propose(consultation=eligible(), location=location).best
+        held_rooms = {(v.start, v.room_end) for v in plan.visits if v.room_id}
+        for visit in other.visits:
+            for start, end in held_rooms:
+                assert visit.room_end <= start or visit.start >= end
+
+    def test_holding_slots_another_desk_holds_is_a_conflict(self, clinic, desk):
+        location, _, _ = clinic
+        first, second = eligible(), eligible()
+        plan = series_propose(consultation=first, location=location).best
+        series_hold(consultation=first, location=location, plan=plan, held_by=desk)
+        with pytest.raises(Conflict, match="held for another patient"):
+            series_hold(consultation=second, location=location, plan=plan, held_by=desk)
+
+    def test_released_hold_frees_its_slots(self, clinic, desk):
+        location, _, _ = clinic
+        first, second = eligible(), eligible()
+        plan = series_propose(consultation=first, location=location).best
+        hold = series_hold(consultation=first, location=location, plan=plan, held_by=desk)
+        hold_release(hold=hold, released_by=desk)
+        assert series_hold(consultation=second, location=location, plan=plan, held_by=desk).status == "held"
+
+    def test_an_expired_hold_still_confirms_while_its_slots_are_free(self, clinic, desk, clock):
+        location, _, _ = clinic
+        consultation = eligible()
+        plan = series_propose(consultation=consultation, location=location).best
+        hold = series_hold(consultation=consultation, location=location, plan=plan, held_by=desk)
+        clock.shift(timedelta(minutes=30))
+        assert series_confirm(hold=hold, confirmed_by=desk).appointments.count() == len(plan.visits)
+
+    def test_confirming_taken_slots_saves_nothing_and_says_what_was_taken(self, clinic, desk, clock):
+        location, _, _ = clinic
+        first, second = eligible(), eligible()
+        plan = series_propose(consultation=first, location=location).best
+        stale = series_hold(consultation=first, location=location, plan=plan, held_by=desk)
+        clock.shift(timedelta(minutes=30))
+        series_confirm(hold=series_hold(consultation=second, location=location, plan=plan, held_by=desk), confirmed_by=desk)
+        with pytest.raises(Conflict) as caught:
+            series_confirm(hold=stale, confirmed_by=desk)
+        assert caught.value.details["conflicts"]
+        assert not TreatmentSeries.objects.filter(consultation=first).exists()
+        assert not Appointment.objects.filter(patient=first.patient).exists()
+
+    def test_a_closure_added_after_the_proposal_blocks_the_confirmation(self, clinic, desk):
+        location, _, _ = clinic
+        consultation = eligible()
+        plan = series_propose(consultation=consultation, location=location).best
+        hold = series_hold(consultation=consultation, location=location, plan=plan, held_by=desk)
+        second = plan.sessions[1]
+        Closure.objects.create(location=location, starts_at=second.start - timedelta(hours=1),
+                               ends_at=second.end + timedelta(hours=1), reason="Burst pipe")
+        with pytest.raises(Conflict, match="Burst pipe"):
+            series_confirm(hold=hold, confirmed_by=desk)
+
+    def test_a_confirmed_hold_cannot_be_confirmed_twice(self, clinic, desk):
+        location, _, _ = clinic
+        consultation = eligible()
+        plan = series_propose(consultation=consultation, location=location).best
+        hold = series_hold(consultation=consultation, location=location, plan=plan, held_by=desk)
+        series_confirm(hold=hold, confirmed_by=desk)
+        with pytest.raises(Conflict, match="already confirmed"):
+            series_confirm(hold=hold, confirmed_by=desk)
+        assert TreatmentSeries.objects.count() == 1
+
+    def test_proposal_tokens_round_trip_and_refuse_tampering(self, clinic):
+        location, _, _ = clinic
+        consultation = eligible()
+        plan = series_propose(consultation=consultation, location=location).best
+        token = proposal_sign(consultation=consultation, location=location, plan=plan)
+        assert proposal_unsign(token=token) == (consultation.pk, location.pk, plan)
+        with pytest.raises(InvalidRequest, match="not one the planner made"):
+            proposal_unsign(token=token[:-2] + "xx")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_desks_confirming_overlapping_proposals_at_once_book_one(time_machine):
+    """Two expired holds on the same slots, confirmed by two threads at the same moment."""
+    time_machine.move_to(NOW, tick=False)
+    location = LocationFactory()
+    ProviderFactory(location=location)
+    RoomFactory(location=location)
+    desk = UserFactory()
+    first, second = eligible(), eligible()
+    plan = series_propose(consultation=first, location=location).best
+    holds = [series_hold(consultation=first, location=location, plan=plan, held_by=desk, minutes=0)]
+    holds.append(series_hold(consultation=second, location=location, plan=plan, held_by=desk, minutes=0))
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def confirm(hold):
+        try:
+            barrier.wait()
+            series_confirm(hold=hold, confirmed_by=desk)
+            outcomes.append("booked")
+        except Conflict:
+            outcomes.append("conflict")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=confirm, args=(hold,)) for hold in holds]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["booked", "conflict"]
+    assert TreatmentSeries.objects.count() == 1
+    assert Appointment.objects.count() == len(plan.visits)
+
+
+class TestReschedule:
+    @pytest.fixture
+    def series(self, clinic, desk):
+        location, _, _ = clinic
+        consultation = eligible(sessions=3)
+        plan = series_propose(consultation=consultation, location=location, preferences=Preferences()).best
+        return series_confirm(hold=series_hold(consultation=consultation, location=location, plan=plan, held_by=desk),
+                              confirmed_by=desk)
+
+    def sessions(self, series):
+        return list(series.appointments.filter(kind="session", status__in=["booked", "confirmed"]).order_by("session_number"))
+
+    def test_a_small_move_keeps_later_sessions_where_they_are(self, series, desk):
+        one, two, three = self.sessions(series)
+        new_start = two.starts_at + timedelta(days=1)
+        preview = appointment_reschedule_preview(appointment=two, new_start=new_start)
+        assert preview.ok
+        moved_sessions = [c for c in preview.changes if c.kind == "session"]
+        assert [c.appointment_id for c in moved_sessions] == [two.pk]
+        appointment_reschedule(appointment=two, new_start=new_start, changed_by=desk)
+        two.refresh_from_db()
+        three_after = Appointment.objects.get(pk=three.pk)
+        assert two.starts_at == new_start and three_after.starts_at == three.starts_at
+
+    def test_moving_session_2_later_pushes_session_3_back_into_its_window(self, series, desk):
+        one, two, three = self.sessions(series)
+        new_start = two.starts_at + timedelta(days=14)
+        preview = appointment_reschedule_preview(appointment=two, new_start=new_start)
+        assert preview.ok
+        assert {c.appointment_id for c in preview.changes if c.kind == "session"} == {two.pk, three.pk}
+        assert Appointment.objects.get(pk=three.pk).starts_at == three.starts_at  # preview saves nothing
+        appointment_reschedule(appointment=two, new_start=new_start, changed_by=desk)
+        starts = [local(a.starts_at).date() for a in self.sessions(series)]
+        assert all(28 <= (b - a).days <= 42 for a, b in zip(starts, starts[1:]))
+        assert self.sessions(series)[0].starts_at == one.starts_at  # earlier sessions never move
+        checks = series.appointments.filter(kind="healing_check", status="booked").order_by("starts_at")
+        for session, check in zip(self.sessions(series), checks):
+            assert 3 <= (local(check.starts_at).date() - local(session.starts_at).date()).days <= 7
+        assert AuditEntry.objects.filter(action="rescheduled", object_id=str(three.pk)).exists()
+
+    def test_a_move_that_breaks_the_interval_before_it_is_refused(self, series):
+        one, two, _ = self.sessions(series)
+        with pytest.raises(Conflict):
+            appointment_reschedule(appointment=two, new_start=one.starts_at + timedelta(days=7))
+
+    def test_a_confirmed_visit_stays_confirmed_when_moved(self, series, desk):
+        _, two, _ = self.sessions(series)
+        Appointment.objects.filter(pk=two.pk).update(status="confirmed")
+        two.refresh_from_db()
+        appointment_reschedule(appointment=two, new_start=two.starts_at + timedelta(days=1), changed_by=desk)
+        two.refresh_from_db()
+        assert two.status == "confirmed"
+
+
+class TestSingleVisits:
+    def test_books_a_consultation_with_a_pending_record(self, clinic, desk):
+        location, provider, _ = clinic
+        patient = PatientFactory()
+        when = datetime(2027, 3, 2, 11, 0, tzinfo=LONDON)
+        visit = consultation_book(patient=patient, location=location, provider=provider, starts_at=when, booked_by=desk)
+        assert visit.kind == "consultation" and visit.consultation.outcome == "pending"
+        assert visit.starts_at == when and visit.ends_at == when + timedelta(minutes=30)
+
+    def test_refuses_a_consultation_outside_opening_hours(self, clinic, desk):
+        location, provider, _ = clinic
+        with pytest.raises(Conflict, match="cannot see the patient"):
+            consultation_book(patient=PatientFactory(), location=location, provider=provider,
+                              starts_at=datetime(2027, 3, 2, 18, 0, tzinfo=LONDON), booked_by=desk)
+
+    def test_availability_lists_free_slots_and_skips_taken_ones(self, clinic, desk):
+        location, provider, _ = clinic
+        day = datetime(2027, 3, 2, 9, 0, tzinfo=LONDON)
+        consultation_book(patient=PatientFactory(), location=location, provider=provider, starts_at=day, booked_by=desk)
+        slots = availability_find(location=location, kind="consultation", start=day, end=day + timedelta(hours=8))
+        assert slots and all(s.start >= day + timedelta(minutes=30) for s in slots)
+
+    def test_availability_refuses_a_backwards_range(self, clinic):
+        location, _, _ = clinic
+        with pytest.raises(InvalidRequest, match="after its start"):
+            availability_find(location=location, kind="consultation", start=NOW + timedelta(days=1), end=NOW)
+
+
+def test_maintenance_is_proposed_at_the_protocol_interval_and_booked(clinic, desk):
+    location, _, _ = clinic
+    consultation = eligible(sessions=3)
+    plan = series_propose(consultation=consultation, location=location).best
+    series = series_confirm(hold=series_hold(consultation=consultation, location=location, plan=plan, held_by=desk),
+                            confirmed_by=desk)
+    result = maintenance_propose(series=series, count=2)
+    visits = result.best.maintenance
+    last_session = local(plan.sessions[-1].start).date()
+    assert len(visits) == 2
+    assert 60 <= (local(visits[0].start).date() - last_session).days <= 90
+    assert 60 <= (local(visits[1].start).date() - local(visits[0].start).date()).days <= 90
+    booked = maintenance_book(series=series, plan=result.best, booked_by=desk)
+    assert [a.kind for a in booked] == ["maintenance", "maintenance"]
