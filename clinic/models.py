@@ -87,6 +87,10 @@ class Provider(models.Model):
     display_name = models.CharField(max_length=120)
     title = models.CharField(max_length=120, blank=True, help_text="e.g. Aesthetic nurse practitioner.")
     is_active = models.BooleanField(default=True)
+    calendar_token = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, editable=False,
+        help_text="Secret in the provider's calendar feed address; rotating it retires the old address.",
+    )
 
     class Meta:
         ordering = ["display_name"]
@@ -166,3 +170,23 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label or self.actor} {self.action} {self.object_type} {self.object_id}"
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a POST sent with an Idempotency-Key header, so a client's retry
+    gets it again instead of booking twice. Written in the same transaction as the change."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    endpoint = models.CharField(max_length=255, help_text="Method and path, e.g. POST /api/v1/series/holds/.../confirm/.")
+    request_hash = models.CharField(max_length=64, help_text="SHA-256 of the request body, keys sorted.")
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.endpoint})"

@@ -35,6 +35,10 @@ class Patient(models.Model):
         "Fitzpatrick skin type", choices=FitzpatrickType.choices, null=True, blank=True
     )
     skin_concerns = models.JSONField(default=list, blank=True, validators=[ChoiceListValidator(SkinConcern)])
+    calendar_token = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, editable=False,
+        help_text="Secret in the patient's calendar feed address; rotating it retires the old address.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -93,6 +97,11 @@ class Consultation(models.Model):
     )
     caution_acknowledged_at = models.DateTimeField(null=True, blank=True)
     clinical_notes = models.TextField(blank=True)
+    screening = models.JSONField(
+        default=list, blank=True,
+        help_text="The screening rules that matched at the assessment, as they read then "
+                  "(condition, label, effect, outcome, when last present).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -140,3 +149,51 @@ class RecommendedArea(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_area_display()} {self.depth_mm} mm"
+
+
+class ScreeningRule(models.Model):
+    """A condition the provider screens for at a consultation, and what it means for a
+    series: the clinic edits these in the admin; the assessment reads them."""
+
+    class Effect(models.TextChoices):
+        BLOCK = "block", "Blocks a series"
+        CAUTION = "caution", "Caution a provider must acknowledge"
+
+    class BlockOutcome(models.TextChoices):
+        DEFERRED = "deferred", "Deferred: re-consult later"
+        NOT_ELIGIBLE = "not_eligible", "Not eligible"
+
+    condition = models.SlugField(
+        max_length=60, unique=True, help_text="The code staff record when they find it, e.g. isotretinoin."
+    )
+    label = models.CharField(max_length=160, help_text="As staff read it, e.g. Isotretinoin in the last 6 months.")
+    effect = models.CharField(max_length=8, choices=Effect.choices)
+    block_outcome = models.CharField(max_length=16, choices=BlockOutcome.choices, blank=True)
+    lookback_days = models.PositiveSmallIntegerField(
+        null=True, blank=True,
+        help_text="Applies when the condition was present within this many days before the consultation "
+                  "(the date it was last present is then required). Empty: applies when present now.",
+    )
+    defer_days = models.PositiveSmallIntegerField(
+        null=True, blank=True,
+        help_text="For a deferral of a present condition: re-consult after this many days. A look-back rule "
+                  "defers until its window has passed.",
+    )
+    is_active = models.BooleanField(default=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["condition"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(effect="caution", block_outcome="") | Q(effect="block", block_outcome__in=["deferred", "not_eligible"]),
+                name="screening_rule_block_has_outcome",
+            ),
+            models.CheckConstraint(
+                condition=~Q(block_outcome="deferred") | Q(defer_days__isnull=False) | Q(lookback_days__isnull=False),
+                name="screening_rule_deferral_has_a_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label

@@ -1,5 +1,6 @@
 """Settings shared by every environment; each value can be set from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -150,20 +151,62 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule"))
 CELERY_BEAT_SCHEDULE: dict = {}
 
-# --- REST framework -------------------------------------------------------------------
+# --- REST framework and the API ------------------------------------------------------
+# Session login for pages and the interactive docs, token login for integrations.
+INSTALLED_APPS += ["rest_framework.authtoken", "axes"]
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "clinic.api.schema.ClinicAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["clinic.api.permissions.IsStaffMember"],
+    "EXCEPTION_HANDLER": "clinic.api.errors.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "clinic.api.pagination.Pagination",
+    "PAGE_SIZE": 50,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Needlepoint API",
-    "DESCRIPTION": "Booking and treatment-series scheduling for aesthetic clinics.",
+    "DESCRIPTION": (
+        "Booking and treatment-series scheduling for aesthetic clinics. Log in with a session "
+        "(the docs page) or send `Authorization: Token <key>` (POST /api/v1/auth/token/). "
+        "POSTs that create something accept an `Idempotency-Key` header: a retry with the same key "
+        "gets the first answer again. Errors: 400 with field messages, 404, 409 with what was taken."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "AppointmentStatusEnum": "scheduling.models.Appointment.Status",
+        "AppointmentKindEnum": "scheduling.models.Appointment.Kind",
+        "SeriesStatusEnum": "scheduling.models.TreatmentSeries.Status",
+        "ConsultationOutcomeEnum": "patients.models.Consultation.Outcome",
+        "TreatmentAreaEnum": "patients.choices.TreatmentArea",
+        "SideEffectEnum": "patients.choices.SideEffect",
+        "SkinConcernEnum": "patients.choices.SkinConcern",
+        "ChannelEnum": "patients.choices.Channel",
+        "DeviceEnum": "scheduling.models.Appointment.Device",
+    },
 }
+# Patients confirm or cancel one visit from a signed link in their reminder.
+PATIENT_LINK_MAX_AGE_DAYS = env.int("PATIENT_LINK_MAX_AGE_DAYS", default=14)
+# A retried POST with the same Idempotency-Key within this many hours gets the first answer.
+IDEMPOTENCY_KEY_HOURS = 24
+
+# --- Failed logins --------------------------------------------------------------------
+# django-axes: after AXES_FAILURE_LIMIT wrong passwords for one username from one address,
+# that pair is locked out for the cool-off time (admin login, API token login alike).
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 
 # --- Logging --------------------------------------------------------------------------
 LOGGING = {

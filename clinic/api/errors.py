@@ -1,0 +1,137 @@
+"""The one place that turns errors into HTTP answers.
+
+Every error body has `detail` (a sentence for front-desk staff) and `code`; a 400 for bad
+input adds `fields` ({field: [messages]}); a 409 adds what was taken (`conflicts`)."""
+
+import logging
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from clinic.errors import Conflict, DomainError, NotFound
+
+logger = logging.getLogger(__name__)
+
+CODES = {400: "invalid", 401: "not_authenticated", 403: "permission_denied", 404: "not_found",
+         405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 415: "unsupported_media_type",
+         422: "idempotency_key_reused", 429: "throttled"}
+
+
+def _flatten(detail) -> dict | list | str:
+    """DRF's ErrorDetail tree as plain strings."""
+    if isinstance(detail, dict):
+        return {str(key): _flatten(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_flatten(item) for item in detail]
+    return str(detail)
+
+
+def _fields(detail) -> dict:
+    flat = _flatten(detail)
+    if isinstance(flat, dict):
+        return {key: value if isinstance(value, list | dict) else [value] for key, value in flat.items()}
+    return {"non_field_errors": flat if isinstance(flat, list) else [flat]}
+
+
+def _first_message(fields: dict) -> str:
+    for name, messages in fields.items():
+        while isinstance(messages, dict):
+            name, messages = next(iter(messages.items()), (name, []))
+        if isinstance(messages, list) and messages:
+            first = messages[0]
+            while isinstance(first, dict | list):
+                first = next(iter(first.values())) if isinstance(first, dict) else (first[0] if first else "")
+            if name in ("non_field_errors", "__all__"):
+                return str(first)
+            return f"{name.replace('_', ' ').capitalize()}: {first}"
+    return "The request is not valid."
+
+
+def error_body(status_code: int, detail: str, code: str | None = None, **extra) -> dict:
+    return {"detail": detail, "code": code or CODES.get(status_code, "error"), **extra}
+
+
+def exception_handler(exc, context):
+    """DRF's EXCEPTION_HANDLER: domain errors, validation errors, 404s and lost races."""
+    if isinstance(exc, DomainError):
+        extra = {}
+        details = exc.details
+        if isinstance(details, dict) and details:
+            fields = {k: v for k, v in details.items() if isinstance(v, list) and all(isinstance(i, str) for i in v)}
+            rest = {k: v for k, v in details.items() if k not in fields}
+            if isinstance(exc, Conflict):
+                extra.update(details)
+            else:
+                if fields:
+                    extra["fields"] = fields
+                extra.update(rest)
+        elif isinstance(details, list) and details:
+            extra["conflicts" if isinstance(exc, Conflict) else "problems"] = details
+        code = "conflict" if isinstance(exc, Conflict) else "not_found" if isinstance(exc, NotFound) else "invalid"
+        set_rollback()
+        return Response(error_body(exc.status_code, exc.message, code, **extra), status=exc.status_code)
+
+    if isinstance(exc, DjangoValidationError):
+        fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        set_rollback()
+        return Response(error_body(400, _first_message(fields), fields=fields), status=400)
+
+    if isinstance(exc, IntegrityError):
+        from scheduling.services import conflict_from_integrity_error
+
+        logger.info("integrity error turned into an answer: %s", exc)
+        return exception_handler(conflict_from_integrity_error(exc), context)
+
+    if isinstance(exc, Http404 | ObjectDoesNotExist):
+        exc = exceptions.NotFound("Not found: it does not exist, or you may not see it.")
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    if isinstance(exc, exceptions.APIException):
+        headers = {}
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait))
+        if isinstance(exc, exceptions.ValidationError):
+            fields = _fields(exc.detail)
+            body = error_body(400, _first_message(fields), fields=fields)
+        else:
+            detail = exc.detail if isinstance(exc.detail, str) else _flatten(exc.detail)
+            body = error_body(exc.status_code, str(detail), exc.get_codes() if isinstance(exc.get_codes(), str) else None)
+        set_rollback()
+        return Response(body, status=exc.status_code, headers=headers)
+    return None
+
+
+def problem_response(status_code: int, detail: str, **extra) -> Response:
+    return Response(error_body(status_code, detail, **extra), status=status_code)
+
+
+__all__ = ["exception_handler", "error_body", "problem_response", "status"]
+
+
+def not_found(request, exception=None):
+    """handler404: JSON under /api/ (a path no route matches), the usual page elsewhere."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(404, "There is no such address in the API."), status=404)
+    return page_not_found(request, exception)
+
+
+def server_error(request):
+    """handler500: JSON under /api/, the usual page elsewhere (the error is logged by Django)."""
+    from django.http import JsonResponse
+    from django.views.defaults import server_error as page
+
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(500, "Something went wrong on our side; nothing was saved.", "server_error"),
+                            status=500)
+    return page(request)

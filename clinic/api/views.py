@@ -1,0 +1,202 @@
+"""The API's base view, logins, and the clinic's resources (locations, rooms, providers)."""
+
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from clinic.models import AuditEntry, Location, Provider
+
+from . import permissions as perms
+from .errors import error_body
+from .serializers import NamedRef
+
+
+class ClinicApi(APIView):
+    """Every API view: validate, call one service, serialize. `roles` (or
+    `roles_by_method`) says who may call it; `scope()` narrows reads to what the caller
+    may see; `context()` tells output serializers whether to include clinical fields."""
+
+    roles = perms.ALL_ROLES
+    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
+
+    def scope(self):
+        return perms.visibility(self.request.user)
+
+    def context(self) -> dict:
+        return {"request": self.request, "clinical": perms.sees_clinical_notes(self.request.user)}
+
+    def validated(self, serializer_class, data):
+        serializer = serializer_class(data=data, context=self.context())
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def query(self, serializer_class):
+        """Query parameters through a serializer (lists repeat a key: ?status=booked&status=confirmed)."""
+        data = {}
+        for name, field in serializer_class().fields.items():
+            if name not in self.request.query_params:
+                continue
+            if isinstance(field, serializers.ListField | serializers.MultipleChoiceField):
+                data[name] = self.request.query_params.getlist(name)
+            else:
+                data[name] = self.request.query_params.get(name)
+        return self.validated(serializer_class, data)
+
+    def page(self, queryset, serializer_class):
+        paginator = self.pagination_class() if self.pagination_class else None
+        if paginator is None:
+            return Response(serializer_class(queryset, many=True, context=self.context()).data)
+        items = paginator.paginate_queryset(queryset, self.request, view=self)
+        return paginator.get_paginated_response(serializer_class(items, many=True, context=self.context()).data)
+
+
+# --- Logins ---------------------------------------------------------------------------
+class LoginThrottle(AnonRateThrottle):
+    rate = "30/min"
+
+
+class TokenIn(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=256, trim_whitespace=False, style={"input_type": "password"})
+
+
+class TokenOut(serializers.Serializer):
+    token = serializers.CharField()
+    username = serializers.CharField()
+    roles = serializers.ListField(child=serializers.CharField())
+
+
+class TokenApi(ClinicApi):
+    """Token login for integrations. Repeated wrong passwords for one username from one
+    address lock that pair out for a while (django-axes)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [LoginThrottle]
+    extra_error_codes = ("429",)
+
+    @extend_schema(request=TokenIn, responses={200: TokenOut}, summary="Get an API token", tags=["auth"])
+    def post(self, request):
+        data = self.validated(TokenIn, request.data)
+        django_request = request._request
+        user = authenticate(request=django_request, username=data["username"], password=data["password"])
+        if getattr(django_request, "axes_locked_out", False):
+            return Response(error_body(429, "Too many failed logins. Wait 15 minutes, or ask a clinic admin to unlock "
+                                            "the account.", "locked_out"), status=429)
+        if user is None or not user.is_active:
+            return Response(error_body(400, "Wrong username or password.", "invalid_credentials"), status=400)
+        if not perms.user_roles(user):
+            return Response(error_body(403, "This login has no clinic role; ask a clinic admin.", "no_role"), status=403)
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key, "username": user.get_username(), "roles": sorted(perms.user_roles(user))})
+
+
+class TokenRevokeApi(ClinicApi):
+    """Sign out an integration: its token stops working at once."""
+
+    @extend_schema(request=None, responses={204: None}, summary="Revoke my API token", tags=["auth"])
+    def delete(self, request):
+        Token.objects.filter(user=request.user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeOut(serializers.Serializer):
+    username = serializers.CharField()
+    roles = serializers.ListField(child=serializers.CharField())
+    provider = serializers.IntegerField(allow_null=True)
+    sees_clinical_notes = serializers.BooleanField()
+
+
+class MeApi(ClinicApi):
+    @extend_schema(responses=MeOut, summary="Who am I", tags=["auth"])
+    def get(self, request):
+        provider = perms.provider_of(request.user)
+        return Response(MeOut({
+            "username": request.user.get_username(),
+            "roles": sorted(perms.user_roles(request.user)),
+            "provider": provider.pk if provider else None,
+            "sees_clinical_notes": perms.sees_clinical_notes(request.user),
+        }).data)
+
+
+# --- The clinic's resources -----------------------------------------------------------
+class LocationOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    time_zone = serializers.CharField()
+    address = serializers.CharField()
+    phone = serializers.CharField()
+    late_cancel_notice_hours = serializers.IntegerField()
+    slot_minutes = serializers.IntegerField()
+    rooms = NamedRef(many=True, source="active_rooms")
+
+
+class LocationListApi(ClinicApi):
+    pagination_class = None
+
+    @extend_schema(responses=LocationOut(many=True), summary="Locations and their rooms", tags=["clinic"])
+    def get(self, request):
+        from django.db.models import Prefetch
+
+        from clinic.models import Room
+
+        locations = Location.objects.filter(is_active=True).prefetch_related(
+            Prefetch("rooms", queryset=Room.objects.filter(is_active=True), to_attr="active_rooms"))
+        return Response(LocationOut(locations, many=True).data)
+
+
+class ProviderOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    display_name = serializers.CharField()
+    title = serializers.CharField()
+    locations = serializers.ListField(child=serializers.IntegerField(), source="location_ids")
+
+
+class ProviderListApi(ClinicApi):
+    pagination_class = None
+
+    @extend_schema(responses=ProviderOut(many=True), summary="Providers and where they work", tags=["clinic"])
+    def get(self, request):
+        providers = list(Provider.objects.filter(is_active=True).prefetch_related("working_hours"))
+        for provider in providers:
+            provider.location_ids = sorted({hours.location_id for hours in provider.working_hours.all()})
+        return Response(ProviderOut(providers, many=True).data)
+
+
+class AuditFilterIn(serializers.Serializer):
+    object_type = serializers.ChoiceField(choices=["appointment", "treatmentseries", "consultation", "patient"],
+                                          required=False)
+    object_id = serializers.CharField(max_length=64, required=False)
+
+
+class AuditOut(serializers.Serializer):
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(source="actor_label")
+    action = serializers.CharField()
+    object_type = serializers.CharField()
+    object_id = serializers.CharField()
+    changes = serializers.DictField()
+
+
+class AuditListApi(ClinicApi):
+    """The audit trail: who changed what, and when (clinic admins)."""
+
+    roles = perms.ADMIN
+
+    @extend_schema(parameters=[AuditFilterIn], responses=AuditOut(many=True), summary="Audit trail", tags=["clinic"])
+    def get(self, request):
+        filters = self.query(AuditFilterIn)
+        entries = AuditEntry.objects.all().order_by("-at", "-pk")
+        if "object_type" in filters:
+            entries = entries.filter(object_type=filters["object_type"])
+        if "object_id" in filters:
+            entries = entries.filter(object_id=filters["object_id"])
+        return self.page(entries, AuditOut)
+

@@ -1,0 +1,106 @@
+"""Reads for patients and consultations, with the joins their callers need.
+
+`provider` narrows a read to what one provider may see: the patients they consult or
+treat. None means the whole clinic (front desk and admins)."""
+
+import re
+from datetime import date
+
+import phonenumbers
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+
+from clinic.models import Provider
+
+from .models import Consultation, Patient, ScreeningRule
+
+
+def _seen_by(provider: Provider) -> Q:
+    from scheduling.models import Appointment, TreatmentSeries
+
+    return (
+        Q(Exists(Appointment.objects.filter(patient=OuterRef("pk"), provider=provider)))
+        | Q(Exists(Consultation.objects.filter(patient=OuterRef("pk"), provider=provider)))
+        | Q(Exists(TreatmentSeries.objects.filter(patient=OuterRef("pk"), provider=provider)))
+    )
+
+
+def patient_visible(*, provider: Provider | None) -> QuerySet[Patient]:
+    patients = Patient.objects.all()
+    if provider is not None:
+        patients = patients.filter(_seen_by(provider))
+    return patients
+
+
+def _phone_query(text: str) -> Q | None:
+    digits = re.sub(r"\D", "", text)
+    if len(digits) < 4:
+        return None
+    try:
+        number = phonenumbers.parse(text, settings.PHONENUMBER_DEFAULT_REGION)
+        if phonenumbers.is_possible_number(number):
+            return Q(phone=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    except phonenumbers.NumberParseException:
+        pass
+    return Q(phone__contains=digits)
+
+
+def patient_search(
+    *,
+    provider: Provider | None,
+    q: str = "",
+    name: str = "",
+    phone: str = "",
+    email: str = "",
+    date_of_birth: date | None = None,
+) -> QuerySet[Patient]:
+    """Patients matching every filter given. `q` matches a name, an email or a phone
+    number; `phone` accepts the number as staff type it (07700 900123 or +44...)."""
+    patients = patient_visible(provider=provider)
+    for word in name.split():
+        patients = patients.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+    if phone:
+        query = _phone_query(phone)
+        patients = patients.filter(query) if query is not None else patients.none()
+    if email:
+        patients = patients.filter(email__iexact=email.strip())
+    if date_of_birth:
+        patients = patients.filter(date_of_birth=date_of_birth)
+    if q.strip():
+        text = q.strip()
+        words = Q()
+        for word in text.split():
+            words &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
+        query = words | Q(email__icontains=text)
+        phone_query = _phone_query(text)
+        if phone_query is not None:
+            query |= phone_query
+        patients = patients.filter(query)
+    return patients.order_by("last_name", "first_name", "pk")
+
+
+def patient_detail(*, provider: Provider | None) -> QuerySet[Patient]:
+    """Patients with their series, consultations and appointments in a fixed number of queries."""
+    from scheduling.models import Appointment, TreatmentSeries
+
+    appointments = Appointment.objects.select_related("provider", "room", "location").order_by("starts_at")
+    if provider is not None:
+        appointments = appointments.filter(provider=provider)
+    return patient_visible(provider=provider).prefetch_related(
+        Prefetch("series", queryset=TreatmentSeries.objects.select_related("location", "provider").order_by("-created_at")),
+        Prefetch("consultations", queryset=Consultation.objects.select_related("provider").order_by("-created_at")),
+        Prefetch("appointments", queryset=appointments),
+    )
+
+
+def consultation_visible(*, provider: Provider | None) -> QuerySet[Consultation]:
+    consultations = Consultation.objects.select_related("patient", "provider", "visit", "visit__provider",
+                                                        "visit__location", "visit__room")
+    if provider is not None:
+        consultations = consultations.filter(Q(provider=provider) | Q(visit__provider=provider))
+    return consultations.prefetch_related("recommended_areas").order_by("-created_at", "-pk")
+
+
+def screening_rules(*, active_only: bool = False) -> QuerySet[ScreeningRule]:
+    rules = ScreeningRule.objects.all()
+    return rules.filter(is_active=True) if active_only else rules

@@ -1,0 +1,77 @@
+"""Fixtures for the API: a clinic, a login per role, and clients signed in as each."""
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.auth.models import Group
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from clinic import roles
+from tests import factories
+
+LONDON = ZoneInfo("Europe/London")
+# A Monday morning before the clocks change (29 March 2027), so series cross daylight saving.
+MONDAY = datetime(2027, 3, 1, 9, 0, tzinfo=LONDON)
+
+
+def at(day: int, hour: int, minute: int = 0, month: int = 3, year: int = 2027) -> datetime:
+    return datetime.combine(datetime(year, month, day).date(), time(hour, minute), LONDON)
+
+
+def login(user, *, token: bool = False) -> APIClient:
+    client = APIClient()
+    if token:
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    else:
+        client.force_authenticate(user)
+    return client
+
+
+def staff(role: str, **kwargs):
+    user = factories.UserFactory(**kwargs)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def clinic(db):
+    """One London location open 08:00-20:00 daily, two providers working those hours, two rooms."""
+    location = factories.LocationFactory(name="Marylebone", late_cancel_notice_hours=24)
+    first = factories.ProviderFactory(location=location, display_name="Dr Asha Patel")
+    second = factories.ProviderFactory(location=location, display_name="Chidi Okafor")
+    for provider in (first, second):
+        provider.user.groups.add(Group.objects.get(name=roles.PROVIDER))
+    rooms = [factories.RoomFactory(location=location, name=name) for name in ("Room 1", "Room 2")]
+    return {"location": location, "provider": first, "other_provider": second, "rooms": rooms}
+
+
+@pytest.fixture
+def desk_user(db):
+    return staff(roles.FRONT_DESK, username="desk")
+
+
+@pytest.fixture
+def admin_user(db):
+    return staff(roles.CLINIC_ADMIN, username="clinicadmin")
+
+
+@pytest.fixture
+def desk(desk_user):
+    return login(desk_user)
+
+
+@pytest.fixture
+def admin(admin_user):
+    return login(admin_user)
+
+
+@pytest.fixture
+def doctor(clinic):
+    return login(clinic["provider"].user)
+
+
+@pytest.fixture
+def other_doctor(clinic):
+    return login(clinic["other_provider"].user)
