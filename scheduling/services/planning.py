@@ -33,6 +33,7 @@ from ..planner import (
     plan_reschedule,
     plan_series,
 )
+from ..reminders.services import reminders_series_booked, reminders_sync_for_appointments
 from ..selectors import VisitSpec, appointment_conflicts
 from .booking import appointments_book, conflict_from_integrity_error
 
@@ -489,7 +490,6 @@ def appointment_reschedule_preview(
     protocol = series.protocol
     own = list(series.appointments.filter(status__in=("booked", "confirmed", "checked_in", "completed"))
                .exclude(kind="maintenance").order_by("starts_at"))
-    sessions = [a for a in own if a.kind == "session"]
     start = min(timezone.now(), new_start)
     end = max(a.room_ends_at for a in own) + timedelta(days=protocol.max_interval_days * series.session_count
                                                        + protocol.review_max_days + 60)
@@ -504,7 +504,8 @@ def appointment_reschedule_preview(
         preferences=Preferences(),
         alternatives=0,
     )
-    result = plan_reschedule(request, [_as_planned(a, local_date) for a in sessions], appointment.session_number,
+    # The follow-ups go in too: the planner carries over those of unchanged sessions.
+    result = plan_reschedule(request, [_as_planned(a, local_date) for a in own], appointment.session_number,
                              new_start, provider_id=provider.pk if provider else None)
     if result.problem is not None:
         return ReschedulePreview(appointment_id=appointment.pk, problem=result.problem, message=result.problem.message)
@@ -642,18 +643,10 @@ def maintenance_book(*, series: TreatmentSeries, plan: Plan, booked_by=None) -> 
 
 
 # --- Reminders ------------------------------------------------------------------------
+# Reminders are written in the same transaction as the change that causes them.
 def _sync_reminders(appointments: list[Appointment]) -> None:
-    """Reminders are written in the same transaction as the change that causes them."""
-    try:
-        from ..reminders.services import reminders_sync_for_appointments
-    except ImportError:  # the reminders app is optional until its module exists
-        return
     reminders_sync_for_appointments(appointments=appointments)
 
 
 def _series_booked_reminders(series: TreatmentSeries, appointments: list[Appointment]) -> None:
-    try:
-        from ..reminders.services import reminders_series_booked
-    except ImportError:
-        return
     reminders_series_booked(series=series, appointments=appointments)

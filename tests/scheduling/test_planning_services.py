@@ -288,7 +288,13 @@ class TestReschedule:
     def sessions(self, series):
         return list(series.appointments.filter(kind="session", status__in=["booked", "confirmed"]).order_by("session_number"))
 
-    def test_a_small_move_keeps_later_sessions_where_they_are(self, series, desk):
+    def test_a_small_move_keeps_later_sessions_where_they_are(self, clinic, desk):
+        """Planned five weeks apart, session 2 can move a day without touching session 3."""
+        location, _, _ = clinic
+        consultation = eligible(sessions=3)
+        plan = series_propose(consultation=consultation, location=location, target_interval_days=35).best
+        series = series_confirm(hold=series_hold(consultation=consultation, location=location, plan=plan, held_by=desk),
+                                confirmed_by=desk)
         one, two, three = self.sessions(series)
         new_start = two.starts_at + timedelta(days=1)
         preview = appointment_reschedule_preview(appointment=two, new_start=new_start)
