@@ -1,5 +1,6 @@
 """Protocols, treatment series and the appointments that occupy people and rooms."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -222,6 +223,17 @@ class Appointment(models.Model):
             models.Index(fields=["patient", "starts_at"]),
             models.Index(fields=["series", "session_number"]),
             models.Index(fields=["status", "starts_at"]),
+            # Busy time for the planner's loader: index-only scans over a horizon.
+            models.Index(
+                fields=["provider", "starts_at"], include=["provider_starts_at", "provider_ends_at"],
+                condition=Q(status__in=["booked", "confirmed", "checked_in", "completed"]),
+                name="appointment_provider_busy_idx",
+            ),
+            models.Index(
+                fields=["room", "starts_at"], include=["room_ends_at"],
+                condition=Q(status__in=["booked", "confirmed", "checked_in", "completed"], room__isnull=False),
+                name="appointment_room_busy_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(starts_at__lt=F("ends_at")), name="appointment_starts_before_end"),
@@ -232,6 +244,10 @@ class Appointment(models.Model):
                 name="appointment_provider_time_within_visit",
             ),
             models.CheckConstraint(condition=Q(room_ends_at__gte=F("ends_at")), name="appointment_room_ends_after_visit"),
+            # No visit lasts a day: the loader relies on it to find busy time by start.
+            models.CheckConstraint(
+                condition=Q(room_ends_at__lte=F("starts_at") + timedelta(days=1)), name="appointment_shorter_than_a_day"
+            ),
             models.CheckConstraint(
                 condition=Q(session_number__isnull=True) | Q(session_number__gte=1, session_number__lte=6),
                 name="appointment_session_number_1_to_6",

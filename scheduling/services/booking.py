@@ -19,6 +19,8 @@ OVERLAP_CONSTRAINTS = {
     "appointment_no_room_overlap": "The room was booked for that time a moment ago.",
     "appointment_no_patient_overlap": "The patient was booked for that time a moment ago.",
     "appointment_one_live_visit_per_session_number": "That session of the series is already booked.",
+    # SQLite names the columns of a unique index rather than the index.
+    "scheduling_appointment.series_id, scheduling_appointment.session_number": "That session of the series is already booked.",
 }
 
 
