@@ -221,6 +221,8 @@ def copy_rows(rows) -> int:
         for name, definition in definitions.items():
             cursor.execute(f"ALTER TABLE scheduling_appointment ADD CONSTRAINT {name} {definition}")
         cursor.execute("ANALYZE scheduling_appointment")
+    with connection.cursor() as cursor:  # outside a transaction: VACUUM sets the visibility map
+        cursor.execute("VACUUM ANALYZE scheduling_appointment")
     return written
 
 

@@ -100,8 +100,7 @@ def _seconds(lo: datetime, hi: datetime) -> tuple[int, int]:
 
 
 _MERGED_BUSY_SQL = """
-    SELECT owner, array_agg(floor(extract(epoch FROM lower(span)))::bigint ORDER BY span),
-                  array_agg(ceil(extract(epoch FROM upper(span)))::bigint ORDER BY span)
+    SELECT owner, floor(extract(epoch FROM lower(span)))::bigint, ceil(extract(epoch FROM upper(span)))::bigint
     FROM (
         SELECT a.{owner} AS owner, unnest(range_agg(tstzrange(a.{start}, a.{end}, '[)'))) AS span
         FROM unnest(%(lows)s::timestamptz[], %(highs)s::timestamptz[]) AS w(lo, hi)
@@ -112,7 +111,6 @@ _MERGED_BUSY_SQL = """
         WHERE NOT (a.id = ANY(%(ignore)s))
         GROUP BY a.{owner}
     ) merged
-    GROUP BY owner
 """
 
 
@@ -131,8 +129,9 @@ def _busy_by_owner(
         with connection.cursor() as cursor:
             cursor.execute(sql, {"owners": owners, "lows": [w[0] for w in windows], "highs": [w[1] for w in windows],
                                  "ignore": ignore_ids})
-            for owner_id, lows, highs in cursor.fetchall():
-                found[owner_id] = list(zip(lows, highs))
+            # range_agg yields each owner's spans merged and in order.
+            for owner_id, lo, hi in cursor.fetchall():
+                found[owner_id].append((lo, hi))
         return found
     touching = Q()
     for lo, hi in windows:

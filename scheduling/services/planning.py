@@ -42,6 +42,8 @@ HOLD_MINUTES = getattr(settings, "SERIES_HOLD_MINUTES", 10)
 # fits does it widen to a whole year (same queries again, so a fixed count per stage).
 SHORT_HORIZON_SLACK_DAYS = 35
 LONG_HORIZON_DAYS = 365
+# How many days late each session may fall in the first, narrow search.
+TARGET_WINDOW_SLACK_DAYS = 4
 PROPOSAL_SALT = "scheduling.proposal"
 PROPOSAL_MAX_AGE = 30 * 60
 
@@ -255,11 +257,16 @@ def series_propose(
     rules = loader.series_rules(protocol, session_count=count, areas=_areas(consultation),
                                 target_interval_days=target_interval_days)
     natural = (count - 1) * rules.target_interval_days + protocol.review_max_days + SHORT_HORIZON_SLACK_DAYS
+    # First only the days a series at the target interval would use, which is where the
+    # best plans lie; if nothing fits there, the whole horizon. Either stage costs the
+    # same fixed number of queries.
+    stages = [(natural, _target_windows(location=location, start=start, rules=rules)),
+              (LONG_HORIZON_DAYS + natural, None)]
     result = None
-    for days in (natural, LONG_HORIZON_DAYS + natural):
+    for days, windows in stages:
         end = start + timedelta(days=days)
         request = SeriesRequest(
-            location=loader.location_calendar(location=location, start=start, end=end, now=now),
+            location=loader.location_calendar(location=location, start=start, end=end, windows=windows, now=now),
             rules=rules,
             patient_busy=loader.patient_busy(patient=consultation.patient, start=start, end=end),
             earliest_start=start,
@@ -271,6 +278,27 @@ def series_propose(
         if result.best is not None:
             break
     return result
+
+
+def _target_windows(*, location: Location, start: datetime, rules) -> list[tuple[datetime, datetime]]:
+    """Local days around each session at the target interval from the earliest start,
+    with their healing checks and the review, as UTC ranges."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(location.time_zone)
+    first = start.astimezone(tz).date()
+    # A session up to SLACK days late, and its healing check up to two days into its window.
+    reach = TARGET_WINDOW_SLACK_DAYS + rules.healing_check_min_days + 2
+    spans = []
+    for k in range(rules.session_count):
+        day = first + timedelta(days=k * rules.target_interval_days)
+        spans.append((day, day + timedelta(days=reach)))
+    last = first + timedelta(days=(rules.session_count - 1) * rules.target_interval_days)
+    spans.append((last + timedelta(days=rules.review_min_days),
+                  last + timedelta(days=rules.review_min_days + 2 * TARGET_WINDOW_SLACK_DAYS)))
+    # Midnight to midnight in local time: the days DST shortens or lengthens included.
+    return [(datetime.combine(lo, datetime.min.time(), tz), datetime.combine(hi + timedelta(days=1), datetime.min.time(), tz))
+            for lo, hi in spans]
 
 
 def proposal_sign(*, consultation: Consultation, location: Location, plan: Plan) -> str:
