@@ -20,6 +20,10 @@ if "DATABASE_URL" not in os.environ and _reachable("127.0.0.1", 5432):
 elif "DATABASE_URL" not in os.environ:
     DATABASES = {"default": tune_database(env.db_url_config(f"sqlite:///{VAR_DIR / 'test.sqlite3'}"))}
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, so tests with several threads share one database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-run.sqlite3")}
+
 if "CELERY_BROKER_URL" not in os.environ and _reachable("127.0.0.1", 6379):
     CELERY_BROKER_URL = "redis://127.0.0.1:6379/15"
 

@@ -79,3 +79,33 @@ def test_rejects_an_invalid_visit_with_field_messages(location, provider, room, 
     with pytest.raises(InvalidRequest) as caught:
         appointments_book(location=location, patient=patient, visits=[bad])
     assert "kind" in caught.value.details
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_desks_booking_the_same_slot_at_once_book_it_once(location, provider, room):
+    """On PostgreSQL the exclusion constraints decide; on SQLite the immediate transaction."""
+    import threading
+
+    from django.db import connection
+
+    patients = [PatientFactory(), PatientFactory()]
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def book(patient):
+        try:
+            barrier.wait()
+            appointments_book(location=location, patient=patient, visits=[spec(provider, room)])
+            outcomes.append("booked")
+        except Conflict:
+            outcomes.append("conflict")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=book, args=(patient,)) for patient in patients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["booked", "conflict"]
+    assert Appointment.objects.filter(provider=provider).count() == 1
