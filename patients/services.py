@@ -188,11 +188,13 @@ def _provider_for(user) -> Provider:
     return provider
 
 
-def _validate_plan(*, outcome: str, recommended_sessions: int | None, areas: Mapping[str, Decimal]) -> None:
+def _validate_plan(*, outcome: str, recommended_sessions: int | None, areas: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    """The recommended plan checked against the protocol; the areas as Decimals."""
     from scheduling.services import default_protocol
 
     protocol = default_protocol()
     errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Decimal] = {}
     if recommended_sessions is not None and not (
         protocol.session_count_min <= recommended_sessions <= protocol.session_count_max
     ):
@@ -201,11 +203,17 @@ def _validate_plan(*, outcome: str, recommended_sessions: int | None, areas: Map
             f"{recommended_sessions} is not possible."
         ]
     for area, depth in areas.items():
+        try:
+            value = Decimal(str(depth))
+        except ArithmeticError:
+            value = None
         if area not in TreatmentArea.values:
             errors.setdefault("areas", []).append(f"Unknown area '{area}'. Choose from: {', '.join(TreatmentArea.values)}.")
-        elif not Decimal(MIN_DEPTH_MM) <= depth <= Decimal(MAX_DEPTH_MM):
+        elif value is None or not value.is_finite() or not Decimal(MIN_DEPTH_MM) <= value <= Decimal(MAX_DEPTH_MM):
             errors.setdefault("areas", []).append(
                 f"{TreatmentArea(area).label}: needle depth {depth} mm is outside {MIN_DEPTH_MM}-{MAX_DEPTH_MM} mm.")
+        else:
+            cleaned[area] = value.quantize(Decimal("0.01"))
     if outcome == Consultation.Outcome.ELIGIBLE:
         if recommended_sessions is None:
             errors.setdefault("recommended_sessions", []).append("An eligible patient needs a recommended number of sessions.")
@@ -213,6 +221,7 @@ def _validate_plan(*, outcome: str, recommended_sessions: int | None, areas: Map
             errors.setdefault("areas", []).append("An eligible patient needs at least one area with its needle depth.")
     if errors:
         raise InvalidRequest(next(iter(errors.values()))[0], details=errors)
+    return cleaned
 
 
 @transaction.atomic
@@ -290,8 +299,7 @@ def consultation_assess(
     else:
         final_until = None
 
-    areas = dict(areas or {})
-    _validate_plan(outcome=final, recommended_sessions=recommended_sessions, areas=areas)
+    areas = _validate_plan(outcome=final, recommended_sessions=recommended_sessions, areas=dict(areas or {}))
 
     consultation.provider = provider
     consultation.assessed_at = now

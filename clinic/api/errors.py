@@ -135,3 +135,16 @@ def server_error(request):
         return JsonResponse(error_body(500, "Something went wrong on our side; nothing was saved.", "server_error"),
                             status=500)
     return page(request)
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """AXES_LOCKOUT_CALLABLE: after too many failed logins, JSON for the API and a plain
+    page elsewhere, both 429."""
+    from django.conf import settings
+    from django.http import HttpResponse, JsonResponse
+
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    message = (f"Too many failed logins. Wait {minutes} minutes, or ask a clinic admin to unlock the account.")
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(429, message, "locked_out"), status=429)
+    return HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")

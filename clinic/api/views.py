@@ -87,8 +87,9 @@ class TokenApi(ClinicApi):
         django_request = request._request
         user = authenticate(request=django_request, username=data["username"], password=data["password"])
         if getattr(django_request, "axes_locked_out", False):
-            return Response(error_body(429, "Too many failed logins. Wait 15 minutes, or ask a clinic admin to unlock "
-                                            "the account.", "locked_out"), status=429)
+            from .errors import lockout_response
+
+            return lockout_response(django_request)
         if user is None or not user.is_active:
             return Response(error_body(400, "Wrong username or password.", "invalid_credentials"), status=400)
         if not perms.user_roles(user):

@@ -157,8 +157,9 @@ INSTALLED_APPS += ["rest_framework.authtoken", "axes"]
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "clinic.api.schema.ClinicAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first, so an anonymous call is told to authenticate (401), not refused (403).
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["clinic.api.permissions.IsStaffMember"],
     "EXCEPTION_HANDLER": "clinic.api.errors.exception_handler",
@@ -207,6 +208,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+AXES_LOCKOUT_CALLABLE = "clinic.api.errors.lockout_response"
 
 # --- Logging --------------------------------------------------------------------------
 LOGGING = {

@@ -75,3 +75,20 @@ def doctor(clinic):
 @pytest.fixture
 def other_doctor(clinic):
     return login(clinic["other_provider"].user)
+
+
+@pytest.fixture
+def world(clinic, desk_user):
+    """A clinic mid-flow, seen at 11:00 on Tuesday 2 March 2027: a patient assessed
+    eligible that morning with a three-session series booked with Dr Patel from Wednesday,
+    and a second patient with a consultation booked for Thursday."""
+    import time_machine
+
+    from .builders import booked_series, consultation_visit, eligible_consultation
+
+    consultation = eligible_consultation(clinic=clinic, when=at(2, 10))
+    with time_machine.travel(at(2, 11), tick=False) as clock:
+        series = booked_series(clinic=clinic, consultation=consultation, user=desk_user, earliest_start=at(3, 9))
+        pending = consultation_visit(clinic=clinic, when=at(4, 10), desk_user=desk_user)
+        yield {**clinic, "consultation": consultation, "patient": consultation.patient, "series": series,
+               "pending_visit": pending, "clock": clock}
