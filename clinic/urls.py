@@ -9,10 +9,12 @@ from scheduling.patient_pages import patient_link_page
 from . import views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="frontdesk:schedule", permanent=False)),
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
     path("reminders/", include("scheduling.reminders.urls")),
+    # The front-desk pages and the clinic admin's dashboard
+    path("", include("frontdesk.urls")),
     # The API, its schema and interactive docs
     path("api/v1/", include("clinic.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

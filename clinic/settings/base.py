@@ -42,6 +42,7 @@ LOCAL_APPS = [
     "clinic",
     "patients",
     "scheduling",
+    "frontdesk",  # the front-desk pages and the admin dashboard
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -105,7 +106,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "frontdesk:login"
+LOGIN_REDIRECT_URL = "frontdesk:schedule"
 
 # --- Internationalisation and time ----------------------------------------------------
 # Stored in UTC; shown in the location's or the patient's zone.

@@ -1,0 +1,64 @@
+"""A provider records the assessment (with the clinic's screening rules) and
+acknowledges a caution; the same patients services the API calls."""
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_http_methods, require_POST
+
+from clinic.errors import DomainError
+from patients import selectors as patient_selectors
+from patients import services as patient_services
+
+from ..access import CLINICAL, roles_required, scope
+from ..forms import AssessmentForm
+from .common import explain, page
+
+
+def _consultation(request: HttpRequest, consultation_id: int):
+    return get_object_or_404(patient_selectors.consultation_visible(provider=scope(request.user)), pk=consultation_id)
+
+
+@require_http_methods(["GET", "POST"])
+@roles_required(CLINICAL)
+def assess(request: HttpRequest, consultation_id: int) -> HttpResponse:
+    consultation = _consultation(request, consultation_id)
+    rules = list(patient_selectors.screening_rules(active_only=True))
+    form = AssessmentForm(request.POST or None, rules=rules, initial={
+        "fitzpatrick_type": consultation.patient.fitzpatrick_type, "concerns": consultation.patient.skin_concerns})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            assessed = patient_services.consultation_assess(
+                consultation=consultation, assessed_by=request.user,
+                findings=[patient_services.Finding(condition, last) for condition, last in form.findings()],
+                fitzpatrick_type=data["fitzpatrick_type"], concerns=data["concerns"],
+                recommended_sessions=data["recommended_sessions"], areas=form.areas(),
+                clinical_notes=data["clinical_notes"], outcome=data["outcome"] or None,
+                deferred_until=data["deferred_until"],
+            )
+        except DomainError as error:
+            explain(form, error)
+        else:
+            outcome = assessed.get_outcome_display().lower()
+            extra = ""
+            if assessed.deferred_until:
+                extra = f" until {assessed.deferred_until:%d %b %Y}"
+            if patient_services.consultation_cautions_open(assessed):
+                extra += "; a caution needs acknowledging before a series is planned"
+            messages.success(request, f"Assessment recorded: {outcome}{extra}.")
+            return redirect("frontdesk:patient", consultation.patient_id)
+    return page(request, "assess.html", {"consultation": consultation, "form": form, "patient": consultation.patient})
+
+
+@require_POST
+@roles_required(CLINICAL)
+def acknowledge_caution(request: HttpRequest, consultation_id: int) -> HttpResponse:
+    consultation = _consultation(request, consultation_id)
+    try:
+        patient_services.consultation_acknowledge_caution(consultation=consultation, acknowledged_by=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Caution acknowledged: a series can now be planned.")
+    return redirect("frontdesk:patient", consultation.patient_id)

@@ -1,0 +1,164 @@
+"""Finding and registering patients, the patient page, booking a consultation and
+putting a patient on the waitlist."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from clinic.errors import DomainError
+from clinic.models import Provider
+from patients import selectors as patient_selectors
+from patients import services as patient_services
+from patients.services import consultation_cautions_open
+from scheduling import services
+from scheduling.reminders.services import waitlist_entry_add
+
+from ..access import ALL, DESK, roles_required, scope
+from ..forms import ConsultationBookForm, ConsultationSlotsForm, PatientForm, SearchForm, WaitlistForm
+from ..selectors import location_chosen, patient_page, patient_timelines
+from ..timeutil import day_bounds, local_today, zone
+from .common import explain, page
+
+SEARCH_LIMIT = 20
+SLOT_DAYS = 7
+
+
+@require_GET
+@roles_required(ALL)
+def patient_search(request: HttpRequest) -> HttpResponse:
+    """The search page; typing fills the results from `patient_search_json`."""
+    form = SearchForm(request.GET or None)
+    results = []
+    if form.is_valid() and form.cleaned_data["q"].strip():
+        results = list(patient_selectors.patient_search(provider=scope(request.user), q=form.cleaned_data["q"])
+                       [:SEARCH_LIMIT])
+    return page(request, "patients.html", {"form": form, "results": results, "searched": bool(request.GET.get("q"))})
+
+
+@require_GET
+@roles_required(ALL)
+def patient_search_json(request: HttpRequest) -> JsonResponse:
+    """Up to twenty matches for what has been typed so far (name, phone or email)."""
+    form = SearchForm(request.GET)
+    if not form.is_valid() or len(form.cleaned_data["q"].strip()) < 2:
+        return JsonResponse({"results": []})
+    found = patient_selectors.patient_search(provider=scope(request.user), q=form.cleaned_data["q"])[:SEARCH_LIMIT]
+    return JsonResponse({"results": [
+        {"id": p.pk, "name": p.full_name, "date_of_birth": p.date_of_birth.strftime("%d %b %Y"),
+         "phone": str(p.phone) if p.phone else "", "email": p.email,
+         "url": reverse("frontdesk:patient", args=[p.pk])}
+        for p in found]})
+
+
+@require_http_methods(["GET", "POST"])
+@roles_required(DESK)
+def patient_new(request: HttpRequest) -> HttpResponse:
+    form = PatientForm(request.POST or None, initial={"preferred_channel": "email", "consent_email": True})
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = patient_services.patient_create(created_by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            explain(form, error)
+        else:
+            messages.success(request, f"{patient.full_name} is registered.")
+            return redirect("frontdesk:patient", patient.pk)
+    return page(request, "patient_new.html", {"form": form})
+
+
+@require_GET
+@roles_required(ALL)
+def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = get_object_or_404(patient_page(provider=scope(request.user)), pk=patient_id)
+    location = location_chosen(None)
+    today = local_today(location) if location else None
+    timelines, other_reminders = patient_timelines(patient, today=today)
+    consultations = list(patient.consultations.all())
+    planned = {t.series.consultation_id for t in timelines if t.series.status != "cancelled"}
+    for consultation in consultations:
+        consultation.cautions_open = consultation_cautions_open(consultation)
+        consultation.can_plan = consultation.outcome == "eligible" and consultation.pk not in planned
+    return page(request, "patient.html", {
+        "patient": patient, "consultations": consultations, "timelines": timelines,
+        "other_reminders": other_reminders,
+        "visits": [v for v in patient.appointments.all() if v.series_id is None],
+        "waitlist": list(patient.waitlist_entries.all()),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+@roles_required(DESK)
+def consultation_new(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Pick a location, a provider (or any) and a first day; the free times of the next
+    week are listed to choose from; booking calls `consultation_book`."""
+    patient = get_object_or_404(patient_selectors.patient_visible(provider=None), pk=patient_id)
+    location = location_chosen(request.GET.get("location") or request.POST.get("location"))
+    if location is None:
+        return page(request, "empty.html", {"message": "No location is set up yet; add one in the clinic admin."})
+    today = local_today(location)
+    search = ConsultationSlotsForm(request.GET or None, initial={"location": location, "day": today + timedelta(days=1)})
+    book = ConsultationBookForm(request.POST or None, initial={"location": location})
+    if request.method == "POST" and book.is_valid():
+        provider_id, starts_at = book.cleaned_data["slot"]
+        provider = get_object_or_404(Provider, pk=provider_id, is_active=True)
+        try:
+            visit = services.consultation_book(patient=patient, location=book.cleaned_data["location"],
+                                               provider=provider, starts_at=starts_at, booked_by=request.user)
+        except DomainError as error:
+            explain(book, error)
+        else:
+            local = visit.starts_at.astimezone(zone(visit.location))
+            messages.success(request, f"Consultation booked with {provider} on {local:%a %d %b %Y at %H:%M}.")
+            return redirect("frontdesk:patient", patient.pk)
+
+    days = []
+    if search.is_valid():
+        first = search.cleaned_data["day"]
+        start, _ = day_bounds(location, first)
+        _, end = day_bounds(location, first + timedelta(days=SLOT_DAYS - 1))
+        try:
+            slots = services.availability_find(location=search.cleaned_data["location"], kind="consultation",
+                                               start=start, end=end, provider=search.cleaned_data["provider"],
+                                               patient=patient, limit=200)
+        except DomainError as error:
+            explain(search, error)
+            slots = []
+        names = {p.pk: p.display_name for p in Provider.objects.filter(
+            pk__in={s.provider_id for s in slots})}
+        tz = zone(location)
+        by_day: dict = {}
+        for slot in slots:
+            local = slot.start.astimezone(tz)
+            by_day.setdefault(local.date(), []).append({
+                "value": f"{slot.provider_id}|{slot.start.isoformat()}", "time": local, "provider": names.get(slot.provider_id)})
+        days = sorted(by_day.items())
+    return page(request, "consultation_new.html", {
+        "patient": patient, "search": search, "book": book, "days": days, "location": location,
+        "searched": search.is_bound})
+
+
+@require_http_methods(["GET", "POST"])
+@roles_required(DESK)
+def waitlist_new(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = get_object_or_404(patient_selectors.patient_visible(provider=None), pk=patient_id)
+    location = location_chosen(None)
+    today = local_today(location) if location else None
+    form = WaitlistForm(request.POST or None, initial={
+        "location": location, "kind": "consultation", "earliest_date": today,
+        "latest_date": today + timedelta(days=14) if today else None})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            waitlist_entry_add(patient=patient, location=data["location"], kind=data["kind"],
+                               earliest_date=data["earliest_date"], latest_date=data["latest_date"],
+                               provider=data["provider"], preferred_times=data["preferred_times"], notes=data["notes"])
+        except ValidationError as error:
+            explain(form, error)
+        else:
+            messages.success(request, f"{patient.full_name} is on the waitlist; a freed slot will be offered.")
+            return redirect(reverse("frontdesk:waitlist") + f"?location={data['location'].pk}")
+    return page(request, "waitlist_new.html", {"patient": patient, "form": form})
