@@ -71,6 +71,8 @@ def plan_view(plan: Plan, *, token: str, tz: ZoneInfo, providers: dict[int, str]
     windows: dict[date, int] = {}
     check_windows: set[date] = set()
     for visit in plan.visits:
+        if visit.kind == "session" and visit.number == 1:
+            continue  # the first session may fall anywhere from the earliest start: no window to shade
         span = [visit.window_start + timedelta(days=n) for n in range((visit.window_end - visit.window_start).days + 1)]
         if visit.kind in ("session", "maintenance"):
             windows.update(dict.fromkeys(span, visit.number))

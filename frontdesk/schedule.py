@@ -44,6 +44,12 @@ class Column:
     label: str
     blocks: list[Block] = field(default_factory=list)
 
+    @property
+    def short(self) -> str:
+        """What fits above a narrow week column: the name without a title, first word."""
+        words = [w for w in self.label.split() if w.rstrip(".").lower() not in ("dr", "mr", "mrs", "ms", "nurse")]
+        return (words or [self.label])[0]
+
 
 @dataclass
 class Day:

@@ -1,5 +1,6 @@
-"""Shared fixtures. Tests marked `postgres` or `redis` need those servers: they are
-skipped with the reason when the server is missing, except under CI, where they fail."""
+"""Shared fixtures. Tests marked `postgres` or `redis` need those servers, and tests
+marked `browser` need Chromium: they are skipped with the reason when it is missing,
+except under CI, where they fail."""
 
 import os
 import socket
@@ -12,6 +13,8 @@ import pytest
 from tests import factories
 
 LONDON = ZoneInfo("Europe/London")
+# Debian's Chromium, which the browser tests drive with Playwright.
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
 def _redis_reachable(url: str) -> bool:
@@ -42,6 +45,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
         if not _redis_reachable(settings.CELERY_BROKER_URL):
             _missing("needs Redis: set CELERY_BROKER_URL=redis://... or run Redis on 127.0.0.1:6379")
+    if item.get_closest_marker("browser"):
+        if not os.path.exists(CHROMIUM):
+            _missing(f"needs Chromium at {CHROMIUM}: apt-get install -y chromium "
+                     "(Playwright drives it; never `playwright install`)")
 
 
 @pytest.fixture
