@@ -38,18 +38,33 @@ def _fields(detail) -> dict:
     return {"non_field_errors": flat if isinstance(flat, list) else [flat]}
 
 
-def _first_message(fields: dict) -> str:
-    for name, messages in fields.items():
-        while isinstance(messages, dict):
-            name, messages = next(iter(messages.items()), (name, []))
-        if isinstance(messages, list) and messages:
-            first = messages[0]
-            while isinstance(first, dict | list):
-                first = next(iter(first.values())) if isinstance(first, dict) else (first[0] if first else "")
-            if name in ("non_field_errors", "__all__"):
-                return str(first)
-            return f"{name.replace('_', ' ').capitalize()}: {first}"
-    return "The request is not valid."
+def _first_message(fields) -> str:
+    """The first message in a (possibly nested) error tree, with the field it belongs to."""
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                found = walk(value, path + [str(key)])
+                if found:
+                    return found
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                found = walk(value, path + ([str(index)] if isinstance(value, dict) else []))
+                if found:
+                    return found
+        elif node:
+            return path, str(node)
+        return None
+
+    found = walk(fields, [])
+    if not found:
+        return "The request is not valid."
+    path, message = found
+    names = [p for p in path if p not in ("non_field_errors", "__all__")]
+    if not names:
+        return message
+    label = names[0].replace("_", " ").capitalize() + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in names[1:])
+    return f"{label}: {message}"
 
 
 def error_body(status_code: int, detail: str, code: str | None = None, **extra) -> dict:

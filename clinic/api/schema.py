@@ -22,6 +22,8 @@ DESCRIPTIONS = {
     "403": "Your role may not do this.",
     "404": "Not found, or not yours to see.",
     "409": "Taken meanwhile, or not possible in the current state.",
+    "410": "The link has expired.",
+    "415": "Send the body as JSON (Content-Type: application/json).",
     "422": "The Idempotency-Key was used for a different request.",
     "429": "Too many failed logins; wait for the cool-off time.",
 }
@@ -55,7 +57,7 @@ class ClinicAutoSchema(AutoSchema):
         if "{" in self.path:
             codes.append("404")
         if self.method in ("POST", "PUT", "PATCH", "DELETE"):
-            codes.append("409")
+            codes += ["409", "415"]
         if self._is_idempotent():
             codes.append("422")
         codes += list(getattr(self.view, "extra_error_codes", ()))

@@ -165,6 +165,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["clinic.api.permissions.IsStaffMember"],
     "EXCEPTION_HANDLER": "clinic.api.errors.exception_handler",
+    # JSON in: one shape to validate and to document (the interactive docs send JSON too).
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "clinic.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
