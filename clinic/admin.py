@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AuditEntry, Closure, Location, OpeningHours, Provider, Room, TimeOff, WorkingHours
+from .models import AuditEntry, Closure, IdempotencyKey, Location, OpeningHours, Provider, Room, TimeOff, WorkingHours
 
 admin.site.site_header = "Needlepoint clinic admin"
 admin.site.site_title = "Needlepoint"
@@ -107,4 +107,20 @@ class AuditEntryAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(admin.ModelAdmin):
+    """Read-only: the answers kept for retried API requests."""
+
+    list_display = ["created_at", "user", "key", "endpoint", "response_status"]
+    list_filter = ["response_status"]
+    search_fields = ["key", "endpoint", "user__username"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Consultation, Patient, RecommendedArea
+from .models import Consultation, Patient, RecommendedArea, ScreeningRule
 
 
 class ConsultationInline(admin.TabularInline):
@@ -44,3 +44,12 @@ class ConsultationAdmin(admin.ModelAdmin):
     autocomplete_fields = ["patient", "provider"]
     date_hierarchy = "created_at"
     inlines = [RecommendedAreaInline]
+
+
+@admin.register(ScreeningRule)
+class ScreeningRuleAdmin(admin.ModelAdmin):
+    """The clinic's screening rules: what a finding at a consultation means for a series."""
+
+    list_display = ["condition", "label", "effect", "block_outcome", "lookback_days", "defer_days", "is_active"]
+    list_filter = ["effect", "block_outcome", "is_active"]
+    search_fields = ["condition", "label"]

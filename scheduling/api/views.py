@@ -2,6 +2,9 @@
 cancel the rest, maintenance) and appointments (diary, reschedule, cancel, check in,
 complete, no-show). Each view validates, calls one service and serializes."""
 
+import hashlib
+from datetime import timedelta
+
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -52,19 +55,70 @@ def _cautions_checked(consultation: Consultation) -> None:
 
 
 # --- Availability ---------------------------------------------------------------------
+AVAILABILITY_CACHE_SECONDS = 30
+
+
+def _diary_fingerprint(location: Location, start, end) -> tuple:
+    """What availability at this location between start and end depends on that changes
+    minute to minute: live visits of its providers and rooms (count, last change, last id)
+    and the holds not yet expired. Any booking, move, cancellation or hold changes it.
+    One query, on the indexes by provider, location and start."""
+    from django.db import connection
+    from django.utils import timezone
+
+    staff = "SELECT provider_id FROM clinic_workinghours WHERE location_id = %s"
+    sql = f"""
+        SELECT visits.live, visits.changed, visits.last, holds.n, holds.last FROM
+          (SELECT count(*) FILTER (WHERE status IN ('booked', 'confirmed', 'checked_in', 'completed')) AS live,
+                  max(updated_at) AS changed, max(id) AS last
+             FROM scheduling_appointment
+            WHERE (location_id = %s OR provider_id IN ({staff})) AND starts_at < %s AND room_ends_at > %s) AS visits,
+          (SELECT count(*) AS n, max(h.created_at) AS last
+             FROM scheduling_heldvisit v JOIN scheduling_serieshold h ON h.id = v.hold_id
+            WHERE (h.location_id = %s OR v.provider_id IN ({staff})) AND h.status = 'held' AND h.expires_at > %s
+              AND v.starts_at < %s AND v.room_ends_at > %s) AS holds
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [location.pk, location.pk, end, start, location.pk, location.pk, timezone.now(), end, start])
+        return tuple(str(value) for value in cursor.fetchone())
+
+
 class AvailabilityApi(ClinicApi):
-    """Free times for one visit of a kind at a location, with any provider or one."""
+    """Free times for one visit of a kind at a location, with any provider or one.
+
+    Answers are kept for up to 30 seconds, keyed by the question and a fingerprint of the
+    diary it depends on, so a booking or a hold shows at once; an edit to opening hours,
+    closures or time off shows within 30 seconds. Booking always re-checks everything."""
 
     @extend_schema(parameters=[s.AvailabilityIn], responses=s.SlotOut(many=True), summary="Free slots",
                    tags=TAG_AVAILABILITY)
     def get(self, request):
+        from django.core.cache import cache
+        from django.utils import timezone
+
         data = self.query(s.AvailabilityIn)
+        location, start, end = data["location"], data["start"], data["end"]
+        areas = sorted(data.get("areas") or [])
+        key = None
+        if data.get("patient") is None:
+            now = timezone.now()
+            # A range that has begun is cut at "now", so the answer also depends on the minute.
+            minute = int(now.timestamp() // 60) if start < now + timedelta(minutes=5) else 0
+            question = (location.pk, data["kind"], start.timestamp(), end.timestamp(),
+                        getattr(data.get("provider"), "pk", None), tuple(areas), data["limit"], minute)
+            digest = hashlib.sha1(repr((question, _diary_fingerprint(location, start, end))).encode()).hexdigest()
+            key = f"availability:{digest}"
+            cached = cache.get(key)
+            if cached is not None:
+                return Response(cached)
         slots = services.availability_find(
-            location=data["location"], kind=data["kind"], start=data["start"], end=data["end"],
-            provider=data.get("provider"), patient=data.get("patient"), areas=sorted(data.get("areas") or []) or None,
-            limit=data["limit"],
+            location=location, kind=data["kind"], start=start, end=end, provider=data.get("provider"),
+            patient=data.get("patient"), areas=areas or None, limit=data["limit"],
         )
-        return Response(s.SlotOut(slots, many=True).data)
+        body = s.SlotOut(slots, many=True).data
+        if key is not None:
+            cache.set(key, body, AVAILABILITY_CACHE_SECONDS)
+        return Response(body)
 
 
 # --- Series: propose, hold, confirm ---------------------------------------------------
