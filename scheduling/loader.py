@@ -10,7 +10,7 @@ the horizon cross the wire."""
 from collections import defaultdict
 import math
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from django.db import connection
 from django.db.models import Q
@@ -21,7 +21,7 @@ from patients.models import Patient
 
 from .models import Appointment, HeldVisit, SeriesHold, TreatmentProtocol
 from .planner import (
-    Interval,
+    BusySpans,
     LocationCalendar,
     ProviderCalendar,
     RoomCalendar,
@@ -146,8 +146,9 @@ def _busy_by_owner(
     return {owner_id: _merge(spans) for owner_id, spans in found.items()}
 
 
-def _intervals(spans: Spans) -> tuple[Interval, ...]:
-    return tuple(Interval(datetime.fromtimestamp(lo, UTC), datetime.fromtimestamp(hi, UTC)) for lo, hi in spans)
+def _intervals(spans: Spans) -> BusySpans:
+    """Merged spans in seconds go to the planner as they are: no datetimes to build."""
+    return BusySpans.from_pairs(spans)
 
 
 def _merge_windows(windows, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
@@ -253,7 +254,7 @@ def location_calendar(
 
 def patient_busy(
     *, patient: Patient, start: datetime, end: datetime, ignore_appointment_ids: Iterable[int] = ()
-) -> tuple[Interval, ...]:
+) -> BusySpans:
     """The patient's own active visits anywhere, so a plan never double-books them."""
     spans = [
         _seconds(a, b)

@@ -70,6 +70,7 @@ from .reschedule import plan_reschedule
 from .series import plan_maintenance, plan_series
 from .slots import find_slots
 from .types import (
+    BusySpans,
     Interval,
     LocationCalendar,
     Plan,
@@ -90,6 +91,7 @@ from .types import (
 
 __all__ = [
     "REASONS",
+    "BusySpans",
     "W_COMPLETION",
     "W_HOURS",
     "W_INTERVAL",

@@ -39,16 +39,18 @@ from .intervals import (
     subtract,
     union,
 )
-from .types import Interval, LocationCalendar, Preferences, ProviderCalendar, RoomCalendar, VisitShape
+from .types import BusySpans, Interval, LocationCalendar, Preferences, ProviderCalendar, RoomCalendar, VisitShape
 
 NO_STARTS: tuple[list[int], list[int]] = ([], [])
 
 
-def interval_spans(intervals: Iterable[Interval]) -> list[Span]:
+def interval_spans(intervals: Iterable[Interval] | BusySpans) -> list[Span]:
     """Busy intervals as seconds, rounded outwards so nothing busy is lost.
 
     `timestamp()` is exact to the microsecond for aware datetimes of this era and
     several times faster than datetime arithmetic, which matters for big calendars."""
+    if isinstance(intervals, BusySpans):
+        return list(zip(intervals.starts, intervals.ends, strict=True))
     return [(floor(i.start.timestamp()), ceil(i.end.timestamp())) for i in intervals]
 
 
@@ -93,6 +95,8 @@ class _LazyTimeline:
         self._timeline: Timeline | _WindowedTimeline | None = None
 
     def get(self) -> Timeline | _WindowedTimeline:
+        if self._timeline is None and isinstance(self._intervals, BusySpans):
+            self._timeline = Timeline.from_sorted(self._intervals.starts, self._intervals.ends)
         if self._timeline is None:
             intervals = self._intervals
             starts = list(map(_START, intervals))

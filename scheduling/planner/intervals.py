@@ -97,6 +97,14 @@ class Timeline:
         self.starts = [lo for lo, _ in merged]
         self.ends = [hi for _, hi in merged]
 
+    @classmethod
+    def from_sorted(cls, starts: Sequence[int], ends: Sequence[int]) -> Timeline:
+        """From spans already sorted and disjoint (checked by the caller): no merge pass."""
+        timeline = cls.__new__(cls)
+        timeline.starts = list(starts)
+        timeline.ends = list(ends)
+        return timeline
+
     def __bool__(self) -> bool:
         return bool(self.starts)
 

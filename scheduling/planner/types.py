@@ -6,9 +6,10 @@ must include and exclude); services turn the outputs back into appointments.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
+from operator import le, lt
 from zoneinfo import ZoneInfo
 
 def _aware(value: datetime, what: str) -> None:
@@ -28,6 +29,53 @@ class Interval:
         _aware(self.end, "Interval.end")
         if self.end < self.start:
             raise ValueError(f"Interval ends before it starts: {self.start} > {self.end}")
+
+
+class BusySpans:
+    """Busy time as sorted, disjoint [start, end) spans of whole epoch seconds (UTC).
+
+    A loader that already has merged spans in seconds (PostgreSQL's range_agg does
+    that) hands them over like this instead of as `Interval`s: building tens of
+    thousands of datetimes costs far more than planning with them."""
+
+    __slots__ = ("starts", "ends")
+
+    def __init__(self, starts: Sequence[int], ends: Sequence[int]) -> None:
+        starts, ends = tuple(starts), tuple(ends)
+        if len(starts) != len(ends):
+            raise ValueError("BusySpans needs as many ends as starts")
+        if not (all(map(lt, starts, ends)) and all(map(le, ends, starts[1:]))):
+            raise ValueError("BusySpans must be sorted, disjoint and non-empty spans")
+        self.starts = starts
+        self.ends = ends
+
+    @classmethod
+    def from_pairs(cls, pairs: Iterable[tuple[int, int]]) -> BusySpans:
+        pairs = list(pairs)
+        return cls([lo for lo, _ in pairs], [hi for _, hi in pairs])
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __bool__(self) -> bool:
+        return bool(self.starts)
+
+    def __iter__(self):
+        """As `Interval`s, for code that wants datetimes (slow; for small lists)."""
+        for lo, hi in zip(self.starts, self.ends, strict=True):
+            yield Interval(datetime.fromtimestamp(lo, UTC), datetime.fromtimestamp(hi, UTC))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, BusySpans) and (self.starts, self.ends) == (other.starts, other.ends)
+
+    def __hash__(self) -> int:
+        return hash((self.starts, self.ends))
+
+    def __repr__(self) -> str:
+        return f"BusySpans({len(self)} spans)"
+
+
+Busy = tuple[Interval, ...] | BusySpans
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,8 +212,8 @@ class ProviderCalendar:
     id: int
     name: str
     hours: WeeklyHours
-    time_off: tuple[Interval, ...] = ()
-    busy: tuple[Interval, ...] = ()
+    time_off: Busy = ()
+    busy: Busy = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +222,7 @@ class RoomCalendar:
 
     id: int
     name: str
-    busy: tuple[Interval, ...] = ()
+    busy: Busy = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +232,7 @@ class LocationCalendar:
 
     tz: str
     opening_hours: WeeklyHours
-    closures: tuple[Interval, ...]
+    closures: Busy
     providers: tuple[ProviderCalendar, ...]
     rooms: tuple[RoomCalendar, ...]
     slot_minutes: int = 15
@@ -284,7 +332,7 @@ class SeriesRequest:
 
     location: LocationCalendar
     rules: SeriesRules
-    patient_busy: tuple[Interval, ...]
+    patient_busy: Busy
     earliest_start: datetime
     horizon_end: datetime
     preferences: Preferences = Preferences()

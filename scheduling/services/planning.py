@@ -6,7 +6,8 @@ front desk chose is held for a few minutes (SeriesHold) so another desk cannot t
 same slots; confirming turns it into appointments all at once or not at all."""
 
 import hashlib
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -518,6 +519,17 @@ def appointment_reschedule_preview(
     protocol = series.protocol
     own = list(series.appointments.filter(status__in=("booked", "confirmed", "checked_in", "completed"))
                .exclude(kind="maintenance").order_by("starts_at"))
+    # The planner numbers the sessions that still stand 1..m; a cancelled session
+    # leaves no gap, so the intervals run between the sessions the patient will have.
+    sessions = [a for a in own if a.kind == "session"]
+    planner_number = {a.session_number: index for index, a in enumerate(sessions, start=1)}
+    real_number = {index: number for number, index in planner_number.items()}
+    booked = []
+    for visit in own:
+        if visit.kind == "review":
+            booked.append(replace(_as_planned(visit, local_date), number=1))
+        elif visit.session_number in planner_number:
+            booked.append(replace(_as_planned(visit, local_date), number=planner_number[visit.session_number]))
     start = min(timezone.now(), new_start)
     end = max(a.room_ends_at for a in own) + timedelta(days=protocol.max_interval_days * series.session_count
                                                        + protocol.review_max_days + 60)
@@ -525,7 +537,7 @@ def appointment_reschedule_preview(
     ignore = [a.pk for a in own]
     request = SeriesRequest(
         location=loader.location_calendar(location=location, start=start, end=end, ignore_appointment_ids=ignore),
-        rules=loader.series_rules(protocol, session_count=series.session_count, areas=_areas(series.consultation)),
+        rules=loader.series_rules(protocol, session_count=len(sessions), areas=_areas(series.consultation)),
         patient_busy=loader.patient_busy(patient=series.patient, start=start, end=end, ignore_appointment_ids=ignore),
         earliest_start=start,
         horizon_end=end,
@@ -533,26 +545,30 @@ def appointment_reschedule_preview(
         alternatives=0,
     )
     # The follow-ups go in too: the planner carries over those of unchanged sessions.
-    result = plan_reschedule(request, [_as_planned(a, local_date) for a in own], appointment.session_number,
-                             new_start, provider_id=provider.pk if provider else None)
+    result = plan_reschedule(request, booked, planner_number[appointment.session_number], new_start,
+                             provider_id=provider.pk if provider else None)
     if result.problem is not None:
-        return ReschedulePreview(appointment_id=appointment.pk, problem=result.problem, message=result.problem.message)
+        # The planner counts only the sessions that stand; staff know them by their own numbers.
+        message = re.sub(r"\b([Ss]ession) (\d+)\b",
+                         lambda m: f"{m.group(1)} {real_number.get(int(m.group(2)), m.group(2))}", result.problem.message)
+        return ReschedulePreview(appointment_id=appointment.pk, problem=result.problem, message=message)
 
-    # Match the new list of visits with the existing ones by kind and number; a visit
+    # Match the new list of visits with the existing ones by kind and session; a visit
     # that did not move keeps its appointment untouched.
     existing = {(a.kind, a.session_number if a.kind != "review" else 0): a for a in own}
     changes: list[VisitChange] = []
     matched: set[int] = set()
     for visit in result.visits:
-        key = (visit.kind, visit.number if visit.kind != "review" else 0)
-        current = existing.get(key)
+        number = 0 if visit.kind == "review" else real_number[visit.number]
+        visit = replace(visit, number=number)
+        current = existing.get((visit.kind, number))
         if current is not None:
             matched.add(current.pk)
             if (current.starts_at, current.provider_id, current.room_id) == (visit.start, visit.provider_id, visit.room_id):
                 continue
             if current.status not in ("booked", "confirmed"):
                 continue  # what already happened stays as it happened
-        changes.append(VisitChange(current.pk if current else None, visit.kind, visit.number,
+        changes.append(VisitChange(current.pk if current else None, visit.kind, number or None,
                                    current.starts_at if current else None, visit))
     cancelled = [a.pk for a in own if a.pk not in matched and a.status in ("booked", "confirmed") and a.starts_at > timezone.now()]
     return ReschedulePreview(appointment_id=appointment.pk, changes=changes, cancelled=cancelled)

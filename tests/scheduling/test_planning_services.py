@@ -327,6 +327,21 @@ class TestReschedule:
         with pytest.raises(Conflict):
             appointment_reschedule(appointment=two, new_start=one.starts_at + timedelta(days=7))
 
+    def test_a_series_with_a_cancelled_session_can_still_be_rescheduled(self, series, desk):
+        """Session 2 cancelled: session 3 now follows session 1 and must lie 28-42 days after it."""
+        one, two, three = self.sessions(series)
+        Appointment.objects.filter(pk=two.pk).update(status="cancelled", cancel_reason="Patient unwell")
+        too_late = appointment_reschedule_preview(appointment=three, new_start=three.starts_at + timedelta(days=2))
+        assert not too_late.ok
+        assert too_late.message.startswith("Session 3 cannot move") and "after session 1" in too_late.message
+        new_start = one.starts_at + timedelta(days=35)
+        assert appointment_reschedule_preview(appointment=three, new_start=new_start).ok
+        appointment_reschedule(appointment=three, new_start=new_start, changed_by=desk)
+        three.refresh_from_db()
+        assert three.starts_at == new_start and three.session_number == 3
+        check = series.appointments.get(kind="healing_check", session_number=3, status="booked")
+        assert 3 <= (local(check.starts_at).date() - local(new_start).date()).days <= 7
+
     def test_a_confirmed_visit_stays_confirmed_when_moved(self, series, desk):
         _, two, _ = self.sessions(series)
         Appointment.objects.filter(pk=two.pk).update(status="confirmed")
