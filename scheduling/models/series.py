@@ -83,11 +83,18 @@ class TreatmentProtocol(models.Model):
                 & Q(target_interval_days__lte=F("max_interval_days")),
                 name="protocol_min_target_max_interval",
             ),
+            # A healing check falls after its session and before the next one: the planner
+            # relies on no two visits of a series sharing a day but the last check and review.
             models.CheckConstraint(
-                condition=Q(healing_check_min_days__lte=F("healing_check_max_days")),
+                condition=Q(healing_check_min_days__gte=1)
+                & Q(healing_check_min_days__lte=F("healing_check_max_days"))
+                & Q(healing_check_max_days__lt=F("min_interval_days")),
                 name="protocol_healing_check_window",
             ),
-            models.CheckConstraint(condition=Q(review_min_days__lte=F("review_max_days")), name="protocol_review_window"),
+            models.CheckConstraint(
+                condition=Q(review_min_days__gte=1) & Q(review_min_days__lte=F("review_max_days")),
+                name="protocol_review_window",
+            ),
             models.CheckConstraint(
                 condition=Q(maintenance_min_days__gte=1) & Q(maintenance_min_days__lte=F("maintenance_max_days")),
                 name="protocol_maintenance_window",

@@ -162,6 +162,9 @@ class TestCheckConstraints:
             {"session_count_default": 5, "session_count_max": 4},
             {"max_treatment_minutes": 75},
             {"healing_check_min_days": 8},
+            {"healing_check_min_days": 0},
+            {"healing_check_max_days": 28},
+            {"review_min_days": 0},
         ],
     )
     def test_protocol_rules_stay_consistent(self, changes):
