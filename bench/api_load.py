@@ -2,7 +2,7 @@
 
 It builds its own database (needlepoint_bench_api, dropped and rebuilt each run), loads the
 demo clinic plus patients with eligible consultations, starts gunicorn on 127.0.0.1 with
-production settings, and drives it from 20 client threads (httpx, keep-alive):
+production settings, and drives it from 20 client threads (http.client, keep-alive):
 
 1. availability: GET /api/v1/availability/ for one day, any provider or one
 2. proposals:    POST /api/v1/series/proposals/ for an eligible consultation
@@ -22,6 +22,7 @@ timeout, a refused connection). Every phase is bounded in count and in time.
 """
 
 import argparse
+import http.client
 import json
 import os
 import random
@@ -35,6 +36,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -169,14 +171,12 @@ class Phase:
             return self.issued - 1
 
     def run(self, work) -> float:
-        import httpx
-
         deadline = time.monotonic() + self.seconds
 
         def client_loop(number: int) -> None:
             rng = random.Random(SEED + number)
-            headers = {"Authorization": f"Token {self.token}"}
-            with httpx.Client(base_url=self.base, headers=headers, timeout=30) as client:
+            client = Client(self.base, self.token)
+            try:
                 while time.monotonic() < deadline:
                     index = self._next()
                     if index is None:
@@ -184,6 +184,8 @@ class Phase:
                     results = work(client, rng, index)
                     with self.lock:
                         self.samples.extend(results)
+            finally:
+                client.close()
 
         started = time.monotonic()
         threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(CLIENTS)]
@@ -194,16 +196,42 @@ class Phase:
         return time.monotonic() - started
 
 
-def timed(client, method: str, url: str, **kwargs) -> tuple[int, float, dict | None]:
-    import httpx
+class Client:
+    """One keep-alive HTTP/1.1 connection (http.client: light, so the load generator
+    takes little of the CPU the server needs)."""
 
+    def __init__(self, base: str, token: str) -> None:
+        host, port = base.removeprefix("http://").split(":")
+        self.host, self.port = host, int(port)
+        self.headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
+        self.connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+
+    def request(self, method: str, path: str, *, params: dict | None = None, json_body: dict | None = None,
+                headers: dict | None = None) -> tuple[int, dict | list | None]:
+        if params:
+            path = f"{path}?{urlencode(params)}"
+        body = json.dumps(json_body).encode() if json_body is not None else None
+        all_headers = {**self.headers, **(headers or {})}
+        if body is not None:
+            all_headers["Content-Type"] = "application/json"
+        try:
+            self.connection.request(method, path, body=body, headers=all_headers)
+            response = self.connection.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException):
+            self.close()
+            self.connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+            return 599, None
+        is_json = (response.getheader("Content-Type") or "").startswith("application/json")
+        return response.status, (json.loads(data) if data and is_json else None)
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def timed(client: Client, method: str, path: str, **kwargs) -> tuple[int, float, dict | None]:
     started = time.perf_counter()
-    try:
-        response = client.request(method, url, **kwargs)
-        status = response.status_code
-        body = response.json() if response.headers.get("content-type", "").startswith("application/json") else None
-    except httpx.HTTPError:
-        status, body = 599, None
+    status, body = client.request(method, path, **kwargs)
     return status, (time.perf_counter() - started) * 1000, body
 
 
@@ -252,7 +280,7 @@ def proposal_phase(base: str, world: dict, total: int, seconds: float) -> dict:
         body = {"consultation": rng.choice(world["consultations"]), "location": world["location"], "alternatives": 2}
         if rng.random() < 0.5:
             body["preferences"] = {"provider": rng.choice(world["providers"])}
-        status, ms, _ = timed(client, "POST", "/api/v1/series/proposals/", json=body)
+        status, ms, _ = timed(client, "POST", "/api/v1/series/proposals/", json_body=body)
         return [(status, ms)]
 
     phase = Phase(base, world["token"], total, seconds)
@@ -278,13 +306,13 @@ def contention_phase(base: str, world: dict, attempts: int, seconds: float) -> d
             if consultation is None:
                 return []
             results = []
-            status, ms, body = timed(client, "POST", "/api/v1/series/proposals/", json={
+            status, ms, body = timed(client, "POST", "/api/v1/series/proposals/", json_body={
                 "consultation": consultation, "location": world["location"], "alternatives": 0,
                 "earliest_start": slots[0].isoformat(), "preferences": {"provider": rng.choice(world["providers"])}})
             results.append((status, ms))
             if status != 200 or not body or not body.get("best"):
                 return results
-            status, ms, hold = timed(client, "POST", "/api/v1/series/holds/", json={"proposal": body["best"]["proposal"]},
+            status, ms, hold = timed(client, "POST", "/api/v1/series/holds/", json_body={"proposal": body["best"]["proposal"]},
                                      headers={"Idempotency-Key": f"hold-{index}"})
             results.append((status, ms))
             if status == 201:
@@ -294,7 +322,7 @@ def contention_phase(base: str, world: dict, attempts: int, seconds: float) -> d
             return results
         body = {"patient": patients[index % len(patients)], "location": world["location"],
                 "provider": rng.choice(world["providers"]), "starts_at": rng.choice(slots).isoformat()}
-        status, ms, _ = timed(client, "POST", "/api/v1/consultations/", json=body,
+        status, ms, _ = timed(client, "POST", "/api/v1/consultations/", json_body=body,
                               headers={"Idempotency-Key": f"consult-{index}"})
         return [(status, ms)]
 
@@ -323,11 +351,10 @@ def main() -> None:
     server = start_gunicorn(port, args.workers, args.threads)
     base = f"http://127.0.0.1:{port}"
     try:
-        import httpx
-
-        with httpx.Client(base_url=base) as warm:  # load the code in every worker before timing
-            for _ in range(args.workers * 4):
-                warm.get("/health/")
+        warm = Client(base, world["token"])  # load the code in every worker before timing
+        for _ in range(args.workers * args.threads * 2):
+            warm.request("GET", "/api/v1/me/")
+        warm.close()
         availability_phase(base, world, args.availability, args.seconds)
         proposal_phase(base, world, args.proposals, args.seconds)
         contention_phase(base, world, args.attempts, args.seconds * 2)
