@@ -18,13 +18,15 @@ Definitions (the dashboard page repeats them):
   visit that was booked to start in the range.
 - Reminders: messages due in the range, by status.
 - Due for maintenance: completed series with no maintenance visit booked after their
-  last treatment, whose maintenance window opens by the end of the range.
+  last treatment, whose maintenance window (60-90 days after it by default) overlaps
+  the range.
 - Closing windows: active series whose next session is not booked and whose window
   closes within 7 days (or has closed).
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -217,23 +219,28 @@ class SeriesFigures:
 
 
 def series_figures(period: Period) -> SeriesFigures:
-    """Series whose first session falls in the range, by status now; one query."""
+    """Series whose first session falls in the range, by status now; two queries."""
     tz = zone(period.location)
-    sessions = Q(appointments__kind=Appointment.Kind.SESSION)
-    done = sessions & Q(appointments__status=Appointment.Status.COMPLETED)
-    rows = (TreatmentSeries.objects.filter(location=period.location)
-            .annotate(first_session=Min("appointments__starts_at", filter=sessions),
-                      done=Count("appointments", filter=done),
-                      first_done=Min("appointments__starts_at", filter=done),
-                      last_done=Max("appointments__starts_at", filter=done))
-            .filter(first_session__gte=period.starts_at, first_session__lt=period.ends_at)
-            .values("status", "session_count", "done", "first_done", "last_done"))
+    Status = Appointment.Status
+    # Only a series with a session in the range can have its first one there: the
+    # (location, starts_at) index finds those, and their sessions come by series.
+    in_range = Appointment.objects.filter(location=period.location, kind=Appointment.Kind.SESSION,
+                                          starts_at__gte=period.starts_at, starts_at__lt=period.ends_at)
+    done = Q(status=Status.COMPLETED)
+    sessions = (Appointment.objects.filter(series_id__in=in_range.values("series_id"), kind=Appointment.Kind.SESSION)
+                .values("series_id")
+                .annotate(first_session=Min("starts_at"), done=Count("id", filter=done),
+                          first_done=Min("starts_at", filter=done), last_done=Max("starts_at", filter=done))
+                .filter(first_session__gte=period.starts_at, first_session__lt=period.ends_at))
+    by_series = {row["series_id"]: row for row in sessions}
     figures = SeriesFigures(by_status=dict.fromkeys(SERIES_STATUSES, 0), planned_sessions=0, completed_sessions=0)
-    for row in rows:
-        figures.by_status[row["status"]] += 1
-        figures.planned_sessions += row["session_count"]
+    for pk, status, count in TreatmentSeries.objects.filter(pk__in=list(by_series)).values_list(
+            "pk", "status", "session_count"):
+        row = by_series[pk]
+        figures.by_status[status] += 1
+        figures.planned_sessions += count
         figures.completed_sessions += row["done"]
-        if row["status"] == TreatmentSeries.Status.COMPLETED and row["first_done"] and row["last_done"]:
+        if status == TreatmentSeries.Status.COMPLETED and row["first_done"] and row["last_done"]:
             figures.completed_series_days.append(
                 (row["last_done"].astimezone(tz).date() - row["first_done"].astimezone(tz).date()).days)
     return figures
@@ -291,34 +298,67 @@ def reminder_counts(period: Period) -> dict[str, int]:
 # --- Who needs a call -----------------------------------------------------------------
 @dataclass
 class MaintenanceDue:
-    series: TreatmentSeries
+    series_id: int
+    patient_id: int
+    patient_name: str
+    provider_name: str
     last_treatment: date
     due_from: date
     due_by: date
 
 
+def _protocol_days(*fields: str) -> dict[str, int]:
+    """The smallest and largest of some protocol day counts, to narrow a search in SQL
+    before the exact per-series check."""
+    from django.db.models import Max as Largest
+    from django.db.models import Min as Smallest
+
+    from scheduling.models import TreatmentProtocol
+
+    spans = {}
+    for name in fields:
+        spans[f"{name}__min"] = Smallest(name)
+        spans[f"{name}__max"] = Largest(name)
+    found = TreatmentProtocol.objects.aggregate(**spans)
+    return {key: value or 0 for key, value in found.items()}
+
+
 def maintenance_due(period: Period) -> list[MaintenanceDue]:
-    """Completed series without a maintenance visit booked after their last treatment,
-    whose window (protocol's maintenance days after it) opens by the end of the range."""
+    """Completed series with no maintenance visit booked after their last treatment,
+    whose maintenance window (the protocol's days after that treatment) overlaps the
+    range. Three queries; rows are plain values, so thousands stay cheap."""
     tz = zone(period.location)
+    days = _protocol_days("maintenance_min_days", "maintenance_max_days")
+    # Coarse bounds in SQL (a day of slack either side for the local calendar), exact below.
+    earliest = period.starts_at - timedelta(days=days["maintenance_max_days__max"] + 1)
+    latest = period.ends_at - timedelta(days=days["maintenance_min_days__min"] - 1)
     treatments = Q(appointments__kind__in=["session", "maintenance"], appointments__status=Appointment.Status.COMPLETED)
-    rows = (TreatmentSeries.objects.filter(location=period.location, status=TreatmentSeries.Status.COMPLETED)
+    upcoming = Q(appointments__kind="maintenance", appointments__status__in=[
+        Appointment.Status.BOOKED, Appointment.Status.CONFIRMED, Appointment.Status.CHECKED_IN])
+    treated_then = Appointment.objects.filter(
+        location=period.location, kind__in=["session", "maintenance"], status=Appointment.Status.COMPLETED,
+        starts_at__gte=earliest, starts_at__lt=latest)
+    rows = (TreatmentSeries.objects.filter(pk__in=treated_then.values("series_id"),
+                                           status=TreatmentSeries.Status.COMPLETED)
+            .values("pk")
             .annotate(last_treatment=Max("appointments__starts_at", filter=treatments),
-                      next_booked=Max("appointments__starts_at", filter=Q(
-                          appointments__kind="maintenance",
-                          appointments__status__in=[Appointment.Status.BOOKED, Appointment.Status.CONFIRMED,
-                                                    Appointment.Status.CHECKED_IN])))
-            .filter(last_treatment__isnull=False)
+                      next_booked=Max("appointments__starts_at", filter=upcoming))
+            .filter(last_treatment__gte=earliest, last_treatment__lt=latest)
             .filter(Q(next_booked__isnull=True) | Q(next_booked__lte=F("last_treatment")))
-            .select_related("patient", "protocol", "provider"))
+            .values_list("pk", "last_treatment"))
+    last = dict(rows)
+    details = (TreatmentSeries.objects.filter(pk__in=list(last))
+               .values_list("pk", "patient_id", "patient__first_name", "patient__last_name",
+                            "provider__display_name", "protocol__maintenance_min_days", "protocol__maintenance_max_days"))
     due = []
-    for series in rows:
-        last = series.last_treatment.astimezone(tz).date()
-        due_from = last + timedelta(days=series.protocol.maintenance_min_days)
-        if due_from <= period.end:
-            due.append(MaintenanceDue(series=series, last_treatment=last, due_from=due_from,
-                                      due_by=last + timedelta(days=series.protocol.maintenance_max_days)))
-    return sorted(due, key=lambda row: (row.due_from, row.series.patient.last_name))
+    for pk, patient_id, first, last_name, provider, min_days, max_days in details:
+        treated = last[pk].astimezone(tz).date()
+        due_from, due_by = treated + timedelta(days=min_days), treated + timedelta(days=max_days)
+        if due_from <= period.end and due_by >= period.start:
+            due.append(MaintenanceDue(series_id=pk, patient_id=patient_id, patient_name=f"{first} {last_name}",
+                                      provider_name=provider or "", last_treatment=treated, due_from=due_from,
+                                      due_by=due_by))
+    return sorted(due, key=lambda row: (row.due_from, row.patient_name, row.series_id))
 
 
 @dataclass
@@ -332,13 +372,24 @@ class ClosingWindow:
 def windows_closing(*, location: Location, now: datetime | None = None, within_days: int = 7) -> list[ClosingWindow]:
     """Active series at the location whose next session is unbooked and whose window
     (the protocol's max interval after the previous session, in local wall-clock time)
-    closes within `within_days` or has closed. Two queries."""
+    closes within `within_days` or has closed. SQL keeps only series with a session
+    missing and a first session old enough for a window to close; the exact rule runs
+    on those few. Four queries."""
     now = now or timezone.now()
     horizon = now + timedelta(days=within_days)
     tz = zone(location)
+    days = _protocol_days("max_interval_days")
+    live = Q(appointments__kind=Appointment.Kind.SESSION, appointments__status__in=LIVE)
+    candidates = (TreatmentSeries.objects.filter(location=location, status=TreatmentSeries.Status.ACTIVE)
+                  .values("pk")
+                  .annotate(live_count=Count("appointments", filter=live),
+                            first_live=Min("appointments__starts_at", filter=live))
+                  .filter(live_count__gte=1, live_count__lt=F("session_count"),
+                          first_live__lte=horizon - timedelta(days=days["max_interval_days__min"] - 1))
+                  .values("pk"))
     live_sessions = (Appointment.objects.filter(kind=Appointment.Kind.SESSION, status__in=LIVE)
                      .only("id", "series_id", "session_number", "starts_at").order_by("session_number"))
-    rows = (TreatmentSeries.objects.filter(location=location, status=TreatmentSeries.Status.ACTIVE)
+    rows = (TreatmentSeries.objects.filter(pk__in=candidates)
             .select_related("patient", "protocol", "provider")
             .prefetch_related(Prefetch("appointments", queryset=live_sessions, to_attr="live_sessions")))
     found = []
@@ -357,27 +408,59 @@ def windows_closing(*, location: Location, now: datetime | None = None, within_d
 
 
 # --- Everything for the page ----------------------------------------------------------
-@dataclass
 class Dashboard:
-    period: Period
-    today: DayCount
-    week: list[DayCount]
-    providers: list[Utilisation]
-    rooms: list[Utilisation]
-    series: SeriesFigures
-    attendance: Attendance
-    reminders: dict[str, int]
-    maintenance: list[MaintenanceDue]
-    closing: list[ClosingWindow]
+    """The figures of one location and range, each read when first asked for: the page
+    reads them all, a CSV export only its own table."""
+
+    def __init__(self, period: Period, *, now: datetime | None = None) -> None:
+        self.period = period
+        self.now = now or timezone.now()
+        self.today_date = self.now.astimezone(zone(period.location)).date()
+
+    @cached_property
+    def _visits(self) -> tuple[DayCount, list[DayCount]]:
+        return visits_today_and_week(location=self.period.location, today=self.today_date)
+
+    @property
+    def today(self) -> DayCount:
+        return self._visits[0]
+
+    @property
+    def week(self) -> list[DayCount]:
+        return self._visits[1]
+
+    @cached_property
+    def _utilisation(self) -> tuple[list[Utilisation], list[Utilisation]]:
+        return utilisation(self.period)
+
+    @property
+    def providers(self) -> list[Utilisation]:
+        return self._utilisation[0]
+
+    @property
+    def rooms(self) -> list[Utilisation]:
+        return self._utilisation[1]
+
+    @cached_property
+    def series(self) -> SeriesFigures:
+        return series_figures(self.period)
+
+    @cached_property
+    def attendance(self) -> Attendance:
+        return attendance(self.period)
+
+    @cached_property
+    def reminders(self) -> dict[str, int]:
+        return reminder_counts(self.period)
+
+    @cached_property
+    def maintenance(self) -> list[MaintenanceDue]:
+        return maintenance_due(self.period)
+
+    @cached_property
+    def closing(self) -> list[ClosingWindow]:
+        return windows_closing(location=self.period.location, now=self.now)
 
 
 def dashboard_build(period: Period, *, now: datetime | None = None) -> Dashboard:
-    now = now or timezone.now()
-    today = now.astimezone(zone(period.location)).date()
-    today_count, week = visits_today_and_week(location=period.location, today=today)
-    providers, rooms = utilisation(period)
-    return Dashboard(
-        period=period, today=today_count, week=week, providers=providers, rooms=rooms,
-        series=series_figures(period), attendance=attendance(period), reminders=reminder_counts(period),
-        maintenance=maintenance_due(period), closing=windows_closing(location=period.location, now=now),
-    )
+    return Dashboard(period, now=now)

@@ -20,6 +20,7 @@ KIND_LABELS = dict(Appointment.Kind.choices)
 SERIES_LABELS = {**dict(TreatmentSeries.Status.choices), "on_hold": "On hold", "cancelled": "Dropped (cancelled)"}
 REMINDER_LABELS = dict(Reminder.Status.choices)
 DEFAULT_PAST_DAYS, DEFAULT_FUTURE_DAYS = 28, 28
+ROWS_SHOWN = 50  # of a call list on the page; the CSV holds every row
 
 
 def _dashboard(request: HttpRequest) -> tuple[DashboardForm, Dashboard | None]:
@@ -74,7 +75,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return page(request, "dashboard.html", {
         "form": form, "board": board, "charts": _charts(board), "kind_labels": KIND_LABELS,
         "series_labels": SERIES_LABELS, "reminder_labels": REMINDER_LABELS, "query": request.GET.urlencode(),
-        "week_total": sum(day.total for day in board.week), "location": board.period.location,
+        "week_total": sum(day.total for day in board.week), "shown": ROWS_SHOWN, "location": board.period.location,
     })
 
 
@@ -108,7 +109,7 @@ def _rows(board: Dashboard, table: str) -> tuple[list[str], list[list]]:
         return ["status", "reminders"], [[REMINDER_LABELS[k], n] for k, n in board.reminders.items()]
     if table == "maintenance":
         return (["patient", "provider", "last_treatment", "due_from", "due_by"],
-                [[m.series.patient.full_name, m.series.provider.display_name if m.series.provider else "",
+                [[m.patient_name, m.provider_name,
                   m.last_treatment.isoformat(), m.due_from.isoformat(), m.due_by.isoformat()] for m in board.maintenance])
     if table == "closing":
         return (["patient", "next_session", "previous_session", "window_closes"],

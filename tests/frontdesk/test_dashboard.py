@@ -173,7 +173,7 @@ def test_patients_due_for_maintenance(fixed):
     april = d.period_make(location=fixed["location"], start=date(2027, 4, 1), end=date(2027, 4, 30))
     [due] = d.maintenance_due(april)
     # Last session 22 February; maintenance 60-90 days later.
-    assert (due.series.pk, due.last_treatment, due.due_from, due.due_by) == (
+    assert (due.series_id, due.last_treatment, due.due_from, due.due_by) == (
         fixed["series"][2].pk, date(2027, 2, 22), date(2027, 4, 23), date(2027, 5, 23))
 
 
