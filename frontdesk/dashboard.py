@@ -8,7 +8,7 @@ Definitions (the dashboard page repeats them):
   and available during their working hours at this location, less time off and
   closures. A room is booked from the patient's arrival until it is turned over
   (starts_at..room_ends_at) and available during opening hours, less closures.
-- Series started: series at the location whose first session (as booked) falls in the
+- Series started: series at the location whose session 1 (as first booked) falls in the
   range; they are counted by where they stand now (active, paused, on hold, completed,
   cancelled = dropped).
 - Completion: of those series, completed sessions over planned sessions; and for the
@@ -219,30 +219,29 @@ class SeriesFigures:
 
 
 def series_figures(period: Period) -> SeriesFigures:
-    """Series whose first session falls in the range, by status now; two queries."""
+    """Series whose session 1 falls in the range, by status now; one query."""
     tz = zone(period.location)
     Status = Appointment.Status
-    # Only a series with a session in the range can have its first one there: the
-    # (location, starts_at) index finds those, and their sessions come by series.
-    in_range = Appointment.objects.filter(location=period.location, kind=Appointment.Kind.SESSION,
+    # The (location, starts_at) index finds the sessions 1 in the range; only their
+    # series are aggregated.
+    in_range = Appointment.objects.filter(location=period.location, kind=Appointment.Kind.SESSION, session_number=1,
                                           starts_at__gte=period.starts_at, starts_at__lt=period.ends_at)
     done = Q(status=Status.COMPLETED)
-    sessions = (Appointment.objects.filter(series_id__in=in_range.values("series_id"), kind=Appointment.Kind.SESSION)
-                .values("series_id")
-                .annotate(first_session=Min("starts_at"), done=Count("id", filter=done),
-                          first_done=Min("starts_at", filter=done), last_done=Max("starts_at", filter=done))
-                .filter(first_session__gte=period.starts_at, first_session__lt=period.ends_at))
-    by_series = {row["series_id"]: row for row in sessions}
+    rows = (Appointment.objects.filter(series_id__in=in_range.values("series_id"), kind=Appointment.Kind.SESSION)
+            .values("series_id", "series__status", "series__session_count")
+            .alias(first_session=Min("starts_at", filter=Q(session_number=1)))
+            .filter(first_session__gte=period.starts_at, first_session__lt=period.ends_at)
+            .annotate(done=Count("id", filter=done),
+                      first_done=TruncDate(Min("starts_at", filter=done), tzinfo=tz),
+                      last_done=TruncDate(Max("starts_at", filter=done), tzinfo=tz))
+            .values_list("series__status", "series__session_count", "done", "first_done", "last_done"))
     figures = SeriesFigures(by_status=dict.fromkeys(SERIES_STATUSES, 0), planned_sessions=0, completed_sessions=0)
-    for pk, status, count in TreatmentSeries.objects.filter(pk__in=list(by_series)).values_list(
-            "pk", "status", "session_count"):
-        row = by_series[pk]
+    for status, count, completed, first_done, last_done in rows:
         figures.by_status[status] += 1
         figures.planned_sessions += count
-        figures.completed_sessions += row["done"]
-        if status == TreatmentSeries.Status.COMPLETED and row["first_done"] and row["last_done"]:
-            figures.completed_series_days.append(
-                (row["last_done"].astimezone(tz).date() - row["first_done"].astimezone(tz).date()).days)
+        figures.completed_sessions += completed
+        if status == TreatmentSeries.Status.COMPLETED and first_done and last_done:
+            figures.completed_series_days.append((last_done - first_done).days)
     return figures
 
 
@@ -326,7 +325,7 @@ def _protocol_days(*fields: str) -> dict[str, int]:
 def maintenance_due(period: Period) -> list[MaintenanceDue]:
     """Completed series with no maintenance visit booked after their last treatment,
     whose maintenance window (the protocol's days after that treatment) overlaps the
-    range. Three queries; rows are plain values, so thousands stay cheap."""
+    range. Two queries; rows are plain values, so thousands stay cheap."""
     tz = zone(period.location)
     days = _protocol_days("maintenance_min_days", "maintenance_max_days")
     # Coarse bounds in SQL (a day of slack either side for the local calendar), exact below.
@@ -345,14 +344,11 @@ def maintenance_due(period: Period) -> list[MaintenanceDue]:
                       next_booked=Max("appointments__starts_at", filter=upcoming))
             .filter(last_treatment__gte=earliest, last_treatment__lt=latest)
             .filter(Q(next_booked__isnull=True) | Q(next_booked__lte=F("last_treatment")))
-            .values_list("pk", "last_treatment"))
-    last = dict(rows)
-    details = (TreatmentSeries.objects.filter(pk__in=list(last))
-               .values_list("pk", "patient_id", "patient__first_name", "patient__last_name",
-                            "provider__display_name", "protocol__maintenance_min_days", "protocol__maintenance_max_days"))
+            .annotate(last_day=TruncDate("last_treatment", tzinfo=tz))
+            .values_list("pk", "last_day", "patient_id", "patient__first_name", "patient__last_name",
+                         "provider__display_name", "protocol__maintenance_min_days", "protocol__maintenance_max_days"))
     due = []
-    for pk, patient_id, first, last_name, provider, min_days, max_days in details:
-        treated = last[pk].astimezone(tz).date()
+    for pk, treated, patient_id, first, last_name, provider, min_days, max_days in rows:
         due_from, due_by = treated + timedelta(days=min_days), treated + timedelta(days=max_days)
         if due_from <= period.end and due_by >= period.start:
             due.append(MaintenanceDue(series_id=pk, patient_id=patient_id, patient_name=f"{first} {last_name}",

@@ -109,6 +109,7 @@ def hold_detail(request: HttpRequest, hold_id) -> HttpResponse:
     rows = [{"visit": v, "start": v.starts_at.astimezone(tz), "end": v.ends_at.astimezone(tz)} for v in held.visits.all()]
     remaining = max(0, int((held.expires_at - timezone.now()).total_seconds()))
     return page(request, "hold.html", {"hold": held, "rows": rows, "remaining": remaining,
+                                       "remaining_text": f"{remaining // 60} min {remaining % 60:02d} s",
                                        "query": request.GET.get("query", ""), "patient": held.patient})
 
 

@@ -58,7 +58,16 @@ def browser() -> Iterator:
             context.close()
 
 
+UNLABELLED = """() => Array.from(document.querySelectorAll("input, select, textarea, button"))
+    .filter(el => el.type !== "hidden" && el.offsetParent !== null)
+    .filter(el => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")
+                  && !(el.tagName === "BUTTON" && el.textContent.trim()))
+    .map(el => el.outerHTML.slice(0, 120))"""
+
+
 def shot(page, name: str) -> None:
+    """A screenshot of the page, after checking every control on it has a label."""
+    assert page.evaluate(UNLABELLED) == [], f"controls without a label on {name}"
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
@@ -174,11 +183,12 @@ def test_front_desk_journey_in_the_browser(live_server, browser, clinic, desk_us
         desk.locator(".tabpanel:not([hidden]) table.month").first.wait_for()
         shot(desk, "09-plan-proposal")
         tabs = desk.get_by_role("tab")
-        if tabs.count() > 1:
-            tabs.nth(1).click()
-            assert desk.locator("#option-2").is_visible() and not desk.locator("#option-1").is_visible()
-            shot(desk, "10-plan-alternative")
-            tabs.nth(0).click()
+        assert tabs.count() > 1, "alternatives are offered"
+        tabs.nth(1).click()
+        assert desk.locator("#option-2").is_visible() and not desk.locator("#option-1").is_visible()
+        shot(desk, "10-plan-alternative")
+        desk.keyboard.press("ArrowLeft")  # back to the best plan from the keyboard
+        assert desk.locator("#option-1").is_visible() and not desk.locator("#option-2").is_visible()
         desk.locator("#option-1").get_by_role("button", name="Hold these times").click()
         desk.get_by_role("heading", name="Confirm the series for Amelia Hart").wait_for()
         shot(desk, "11-hold")
