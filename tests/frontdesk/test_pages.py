@@ -363,3 +363,67 @@ def test_root_goes_to_the_schedule_and_the_admin_links_to_the_dashboard(world, a
     client.force_login(admin_user)
     index = client.get(reverse("admin:index")).content.decode()
     assert reverse("frontdesk:dashboard") in index
+
+
+# --- Every page, pinned ---------------------------------------------------------------
+PINNED = [
+    # (who, page, at most this many queries)
+    ("desk", "schedule", 12),
+    ("desk", "schedule-week-rooms", 12),
+    ("desk", "patients", 8),
+    ("desk", "patient-search-json", 6),
+    ("desk", "patient-new", 6),
+    ("desk", "patient", 16),
+    ("desk", "consultation-new", 25),
+    ("desk", "waitlist-new", 10),
+    ("doctor", "assess", 10),
+    ("desk", "plan", 40),
+    ("desk", "hold", 10),
+    ("desk", "visit", 10),
+    ("desk", "reschedule", 10),
+    ("desk", "waitlist", 8),
+    ("admin", "dashboard", 25),
+    ("admin", "dashboard-csv", 16),
+]
+
+
+@pytest.mark.parametrize(("who", "name", "most"), PINNED, ids=[row[1] for row in PINNED])
+def test_every_page_renders_in_a_bounded_number_of_queries(world, desk, doctor, admin, who, name, most,
+                                                           django_assert_max_num_queries):
+    from scheduling import services
+
+    client = {"desk": desk, "doctor": doctor, "admin": admin}[who]
+    patient, series, pending = world["patient"], world["series"], world["pending_visit"]
+    later = sessions_of(series)[1]
+    if name == "hold":
+        other = factories.PatientFactory()
+        from .conftest import eligible_consultation
+
+        consultation = eligible_consultation(clinic=world, when=at(3, 15), patient=other)
+        world["clock"].move_to(at(3, 16))
+        result = services.series_propose(consultation=consultation, location=world["location"])
+        hold = services.series_hold(consultation=consultation, location=world["location"], plan=result.best)
+    location = world["location"].pk
+    urls = {
+        "schedule": (reverse("frontdesk:schedule"), {"date": "2027-03-04"}),
+        "schedule-week-rooms": (reverse("frontdesk:schedule"), {"date": "2027-03-04", "view": "week", "by": "room"}),
+        "patients": (reverse("frontdesk:patients"), {"q": patient.last_name}),
+        "patient-search-json": (reverse("frontdesk:patient-search-json"), {"q": patient.last_name}),
+        "patient-new": (reverse("frontdesk:patient-new"), {}),
+        "patient": (reverse("frontdesk:patient", args=[patient.pk]), {}),
+        "consultation-new": (reverse("frontdesk:consultation-new", args=[patient.pk]),
+                             {"location": location, "day": "2027-03-05"}),
+        "waitlist-new": (reverse("frontdesk:waitlist-new", args=[patient.pk]), {}),
+        "assess": (reverse("frontdesk:assess", args=[pending.consultation_id]), {}),
+        "plan": (reverse("frontdesk:plan", args=[world["consultation"].pk]), {}),
+        "hold": (reverse("frontdesk:hold", args=[hold.pk]) if name == "hold" else "", {}),
+        "visit": (reverse("frontdesk:visit", args=[later.pk]), {}),
+        "reschedule": (reverse("frontdesk:reschedule", args=[later.pk]), {}),
+        "waitlist": (reverse("frontdesk:waitlist"), {}),
+        "dashboard": (reverse("frontdesk:dashboard"), {"location": location}),
+        "dashboard-csv": (reverse("frontdesk:dashboard-csv", args=["closing"]), {"location": location}),
+    }
+    url, query = urls[name]
+    with django_assert_max_num_queries(most):
+        response = client.get(url, query)
+    assert response.status_code == 200
