@@ -52,6 +52,8 @@ SERVER_ENV = {
     "DJANGO_LOG_LEVEL": "ERROR",
     "CELERY_BROKER_URL": "memory://",
     "AXES_FAILURE_LIMIT": "1000",
+    # Availability answers shared by all gunicorn workers (keys carry a fingerprint of the diary).
+    "DJANGO_CACHE_URL": os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/13"),
 }
 os.environ.update(SERVER_ENV)
 

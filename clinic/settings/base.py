@@ -199,6 +199,12 @@ PATIENT_LINK_MAX_AGE_DAYS = env.int("PATIENT_LINK_MAX_AGE_DAYS", default=14)
 # A retried POST with the same Idempotency-Key within this many hours gets the first answer.
 IDEMPOTENCY_KEY_HOURS = 24
 
+# Short-lived answers (availability) are cached: per process by default, shared by every
+# worker when DJANGO_CACHE_URL names a Redis database, e.g. redis://127.0.0.1:6379/1.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if env("DJANGO_CACHE_URL", default=""):
+    CACHES["default"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("DJANGO_CACHE_URL")}
+
 # --- Failed logins --------------------------------------------------------------------
 # django-axes: after AXES_FAILURE_LIMIT wrong passwords for one username from one address,
 # that pair is locked out for the cool-off time (admin login, API token login alike).

@@ -35,6 +35,16 @@ def staff(role: str, **kwargs):
     return user
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Cached availability must not outlive the test whose diary it described."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def clinic(db):
     """One London location open 08:00-20:00 daily, two providers working those hours, two rooms."""

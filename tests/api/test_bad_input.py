@@ -100,3 +100,4 @@ def test_a_list_filter_with_a_bad_value(desk, world):
     fields = _fields(desk.get("/api/v1/appointments/", {"status": "lost", "starts_after": "yesterday"}))
     assert set(fields) == {"status", "starts_after"}
     assert at(1, 9)
+
