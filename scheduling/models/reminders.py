@@ -75,14 +75,15 @@ class Reminder(models.Model):
 
     class Meta:
         ordering = ["due_at"]
+        # Few indexes: each status change writes every index again, and a busy day moves
+        # hundreds of thousands of rows through four statuses.
         indexes = [
             # The dispatcher's two questions: what is due, and which claims have lapsed.
-            models.Index(fields=["due_at"], condition=Q(status="pending"), name="reminder_pending_due"),
-            models.Index(fields=["lease_until"], condition=Q(status__in=["queued", "sending"]), name="reminder_claim_lease"),
+            models.Index(fields=["due_at", "id"], condition=Q(status="pending"), name="reminder_pending_due"),
+            models.Index(fields=["due_at", "id"], condition=Q(status__in=["queued", "sending"]), name="reminder_claim_lease"),
             models.Index(fields=["claim_token"], name="reminder_claim_token"),
             models.Index(fields=["appointment", "status"], name="reminder_appointment_status"),
-            models.Index(fields=["patient", "kind", "status"], name="reminder_patient_kind_status"),
-            models.Index(fields=["status", "updated_at"], name="reminder_status_updated"),
+            models.Index(fields=["status", "failed_at"], condition=Q(status="failed"), name="reminder_failed"),
         ]
         constraints = [
             models.CheckConstraint(

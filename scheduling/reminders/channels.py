@@ -11,6 +11,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from ..models import Reminder
 from .errors import PermanentDeliveryError, TransientDeliveryError
 from .rendering import RenderedMessage
+from .services import patient_phone
 from .sms import sms_backend
 
 
@@ -50,7 +51,7 @@ def email_send(*, reminder: Reminder, rendered: RenderedMessage) -> str:
 
 
 def sms_send(*, reminder: Reminder, body: str) -> str:
-    return sms_backend().send(to=str(reminder.patient.phone), body=body, key=reminder.key)
+    return sms_backend().send(to=patient_phone(reminder.patient), body=body, key=reminder.key)
 
 
 def channel_confirms_delivery(channel: str) -> bool:
@@ -58,5 +59,5 @@ def channel_confirms_delivery(channel: str) -> bool:
     return channel == "sms" and sms_backend().confirms_delivery
 
 
-def channel_was_delivered(channel: str, key: str) -> bool:
-    return sms_backend().was_delivered(key)
+def channel_delivered_keys(channel: str, keys: set[str]) -> set[str]:
+    return sms_backend().delivered_keys(keys)

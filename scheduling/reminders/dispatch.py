@@ -23,12 +23,26 @@ from django.utils import timezone
 
 from ..models import Appointment, MessageTemplate, Reminder, TreatmentSeries
 from . import config
-from .channels import channel_confirms_delivery, channel_was_delivered, email_send, sms_send
+from .channels import channel_confirms_delivery, channel_delivered_keys, email_send, sms_send
 from .errors import DeliveryError
 from .rendering import reminder_render, sms_render
 from .services import UPCOMING_STATUSES, patient_zone, prompt_time, reminder_channel_for, reminder_maintenance_next
 
 logger = logging.getLogger(__name__)
+
+# What a send batch reads, in one query; the columns no message uses are left behind
+# (a batch of a thousand rows otherwise spends much of its time building datetimes).
+SEND_RELATED = ("patient", "appointment__location", "appointment__provider", "appointment__series__protocol",
+                "series__location", "series__protocol", "waitlist_entry__location")
+SEND_DEFERRED = (
+    "created_at", "updated_at", "sent_at", "failed_at", "cancelled_at", "last_error", "provider_message_id",
+    "patient__date_of_birth", "patient__fitzpatrick_type", "patient__skin_concerns", "patient__created_at",
+    "patient__updated_at",
+    "appointment__provider_starts_at", "appointment__provider_ends_at", "appointment__room_ends_at",
+    "appointment__cancel_reason", "appointment__cancelled_at", "appointment__late_cancellation",
+    "appointment__checked_in_at", "appointment__completed_at", "appointment__device", "appointment__side_effects",
+    "appointment__notes", "appointment__created_at", "appointment__updated_at",
+)
 
 VISIT_KINDS = (Reminder.Kind.CONFIRMATION, Reminder.Kind.PRE_VISIT, Reminder.Kind.FOLLOW_UP)
 
@@ -59,20 +73,24 @@ class SendReport:
 # --- The dispatcher -------------------------------------------------------------------
 
 
-def _claim_batch(*, condition: Q, now: datetime, size: int, enqueue: Callable[[str], None], state: dict) -> int:
+def _claim_batch(*, condition: Q, now: datetime, size: int, enqueue: Callable[[str], None], state: dict,
+                 after: tuple[datetime, int] | None) -> tuple[int, tuple[datetime, int] | None]:
     token = uuid.uuid4()
     with transaction.atomic():
-        ids = list(
-            Reminder.objects.filter(condition)
-            .order_by("due_at", "pk")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:size]
+        # Walk the due rows in (due_at, id) order from where the previous batch ended, so a
+        # long run does not rescan the rows it already claimed. Rows another dispatcher
+        # holds are skipped, not waited for.
+        rows = Reminder.objects.filter(condition)
+        if after is not None:
+            rows = rows.filter(Q(due_at__gt=after[0]) | Q(due_at=after[0], pk__gt=after[1]))
+        picked = list(
+            rows.order_by("due_at", "pk").select_for_update(skip_locked=True).values_list("due_at", "pk")[:size]
         )
-        if not ids:
-            return 0
-        # The condition again, in the update: on a database without row locks (SQLite) this
+        if not picked:
+            return 0, None
+        # The condition again in the update: on a database without row locks (SQLite) it
         # is what stops two dispatchers from both taking a row.
-        claimed = Reminder.objects.filter(condition, pk__in=ids).update(
+        claimed = Reminder.objects.filter(condition, pk__in=[pk for _, pk in picked]).update(
             status=Reminder.Status.QUEUED, claim_token=token, lease_until=now + config.claim_lease(), updated_at=now
         )
 
@@ -84,7 +102,7 @@ def _claim_batch(*, condition: Q, now: datetime, size: int, enqueue: Callable[[s
                 state["enqueue_failed"] = True
 
         transaction.on_commit(hand_over)
-    return claimed
+    return claimed, picked[-1]
 
 
 def reminders_dispatch_due(*, enqueue: Callable[[str], None], now: datetime | None = None,
@@ -100,10 +118,11 @@ def reminders_dispatch_due(*, enqueue: Callable[[str], None], now: datetime | No
     lapsed = Q(status=Reminder.Status.QUEUED, lease_until__lt=now)
     due = Q(status=Reminder.Status.PENDING, due_at__lte=now)
     for condition, counter in ((lapsed, "requeued"), (due, "claimed")):
+        after = None
         while report.claimed + report.requeued < limit and not state.get("enqueue_failed"):
-            claimed = _claim_batch(condition=condition, now=now, size=min(size, limit - report.claimed - report.requeued),
-                                   enqueue=enqueue, state=state)
-            if not claimed:
+            claimed, after = _claim_batch(condition=condition, now=now, enqueue=enqueue, state=state, after=after,
+                                          size=min(size, limit - report.claimed - report.requeued))
+            if after is None:
                 break
             setattr(report, counter, getattr(report, counter) + claimed)
             report.batches += 1
@@ -120,10 +139,12 @@ def _recover_interrupted_sends(*, now: datetime, report: DispatchReport) -> None
             Reminder.objects.filter(status=Reminder.Status.SENDING, lease_until__lt=now)
             .select_for_update(skip_locked=True).order_by("pk")[:5000]
         )
+        confirmable = {row.key for row in stuck if channel_confirms_delivery(row.channel)}
+        delivered = channel_delivered_keys("sms", confirmable) if confirmable else set()
         for row in stuck:
             base = Reminder.objects.filter(pk=row.pk, status=Reminder.Status.SENDING, claim_token=row.claim_token)
-            if channel_confirms_delivery(row.channel):
-                if channel_was_delivered(row.channel, row.key):
+            if row.key in confirmable:
+                if row.key in delivered:
                     base.update(status=Reminder.Status.SENT, sent_at=now, lease_until=None, updated_at=now,
                                 attempts=F("attempts") + 1)
                     report.recovered_sent += 1
@@ -253,8 +274,7 @@ def reminders_send_batch(*, token: uuid.UUID | str, now: datetime | None = None)
     report = SendReport()
     rows = list(
         Reminder.objects.filter(claim_token=token, status=Reminder.Status.QUEUED)
-        .select_related("patient", "appointment__location", "appointment__provider", "appointment__series__protocol",
-                        "series__location", "series__protocol", "waitlist_entry__location")
+        .select_related(*SEND_RELATED).defer(*SEND_DEFERRED)
         .order_by("due_at", "pk")
     )
     if not rows:
@@ -283,21 +303,16 @@ def reminders_send_batch(*, token: uuid.UUID | str, now: datetime | None = None)
             # Past our lease the dispatcher may have handed these rows to someone else.
             break
         channel = channels[row.pk]
-        mine = Reminder.objects.filter(pk=row.pk, claim_token=token)
-        if row.pk in taken_in_batch:
-            mine = mine.filter(status=Reminder.Status.SENDING)
-        else:
-            if not mine.filter(status=Reminder.Status.QUEUED).update(
-                status=Reminder.Status.SENDING, lease_until=deadline, updated_at=timezone.now()
-            ):
-                report.not_ours += 1
-                continue
-            mine = mine.filter(status=Reminder.Status.SENDING)
+        if row.pk not in taken_in_batch and not _mine(row, token, Reminder.Status.QUEUED).update(
+            status=Reminder.Status.SENDING, lease_until=deadline, updated_at=timezone.now()
+        ):
+            report.not_ours += 1
+            continue
         decision = _decide(row, channel, now)
         if decision.action == "send" and row.pk in superseded:
             decision = Decision("skip", "A later reminder for the same visit went instead.")
         if decision.action != "send":
-            _record_decision(mine, decision, now=now, report=report)
+            _record_decision(_mine(row, token, Reminder.Status.SENDING), decision, now=now, report=report)
             continue
         template = templates.get(row.kind)
         try:
@@ -305,14 +320,15 @@ def reminders_send_batch(*, token: uuid.UUID | str, now: datetime | None = None)
                 raise DeliveryError(f"There is no message template for '{row.get_kind_display()}'.")
             provider_id = _deliver(row, channel, template, now)
         except Exception as error:  # noqa: BLE001 - any failure is recorded on the row for staff
-            _record_failure(row, mine, error, now=now, report=report)
+            _record_failure(row, _mine(row, token, Reminder.Status.SENDING), error, now=now, report=report)
             continue
         if row.pk in taken_in_batch and channel == row.channel:
             sent_in_batch.append(row.pk)
         else:
-            mine.update(status=Reminder.Status.SENT, sent_at=timezone.now(), channel=channel, lease_until=None,
-                        attempts=F("attempts") + 1, provider_message_id=provider_id[:120], last_error="",
-                        updated_at=timezone.now())
+            _mine(row, token, Reminder.Status.SENDING).update(
+                status=Reminder.Status.SENT, sent_at=timezone.now(), channel=channel, lease_until=None,
+                attempts=F("attempts") + 1, provider_message_id=provider_id[:120], last_error="", updated_at=timezone.now(),
+            )
         report.sent += 1
         if row.kind == Reminder.Kind.MAINTENANCE:
             follow_on = reminder_maintenance_next(reminder=row, now=now)
@@ -326,6 +342,11 @@ def reminders_send_batch(*, token: uuid.UUID | str, now: datetime | None = None)
     if follow_ons:
         Reminder.objects.bulk_create(follow_ons, ignore_conflicts=True)
     return report
+
+
+def _mine(row: Reminder, token, status: str):
+    """This row, only while it is still ours (our token) and in the status we left it."""
+    return Reminder.objects.filter(pk=row.pk, claim_token=token, status=status)
 
 
 def _record_decision(mine, decision: Decision, *, now: datetime, report: SendReport) -> None:

@@ -40,6 +40,12 @@ def patient_zone(patient: Patient) -> ZoneInfo:
     return ZoneInfo(patient.time_zone or "UTC")
 
 
+def patient_phone(patient: Patient) -> str:
+    """The number as stored (E.164); str() on the field would validate it on every call."""
+    phone = patient.phone
+    return str(getattr(phone, "raw_input", phone) or "")
+
+
 def reminder_channel_for(patient: Patient) -> str | None:
     """The channel a message goes by: the preferred one if the patient consents to it and
     we have the address, else the other one on the same terms, else none."""
@@ -47,7 +53,7 @@ def reminder_channel_for(patient: Patient) -> str | None:
     for channel in order:
         if channel == Channel.EMAIL and patient.consent_email and patient.email:
             return channel
-        if channel == Channel.SMS and patient.consent_sms and patient.phone:
+        if channel == Channel.SMS and patient.consent_sms and patient_phone(patient):
             return channel
     return None
 
@@ -348,7 +354,10 @@ def _time_of_day(moment: datetime, zone: ZoneInfo) -> str:
 
 
 def _waitlist_offer_slot(appointment: Appointment, *, now: datetime, to_create: list[Reminder]) -> None:
-    """Offer a freed slot to the patients waiting longest for one like it."""
+    """Offer a freed slot to the patients waiting longest for one like it (once per slot:
+    a later sync of the same cancelled visit offers nothing more)."""
+    if Reminder.objects.filter(kind=Reminder.Kind.WAITLIST_OFFER, payload__freed_appointment=appointment.pk).exists():
+        return
     zone = ZoneInfo(appointment.location.time_zone)
     local_day = appointment.starts_at.astimezone(zone).date()
     part_of_day = _time_of_day(appointment.starts_at, zone)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import socket
 import sys
 import urllib.error
 import urllib.parse
@@ -35,6 +36,10 @@ class SmsBackend:
     def was_delivered(self, key: str) -> bool:
         raise NotImplementedError
 
+    def delivered_keys(self, keys: set[str]) -> set[str]:
+        """Of these keys, those whose message went out (for backends that confirm delivery)."""
+        return {key for key in keys if self.was_delivered(key)}
+
 
 class ConsoleSmsBackend(SmsBackend):
     """Prints each message: the default in development."""
@@ -48,39 +53,52 @@ class ConsoleSmsBackend(SmsBackend):
         return f"console-{uuid.uuid4().hex[:12]}"
 
 
-def _file_name(key: str) -> str:
-    return key.replace("/", "_")
-
-
 class FileSmsBackend(SmsBackend):
-    """One JSON file per message in a folder (REMINDERS_SMS_FILE_DIR).
+    """Appends one JSON line per message to a file of its own process in a folder
+    (REMINDERS_SMS_FILE_DIR): for development, tests and the benchmark.
 
-    The first send of a key writes `<key>.json`; a second send of the same key is not
-    hidden: it writes `<key>.dup-<id>.json`, so duplicates can be counted. Files appear
-    whole or not at all (written aside, then linked into place)."""
+    Nothing is hidden: a message sent twice is two lines with the same key, so duplicates
+    can be counted. Each line is one append-mode write, so a killed process leaves whole
+    lines only."""
 
     confirms_delivery = True
 
     def __init__(self, directory: str | os.PathLike | None = None) -> None:
         self.directory = Path(directory or getattr(settings, "REMINDERS_SMS_FILE_DIR", "var/sms"))
         self.directory.mkdir(parents=True, exist_ok=True)
+        self._fd: int | None = None
+        self._pid: int | None = None
+
+    def _descriptor(self) -> int:
+        # A worker forks its pool processes: each writes its own file.
+        if self._pid != os.getpid():
+            name = f"sms-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}.jsonl"
+            self._fd = os.open(self.directory / name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            self._pid = os.getpid()
+        return self._fd
 
     def send(self, *, to: str, body: str, key: str) -> str:
         message_id = uuid.uuid4().hex
-        data = json.dumps({"key": key, "to": to, "body": body, "id": message_id, "at": timezone.now().isoformat()})
-        name = _file_name(key)
-        scratch = self.directory / f".{name}.{message_id}.tmp"
-        scratch.write_text(data)
-        try:
-            os.link(scratch, self.directory / f"{name}.json")
-        except FileExistsError:
-            os.link(scratch, self.directory / f"{name}.dup-{message_id}.json")
-        finally:
-            scratch.unlink()
+        line = json.dumps({"key": key, "to": to, "body": body, "id": message_id, "at": timezone.now().isoformat()})
+        data = (line + "\n").encode()
+        written = os.write(self._descriptor(), data)
+        if written != len(data):
+            raise TransientDeliveryError("The SMS file was not fully written.")
         return message_id
 
+    def messages(self) -> list[dict]:
+        """Every message in the folder, in no particular order."""
+        found = []
+        for path in sorted(self.directory.glob("*.jsonl")):
+            with open(path, encoding="utf-8") as handle:
+                found.extend(json.loads(line) for line in handle if line.strip())
+        return found
+
+    def delivered_keys(self, keys: set[str]) -> set[str]:
+        return {message["key"] for message in self.messages()} & set(keys)
+
     def was_delivered(self, key: str) -> bool:
-        return (self.directory / f"{_file_name(key)}.json").exists()
+        return key in self.delivered_keys({key})
 
 
 class TwilioSmsBackend(SmsBackend):

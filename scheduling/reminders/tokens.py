@@ -4,7 +4,9 @@ Signed, not stored: the token names the patient (or the message) and cannot be f
 without the secret key. Unsubscribe links do not expire, as mail clients keep them."""
 
 from django.core import signing
-from django.urls import reverse
+from functools import lru_cache
+
+from django.urls import get_urlconf, reverse
 
 from . import config
 
@@ -35,5 +37,13 @@ def message_token_read(token: str) -> int:
     return int(signing.loads(token, salt=MESSAGE_SALT)["r"])
 
 
+@lru_cache(maxsize=8)
+def _message_path(urlconf: str | None) -> tuple[str, str]:
+    # Reversed once with a placeholder: a send batch builds thousands of these links.
+    prefix, suffix = reverse("reminders:message", kwargs={"token": "TOKEN"}, urlconf=urlconf).split("TOKEN")
+    return prefix, suffix
+
+
 def message_url(*, reminder_id: int) -> str:
-    return config.site_url() + reverse("reminders:message", kwargs={"token": message_token(reminder_id=reminder_id)})
+    prefix, suffix = _message_path(get_urlconf())
+    return f"{config.site_url()}{prefix}{message_token(reminder_id=reminder_id)}{suffix}"

@@ -107,3 +107,10 @@ def move(appointment: Appointment, starts_at: datetime) -> Appointment:
         appointment.save()
         reminders_sync_for_appointments(appointments=[appointment])
     return appointment
+
+
+def texts(directory) -> list[dict]:
+    """The text messages the file backend holds: one dict (key, to, body) per message sent."""
+    from scheduling.reminders.sms import FileSmsBackend
+
+    return FileSmsBackend(directory).messages() if directory.exists() else []
