@@ -193,13 +193,17 @@ def appointment_complete(
     if appointment.series_id and appointment.kind == Appointment.Kind.SESSION:
         series = _locked_series(appointment.series)
         rare = [s for s in side_effects if s in RARE_SIDE_EFFECTS]
+        series_before = series.status
         if rare and series.status in (SeriesStatus.ACTIVE, SeriesStatus.PAUSED):
-            labels = ", ".join(SideEffect(s).label.lower() for s in rare)
             series.status = SeriesStatus.ON_HOLD
-            series.status_reason = f"Session {appointment.session_number}: {labels}; a provider must review."
+            # The reason is read by the front desk too: it names no side effect (those stay
+            # on the session, which only providers and admins read).
+            series.status_reason = (f"A side effect at session {appointment.session_number} needs a provider's "
+                                    "review before the next session.")
             series.save(update_fields=["status", "status_reason", "updated_at"])
             audit_record(actor=completed_by, action="on_hold", obj=series,
-                         changes={"status": [SeriesStatus.ACTIVE, SeriesStatus.ON_HOLD], "session": appointment.session_number})
+                         changes={"status": [series_before, SeriesStatus.ON_HOLD], "session": appointment.session_number,
+                                  "rare_side_effects": rare})
             changed += list(series.appointments.filter(status__in=OPEN, starts_at__gt=now))
         elif series.status == SeriesStatus.ACTIVE:
             _complete_series_if_done(series, completed_by)
