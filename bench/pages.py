@@ -197,13 +197,12 @@ def pages() -> list[tuple[str, str, str, dict]]:
 def reschedule_preview(repeat: int) -> dict:
     """The cascade preview is a POST: timed on its own."""
     from django.contrib.auth.models import User
+    from django.db.models import Exists, OuterRef
     from django.test import Client
     from django.urls import reverse
     from django.utils import timezone
 
     from scheduling.models import Appointment
-
-    from django.db.models import Exists, OuterRef
 
     # A series with every session still live (a missed session would leave it to re-plan).
     missed = Appointment.objects.filter(series=OuterRef("series"), status__in=["cancelled", "no_show"])

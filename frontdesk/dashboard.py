@@ -26,8 +26,8 @@ Definitions (the dashboard page repeats them):
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Min, Prefetch, Q, Sum

@@ -10,7 +10,6 @@ from clinic.errors import DomainError
 
 from ..access import can
 
-
 NAV = {"schedule": "schedule", "waitlist": "waitlist", "waitlist_new": "waitlist", "dashboard": "dashboard"}
 
 

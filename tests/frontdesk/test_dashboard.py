@@ -10,7 +10,6 @@ import io
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
-
 import pytest
 import time_machine
 from django.urls import reverse
