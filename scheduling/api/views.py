@@ -86,39 +86,62 @@ def _diary_fingerprint(location: Location, start, end) -> tuple:
 class AvailabilityApi(ClinicApi):
     """Free times for one visit of a kind at a location, with any provider or one.
 
-    Answers are kept for up to 30 seconds, keyed by the question and a fingerprint of the
-    diary it depends on, so a booking or a hold shows at once; an edit to opening hours,
-    closures or time off shows within 30 seconds. Booking always re-checks everything."""
+    For ranges up to a week, every provider's free slots are found once and kept for up to
+    30 seconds under a fingerprint of the diary they depend on (so a booking or a hold
+    shows at once; an edit to hours, closures or time off within 30 seconds); a question
+    about one provider, or with a smaller limit, is answered from that list. Booking
+    always re-checks everything."""
 
     @extend_schema(parameters=[s.AvailabilityIn], responses=s.SlotOut(many=True), summary="Free slots",
                    tags=TAG_AVAILABILITY)
     def get(self, request):
-        from django.core.cache import cache
-        from django.utils import timezone
-
         data = self.query(s.AvailabilityIn)
         location, start, end = data["location"], data["start"], data["end"]
         areas = sorted(data.get("areas") or [])
-        key = None
-        if data.get("patient") is None:
-            now = timezone.now()
-            # A range that has begun is cut at "now", so the answer also depends on the minute.
-            minute = int(now.timestamp() // 60) if start < now + timedelta(minutes=5) else 0
-            question = (location.pk, data["kind"], start.timestamp(), end.timestamp(),
-                        getattr(data.get("provider"), "pk", None), tuple(areas), data["limit"], minute)
-            digest = hashlib.sha1(repr((question, _diary_fingerprint(location, start, end))).encode()).hexdigest()
-            key = f"availability:{digest}"
-            cached = cache.get(key)
-            if cached is not None:
-                return Response(cached)
+        provider = data.get("provider")
+        if data.get("patient") is None and end - start <= SHARED_RANGE:
+            shared = _shared_slots(location=location, kind=data["kind"], start=start, end=end, areas=areas)
+            if shared is not None:
+                if provider is not None and provider.pk not in shared["providers"]:
+                    raise InvalidRequest(f"{provider} does not work at {location}.",
+                                         details={"provider": ["Does not work at this location."]})
+                slots = [slot for slot in shared["slots"] if provider is None or slot["provider"] == provider.pk]
+                return Response(slots[:data["limit"]])
         slots = services.availability_find(
-            location=location, kind=data["kind"], start=start, end=end, provider=data.get("provider"),
+            location=location, kind=data["kind"], start=start, end=end, provider=provider,
             patient=data.get("patient"), areas=areas or None, limit=data["limit"],
         )
-        body = s.SlotOut(slots, many=True).data
-        if key is not None:
-            cache.set(key, body, AVAILABILITY_CACHE_SECONDS)
-        return Response(body)
+        return Response(s.SlotOut(slots, many=True).data)
+
+
+SHARED_RANGE = timedelta(days=7)
+SHARED_LIMIT = 3000
+
+
+def _shared_slots(*, location: Location, kind: str, start, end, areas: list[str]) -> dict | None:
+    """Every provider's free slots in the range (cached), or None when there are too many
+    to keep whole, so the caller asks the planner directly."""
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from clinic.models import WorkingHours
+
+    now = timezone.now()
+    # A range that has begun is cut at "now", so the answer also depends on the minute.
+    minute = int(now.timestamp() // 60) if start < now + timedelta(minutes=5) else 0
+    question = (location.pk, kind, start.timestamp(), end.timestamp(), tuple(areas), minute)
+    digest = hashlib.sha1(repr((question, _diary_fingerprint(location, start, end))).encode()).hexdigest()
+    key = f"availability:{digest}"
+    shared = cache.get(key)
+    if shared is None:
+        slots = services.availability_find(location=location, kind=kind, start=start, end=end, areas=areas or None,
+                                           limit=SHARED_LIMIT)
+        shared = {
+            "slots": [dict(slot) for slot in s.SlotOut(slots, many=True).data] if len(slots) < SHARED_LIMIT else None,
+            "providers": sorted(set(WorkingHours.objects.filter(location=location).values_list("provider_id", flat=True))),
+        }
+        cache.set(key, shared, AVAILABILITY_CACHE_SECONDS)
+    return shared if shared["slots"] is not None else None
 
 
 # --- Series: propose, hold, confirm ---------------------------------------------------
