@@ -250,7 +250,17 @@ def report(endpoint: str, samples: list[tuple[int, float]], elapsed: float, expe
         "double_bookings": bookings,
     }
     print(json.dumps(line), flush=True)
+    # On stderr, the spread and the second half alone (after the cache has warmed up).
+    warm = sorted(ms for _, ms in samples[len(samples) // 2:])
+    if warm:
+        print(json.dumps({"endpoint": endpoint, "p90_ms": _pct(latencies, 0.90), "p95_ms": _pct(latencies, 0.95),
+                          "second_half_median_ms": _pct(warm, 0.5), "second_half_p99_ms": _pct(warm, 0.99)}),
+              file=sys.stderr, flush=True)
     return line
+
+
+def _pct(ordered: list[float], share: float) -> float:
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * share))], 1)
 
 
 def weekdays_ahead(count: int, start_in_days: int = 2) -> list:
@@ -342,8 +352,8 @@ def main() -> None:
     parser.add_argument("--availability", type=int, default=3000, help="availability requests")
     parser.add_argument("--proposals", type=int, default=400, help="proposal requests")
     parser.add_argument("--attempts", type=int, default=2400, help="contended booking attempts (at least 2,000)")
-    parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (one per core)")
+    parser.add_argument("--threads", type=int, default=8, help="threads per worker")
     parser.add_argument("--seconds", type=float, default=120, help="time limit per phase")
     args = parser.parse_args()
 
