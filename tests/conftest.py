@@ -51,6 +51,26 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
                      "(Playwright drives it; never `playwright install`)")
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem) -> None:
+    """A transactional test ends with the database flushed, which also removes the rows
+    data migrations made (roles, the protocol, screening rules, message templates). Put
+    them back, so the tests after it find the database as migrations left it. (The
+    snapshot exists because transactional tests ask for serialized_rollback.)"""
+    yield
+    marker = item.get_closest_marker("django_db")
+    # After the last test the session's test database is already gone, and nothing follows.
+    if marker is None or not marker.kwargs.get("transaction") or nextitem is None:
+        return
+    from django.db import connection
+    from pytest_django.plugin import blocking_manager_key
+
+    contents = getattr(connection, "_test_serialized_contents", None)
+    if contents:
+        with item.config.stash[blocking_manager_key].unblock():
+            connection.creation.deserialize_db_from_string(contents)
+
+
 @pytest.fixture
 def location(db):
     return factories.LocationFactory()

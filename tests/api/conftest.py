@@ -100,23 +100,11 @@ def world(clinic, desk_user):
     with time_machine.travel(at(2, 11), tick=False) as clock:
         series = booked_series(clinic=clinic, consultation=consultation, user=desk_user, earliest_start=at(3, 9))
         pending = consultation_visit(clinic=clinic, when=at(4, 10), desk_user=desk_user)
-        yield {**clinic, "consultation": consultation, "patient": consultation.patient, "series": series,
-               "pending_visit": pending, "clock": clock}
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(item, nextitem):
-    """A transactional test ends with the database flushed, which also removes the rows
-    data migrations made (roles, the protocol, screening rules). Put them back, so tests
-    that run after ours find the database as migrations left it."""
-    yield
-    marker = item.get_closest_marker("django_db")
-    if marker is None or not marker.kwargs.get("transaction"):
-        return
-    from django.db import connection
-    from pytest_django.plugin import blocking_manager_key
-
-    contents = getattr(connection, "_test_serialized_contents", None)
-    if contents:
-        with item.config.stash[blocking_manager_key].unblock():
-            connection.creation.deserialize_db_from_string(contents)
+        yield {
+            **clinic,
+            "consultation": consultation,
+            "patient": consultation.patient,
+            "series": series,
+            "pending_visit": pending,
+            "clock": clock,
+        }

@@ -119,24 +119,8 @@ def world(clinic, desk_user):
 
 
 @pytest.fixture(autouse=True)
+
+
 def long_sessions(settings):
     """Tests sign in now and then move the clock to 2027: keep the login alive."""
     settings.SESSION_COOKIE_AGE = 20 * 365 * 24 * 3600
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(item, nextitem):
-    """The browser test is transactional, so it ends with the database flushed, which also
-    removes the rows data migrations made (roles, the protocol, screening rules). Put them
-    back, so tests that run after it find the database as migrations left it."""
-    yield
-    marker = item.get_closest_marker("django_db")
-    if marker is None or not marker.kwargs.get("transaction"):
-        return
-    from django.db import connection
-    from pytest_django.plugin import blocking_manager_key
-
-    contents = getattr(connection, "_test_serialized_contents", None)
-    if contents:
-        with item.config.stash[blocking_manager_key].unblock():
-            connection.creation.deserialize_db_from_string(contents)

@@ -81,7 +81,7 @@ def test_rejects_an_invalid_visit_with_field_messages(location, provider, room, 
     assert "kind" in caught.value.details
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_desks_booking_the_same_slot_at_once_book_it_once(location, provider, room):
     """On PostgreSQL the exclusion constraints decide; on SQLite the immediate transaction."""
     import threading

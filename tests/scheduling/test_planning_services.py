@@ -241,7 +241,7 @@ class TestHoldAndConfirm:
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_desks_confirming_overlapping_proposals_at_once_book_one(time_machine):
     """Two expired holds on the same slots, confirmed by two threads at the same moment."""
     time_machine.move_to(NOW, tick=False)
