@@ -12,7 +12,8 @@ production settings, and drives it from 20 client threads (http.client, keep-ali
 
 Each phase prints one JSON line:
 
-    {"endpoint": ..., "requests": ..., "rps": ..., "median_ms": ..., "p99_ms": ..., "errors": ..., "double_bookings": ...}
+    {"endpoint": ..., "requests": ..., "rps": ..., "median_ms": ..., "p99_ms": ...,
+     "errors": ..., "double_bookings": ...}
 
 `errors` counts answers that are neither a success nor an expected 400/409 (a 5xx, a
 timeout, a refused connection). Every phase is bounded in count and in time.
@@ -93,14 +94,21 @@ def seed(consultations: int) -> dict:
     now = datetime.now(UTC)
     patients = Patient.objects.bulk_create(
         Patient(first_name="Bench", last_name=f"Patient {i}", date_of_birth="1985-05-05", email=f"bench{i}@example.com")
-        for i in range(consultations + 400))
+        for i in range(consultations + 400)
+    )
     eligible = Consultation.objects.bulk_create(
         Consultation(patient=p, outcome="eligible", recommended_sessions=3, assessed_at=now - timedelta(days=2))
-        for p in patients[:consultations])
+        for p in patients[:consultations]
+    )
     RecommendedArea.objects.bulk_create(RecommendedArea(consultation=c, area="face", depth_mm="1.00") for c in eligible)
     providers = list(location.working_hours.values_list("provider_id", flat=True).distinct())
-    return {"location": location.pk, "token": token, "providers": sorted(providers),
-            "consultations": [c.pk for c in eligible], "patients": [p.pk for p in patients[consultations:]]}
+    return {
+        "location": location.pk,
+        "token": token,
+        "providers": sorted(providers),
+        "consultations": [c.pk for c in eligible],
+        "patients": [p.pk for p in patients[consultations:]],
+    }
 
 
 def double_bookings() -> int:
@@ -129,12 +137,28 @@ def free_port() -> int:
 
 
 def start_gunicorn(port: int, workers: int, threads: int) -> subprocess.Popen:
-    command = [str(ROOT / ".venv/bin/gunicorn"), "clinic.wsgi:application", "--bind", f"127.0.0.1:{port}",
-               "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
-               "--backlog", "256", "--timeout", "60", "--log-level", "error"]
+    command = [
+        str(ROOT / ".venv/bin/gunicorn"),
+        "clinic.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--worker-class",
+        "gthread",
+        "--backlog",
+        "256",
+        "--timeout",
+        "60",
+        "--log-level",
+        "error",
+    ]
     log = open(ROOT / "var" / "bench_api_gunicorn.log", "w")  # 409s are logged as warnings; keep them off the screen
-    server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **SERVER_ENV}, start_new_session=True,
-                              stdout=log, stderr=log)
+    server = subprocess.Popen(
+        command, cwd=ROOT, env={**os.environ, **SERVER_ENV}, start_new_session=True, stdout=log, stderr=log
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -208,8 +232,15 @@ class Client:
         self.headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
         self.connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
 
-    def request(self, method: str, path: str, *, params: dict | None = None, json_body: dict | None = None,
-                headers: dict | None = None) -> tuple[int, dict | list | None]:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict | None = None,
+        json_body: dict | None = None,
+        headers: dict | None = None,
+    ) -> tuple[int, dict | list | None]:
         if params:
             path = f"{path}?{urlencode(params)}"
         body = json.dumps(json_body).encode() if json_body is not None else None
@@ -251,11 +282,21 @@ def report(endpoint: str, samples: list[tuple[int, float]], elapsed: float, expe
     }
     print(json.dumps(line), flush=True)
     # On stderr, the spread and the second half alone (after the cache has warmed up).
-    warm = sorted(ms for _, ms in samples[len(samples) // 2:])
+    warm = sorted(ms for _, ms in samples[len(samples) // 2 :])
     if warm:
-        print(json.dumps({"endpoint": endpoint, "p90_ms": _pct(latencies, 0.90), "p95_ms": _pct(latencies, 0.95),
-                          "second_half_median_ms": _pct(warm, 0.5), "second_half_p99_ms": _pct(warm, 0.99)}),
-              file=sys.stderr, flush=True)
+        print(
+            json.dumps(
+                {
+                    "endpoint": endpoint,
+                    "p90_ms": _pct(latencies, 0.90),
+                    "p95_ms": _pct(latencies, 0.95),
+                    "second_half_median_ms": _pct(warm, 0.5),
+                    "second_half_p99_ms": _pct(warm, 0.99),
+                }
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
     return line
 
 
@@ -275,8 +316,13 @@ def availability_phase(base: str, world: dict, total: int, seconds: float) -> di
     def work(client, rng, index):
         day = rng.choice(days)
         start = datetime.combine(day, datetime.min.time(), TZ)
-        params = {"location": world["location"], "kind": rng.choice(["consultation", "session", "review"]),
-                  "start": start.isoformat(), "end": (start + timedelta(days=1)).isoformat(), "limit": 20}
+        params = {
+            "location": world["location"],
+            "kind": rng.choice(["consultation", "session", "review"]),
+            "start": start.isoformat(),
+            "end": (start + timedelta(days=1)).isoformat(),
+            "limit": 20,
+        }
         if rng.random() < 0.5:
             params["provider"] = rng.choice(world["providers"])
         status, ms, _ = timed(client, "GET", "/api/v1/availability/", params=params)
@@ -304,8 +350,12 @@ def contention_phase(base: str, world: dict, attempts: int, seconds: float) -> d
     """Most attempts book a consultation at one of a few dozen slots; one in ten books a
     whole series (propose, hold, confirm) that competes for the same providers' time."""
     days = weekdays_ahead(3)
-    slots = [datetime.combine(day, datetime.min.time(), TZ).replace(hour=hour, minute=minute)
-             for day in days for hour in (10, 11, 14) for minute in (0, 30)]
+    slots = [
+        datetime.combine(day, datetime.min.time(), TZ).replace(hour=hour, minute=minute)
+        for day in days
+        for hour in (10, 11, 14)
+        for minute in (0, 30)
+    ]
     patients = list(world["patients"])
     series_consultations = list(world["consultations"])[-200:]
     random.Random(SEED).shuffle(series_consultations)
@@ -318,31 +368,59 @@ def contention_phase(base: str, world: dict, attempts: int, seconds: float) -> d
             if consultation is None:
                 return []
             results = []
-            status, ms, body = timed(client, "POST", "/api/v1/series/proposals/", json_body={
-                "consultation": consultation, "location": world["location"], "alternatives": 0,
-                "earliest_start": slots[0].isoformat(), "preferences": {"provider": rng.choice(world["providers"])}})
+            status, ms, body = timed(
+                client,
+                "POST",
+                "/api/v1/series/proposals/",
+                json_body={
+                    "consultation": consultation,
+                    "location": world["location"],
+                    "alternatives": 0,
+                    "earliest_start": slots[0].isoformat(),
+                    "preferences": {"provider": rng.choice(world["providers"])},
+                },
+            )
             results.append((status, ms))
             if status != 200 or not body or not body.get("best"):
                 return results
-            status, ms, hold = timed(client, "POST", "/api/v1/series/holds/", json_body={"proposal": body["best"]["proposal"]},
-                                     headers={"Idempotency-Key": f"hold-{index}"})
+            status, ms, hold = timed(
+                client,
+                "POST",
+                "/api/v1/series/holds/",
+                json_body={"proposal": body["best"]["proposal"]},
+                headers={"Idempotency-Key": f"hold-{index}"},
+            )
             results.append((status, ms))
             if status == 201:
-                status, ms, _ = timed(client, "POST", f"/api/v1/series/holds/{hold['id']}/confirm/",
-                                      headers={"Idempotency-Key": f"confirm-{index}"})
+                status, ms, _ = timed(
+                    client,
+                    "POST",
+                    f"/api/v1/series/holds/{hold['id']}/confirm/",
+                    headers={"Idempotency-Key": f"confirm-{index}"},
+                )
                 results.append((status, ms))
             return results
-        body = {"patient": patients[index % len(patients)], "location": world["location"],
-                "provider": rng.choice(world["providers"]), "starts_at": rng.choice(slots).isoformat()}
-        status, ms, _ = timed(client, "POST", "/api/v1/consultations/", json_body=body,
-                              headers={"Idempotency-Key": f"consult-{index}"})
+        body = {
+            "patient": patients[index % len(patients)],
+            "location": world["location"],
+            "provider": rng.choice(world["providers"]),
+            "starts_at": rng.choice(slots).isoformat(),
+        }
+        status, ms, _ = timed(
+            client, "POST", "/api/v1/consultations/", json_body=body, headers={"Idempotency-Key": f"consult-{index}"}
+        )
         return [(status, ms)]
 
     phase = Phase(base, world["token"], attempts, seconds)
     elapsed = phase.run(work)
     booked = sum(1 for status, _ in phase.samples if status == 201)
-    line = report("contended booking (POST consultations, series hold+confirm)", phase.samples, elapsed,
-                  expected=OK | EXPECTED_REFUSALS, bookings=double_bookings())
+    line = report(
+        "contended booking (POST consultations, series hold+confirm)",
+        phase.samples,
+        elapsed,
+        expected=OK | EXPECTED_REFUSALS,
+        bookings=double_bookings(),
+    )
     print(json.dumps({"attempts": phase.issued, "booked": booked}), file=sys.stderr)
     return line
 

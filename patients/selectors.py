@@ -87,15 +87,18 @@ def patient_detail(*, provider: Provider | None) -> QuerySet[Patient]:
     if provider is not None:
         appointments = appointments.filter(provider=provider)
     return patient_visible(provider=provider).prefetch_related(
-        Prefetch("series", queryset=TreatmentSeries.objects.select_related("location", "provider").order_by("-created_at")),
+        Prefetch(
+            "series", queryset=TreatmentSeries.objects.select_related("location", "provider").order_by("-created_at")
+        ),
         Prefetch("consultations", queryset=Consultation.objects.select_related("provider").order_by("-created_at")),
         Prefetch("appointments", queryset=appointments),
     )
 
 
 def consultation_visible(*, provider: Provider | None) -> QuerySet[Consultation]:
-    consultations = Consultation.objects.select_related("patient", "provider", "visit", "visit__provider",
-                                                        "visit__location", "visit__room")
+    consultations = Consultation.objects.select_related(
+        "patient", "provider", "visit", "visit__provider", "visit__location", "visit__room"
+    )
     if provider is not None:
         consultations = consultations.filter(Q(provider=provider) | Q(visit__provider=provider))
     return consultations.prefetch_related("recommended_areas").order_by("-created_at", "-pk")

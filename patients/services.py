@@ -21,8 +21,17 @@ from .models import Consultation, Patient, RecommendedArea, ScreeningRule
 FITZPATRICK_CONDITION = "fitzpatrick_iv_vi"
 
 PATIENT_FIELDS = (
-    "first_name", "last_name", "date_of_birth", "email", "phone", "preferred_channel", "consent_email",
-    "consent_sms", "time_zone", "fitzpatrick_type", "skin_concerns",
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "email",
+    "phone",
+    "preferred_channel",
+    "consent_email",
+    "consent_sms",
+    "time_zone",
+    "fitzpatrick_type",
+    "skin_concerns",
 )
 OUTCOME_STRICTNESS = {
     Consultation.Outcome.ELIGIBLE: 0,
@@ -62,8 +71,12 @@ def patient_create(*, created_by, **details) -> Patient:
         raise InvalidRequest(f"Unknown patient fields: {', '.join(sorted(unknown))}.")
     patient = Patient(**details)
     _save_patient(patient)
-    audit_record(actor=created_by, action="created", obj=patient,
-                 changes={"first_name": patient.first_name, "last_name": patient.last_name})
+    audit_record(
+        actor=created_by,
+        action="created",
+        obj=patient,
+        changes={"first_name": patient.first_name, "last_name": patient.last_name},
+    )
     return patient
 
 
@@ -140,15 +153,20 @@ def screening_evaluate(*, rules: Iterable[ScreeningRule], findings: Sequence[Fin
             continue
         if rule.lookback_days is not None:
             if finding.last_present_on is None:
-                errors.append(f"{rule.label}: give the date it was last present (the rule looks back "
-                              f"{rule.lookback_days} days).")
+                errors.append(
+                    f"{rule.label}: give the date it was last present (the rule looks back {rule.lookback_days} days)."
+                )
                 continue
             window_ends = finding.last_present_on + timedelta(days=rule.lookback_days)
             if window_ends <= assessed_on:
                 continue  # outside the look-back window: recorded by the provider, no effect
-        match = {"condition": rule.condition, "label": rule.label, "effect": rule.effect,
-                 "outcome": rule.block_outcome or None,
-                 "last_present_on": finding.last_present_on.isoformat() if finding.last_present_on else None}
+        match = {
+            "condition": rule.condition,
+            "label": rule.label,
+            "effect": rule.effect,
+            "outcome": rule.block_outcome or None,
+            "last_present_on": finding.last_present_on.isoformat() if finding.last_present_on else None,
+        }
         if rule.effect == ScreeningRule.Effect.BLOCK:
             if rule.block_outcome == ScreeningRule.BlockOutcome.NOT_ELIGIBLE:
                 outcome = Consultation.Outcome.NOT_ELIGIBLE
@@ -160,9 +178,15 @@ def screening_evaluate(*, rules: Iterable[ScreeningRule], findings: Sequence[Fin
                 deferred_until = max(deferred_until or until, until)
                 if outcome == Consultation.Outcome.ELIGIBLE:
                     outcome = Consultation.Outcome.DEFERRED
-            match["until"] = None if rule.block_outcome == ScreeningRule.BlockOutcome.NOT_ELIGIBLE else (
-                (finding.last_present_on + timedelta(days=rule.lookback_days)).isoformat()
-                if rule.lookback_days is not None else (assessed_on + timedelta(days=rule.defer_days or 0)).isoformat())
+            match["until"] = (
+                None
+                if rule.block_outcome == ScreeningRule.BlockOutcome.NOT_ELIGIBLE
+                else (
+                    (finding.last_present_on + timedelta(days=rule.lookback_days)).isoformat()
+                    if rule.lookback_days is not None
+                    else (assessed_on + timedelta(days=rule.defer_days or 0)).isoformat()
+                )
+            )
         matches.append(match)
     if errors:
         raise InvalidRequest(errors[0], details={"findings": errors})
@@ -188,7 +212,9 @@ def _provider_for(user) -> Provider:
     return provider
 
 
-def _validate_plan(*, outcome: str, recommended_sessions: int | None, areas: Mapping[str, Decimal]) -> dict[str, Decimal]:
+def _validate_plan(
+    *, outcome: str, recommended_sessions: int | None, areas: Mapping[str, Decimal]
+) -> dict[str, Decimal]:
     """The recommended plan checked against the protocol; the areas as Decimals."""
     from scheduling.services import default_protocol
 
@@ -208,15 +234,20 @@ def _validate_plan(*, outcome: str, recommended_sessions: int | None, areas: Map
         except ArithmeticError:
             value = None
         if area not in TreatmentArea.values:
-            errors.setdefault("areas", []).append(f"Unknown area '{area}'. Choose from: {', '.join(TreatmentArea.values)}.")
+            errors.setdefault("areas", []).append(
+                f"Unknown area '{area}'. Choose from: {', '.join(TreatmentArea.values)}."
+            )
         elif value is None or not value.is_finite() or not Decimal(MIN_DEPTH_MM) <= value <= Decimal(MAX_DEPTH_MM):
             errors.setdefault("areas", []).append(
-                f"{TreatmentArea(area).label}: needle depth {depth} mm is outside {MIN_DEPTH_MM}-{MAX_DEPTH_MM} mm.")
+                f"{TreatmentArea(area).label}: needle depth {depth} mm is outside {MIN_DEPTH_MM}-{MAX_DEPTH_MM} mm."
+            )
         else:
             cleaned[area] = value.quantize(Decimal("0.01"))
     if outcome == Consultation.Outcome.ELIGIBLE:
         if recommended_sessions is None:
-            errors.setdefault("recommended_sessions", []).append("An eligible patient needs a recommended number of sessions.")
+            errors.setdefault("recommended_sessions", []).append(
+                "An eligible patient needs a recommended number of sessions."
+            )
         if not areas:
             errors.setdefault("areas", []).append("An eligible patient needs at least one area with its needle depth.")
     if errors:
@@ -253,12 +284,18 @@ def consultation_assess(
         if visit.status in (Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW):
             raise InvalidRequest(f"The consultation visit was {visit.get_status_display().lower()}; book a new one.")
         if visit.starts_at > now:
-            raise InvalidRequest("The consultation visit has not started yet; record the assessment during or after it.")
+            raise InvalidRequest(
+                "The consultation visit has not started yet; record the assessment during or after it."
+            )
 
     patient = consultation.patient
     if fitzpatrick_type is not None and fitzpatrick_type != patient.fitzpatrick_type:
-        audit_record(actor=assessed_by, action="updated", obj=patient,
-                     changes={"fitzpatrick_type": [patient.fitzpatrick_type, fitzpatrick_type]})
+        audit_record(
+            actor=assessed_by,
+            action="updated",
+            obj=patient,
+            changes={"fitzpatrick_type": [patient.fitzpatrick_type, fitzpatrick_type]},
+        )
         patient.fitzpatrick_type = fitzpatrick_type
         patient.save(update_fields=["fitzpatrick_type", "updated_at"])
 
@@ -276,26 +313,38 @@ def consultation_assess(
     final_until = screening.deferred_until
     if outcome is not None:
         if OUTCOME_STRICTNESS.get(outcome) is None:
-            raise InvalidRequest("Choose eligible, deferred or not eligible.", details={"outcome": ["Not a valid outcome."]})
+            raise InvalidRequest(
+                "Choose eligible, deferred or not eligible.", details={"outcome": ["Not a valid outcome."]}
+            )
         if OUTCOME_STRICTNESS[outcome] < OUTCOME_STRICTNESS[screening.outcome]:
             blocking = ", ".join(m["label"] for m in screening.matches if m["effect"] == "block")
             raise InvalidRequest(
                 f"Screening found {blocking}, so the outcome cannot be {Consultation.Outcome(outcome).label.lower()}.",
-                details={"outcome": [f"At least {Consultation.Outcome(screening.outcome).label.lower()} because of: {blocking}."]},
+                details={
+                    "outcome": [
+                        f"At least {Consultation.Outcome(screening.outcome).label.lower()} because of: {blocking}."
+                    ]
+                },
             )
         final = outcome
     if final == Consultation.Outcome.DEFERRED:
         if deferred_until is not None:
             if deferred_until <= assessed_on:
-                raise InvalidRequest("A deferral needs a re-consult date after today.",
-                                     details={"deferred_until": ["Must be after today."]})
+                raise InvalidRequest(
+                    "A deferral needs a re-consult date after today.",
+                    details={"deferred_until": ["Must be after today."]},
+                )
             if final_until is not None and deferred_until < final_until:
-                raise InvalidRequest(f"Screening defers this patient until at least {final_until:%d %b %Y}.",
-                                     details={"deferred_until": [f"On or after {final_until.isoformat()}."]})
+                raise InvalidRequest(
+                    f"Screening defers this patient until at least {final_until:%d %b %Y}.",
+                    details={"deferred_until": [f"On or after {final_until.isoformat()}."]},
+                )
             final_until = deferred_until
         elif final_until is None:
-            raise InvalidRequest("Give the date to re-consult after.",
-                                 details={"deferred_until": ["Required when the outcome is deferred."]})
+            raise InvalidRequest(
+                "Give the date to re-consult after.",
+                details={"deferred_until": ["Required when the outcome is deferred."]},
+            )
     else:
         final_until = None
 
@@ -304,14 +353,16 @@ def consultation_assess(
     consultation.provider = provider
     consultation.assessed_at = now
     consultation.concerns = list(concerns)
-    consultation.contraindications = [m["condition"] for m in screening.matches
-                                      if m["condition"] in Contraindication.values]
+    consultation.contraindications = [
+        m["condition"] for m in screening.matches if m["condition"] in Contraindication.values
+    ]
     consultation.screening = screening.matches
     consultation.outcome = final
     consultation.deferred_until = final_until
     consultation.recommended_sessions = recommended_sessions
     consultation.hyperpigmentation_caution = any(
-        m["condition"] == FITZPATRICK_CONDITION and m["effect"] == ScreeningRule.Effect.CAUTION for m in screening.matches
+        m["condition"] == FITZPATRICK_CONDITION and m["effect"] == ScreeningRule.Effect.CAUTION
+        for m in screening.matches
     )
     consultation.clinical_notes = clinical_notes
     try:
@@ -323,13 +374,23 @@ def consultation_assess(
     RecommendedArea.objects.bulk_create(
         RecommendedArea(consultation=consultation, area=area, depth_mm=depth) for area, depth in areas.items()
     )
-    audit_record(actor=assessed_by, action="assessed", obj=consultation, changes={
-        "outcome": final, "deferred_until": final_until, "cautions": len(screening.cautions)})
+    audit_record(
+        actor=assessed_by,
+        action="assessed",
+        obj=consultation,
+        changes={"outcome": final, "deferred_until": final_until, "cautions": len(screening.cautions)},
+    )
 
-    if visit is not None and visit.status in Appointment.ACTIVE_STATUSES and visit.status != Appointment.Status.COMPLETED:
+    if (
+        visit is not None
+        and visit.status in Appointment.ACTIVE_STATUSES
+        and visit.status != Appointment.Status.COMPLETED
+    ):
         from scheduling.services.visits import appointment_complete
 
-        appointment_complete(appointment=visit, areas={}, device="", side_effects=[], notes="", completed_by=assessed_by)
+        appointment_complete(
+            appointment=visit, areas={}, device="", side_effects=[], notes="", completed_by=assessed_by
+        )
     return consultation
 
 
@@ -363,7 +424,9 @@ def _save_rule(rule: ScreeningRule) -> ScreeningRule:
 @transaction.atomic
 def screening_rule_create(*, created_by, **fields) -> ScreeningRule:
     rule = _save_rule(ScreeningRule(**fields))
-    audit_record(actor=created_by, action="created", obj=rule, changes={"condition": rule.condition, "effect": rule.effect})
+    audit_record(
+        actor=created_by, action="created", obj=rule, changes={"condition": rule.condition, "effect": rule.effect}
+    )
     return rule
 
 

@@ -46,10 +46,15 @@ def calendar_token_ensure(*, owner: Patient | Provider, rotated_by=None) -> str:
 
 def _visits():
     now = timezone.now()
-    return (Appointment.objects.filter(status__in=Appointment.ACTIVE_STATUSES,
-                                       starts_at__gte=now - timedelta(days=PAST_DAYS),
-                                       starts_at__lt=now + timedelta(days=FUTURE_DAYS))
-            .select_related("location", "room", "patient").order_by("starts_at"))
+    return (
+        Appointment.objects.filter(
+            status__in=Appointment.ACTIVE_STATUSES,
+            starts_at__gte=now - timedelta(days=PAST_DAYS),
+            starts_at__lt=now + timedelta(days=FUTURE_DAYS),
+        )
+        .select_related("location", "room", "patient")
+        .order_by("starts_at")
+    )
 
 
 def _title(appointment: Appointment) -> str:
@@ -90,8 +95,15 @@ def provider_feed(*, token: str) -> bytes | None:
     for visit in _visits().filter(provider=provider):
         who = f"{visit.patient.first_name} {visit.patient.last_name[:1]}."
         where = ", ".join(filter(None, [visit.room.name if visit.room else "Phone", visit.location.name]))
-        calendar.add_component(_event(visit, summary=f"{_title(visit)}: {who}", start=visit.provider_starts_at,
-                                      end=visit.provider_ends_at, where=where))
+        calendar.add_component(
+            _event(
+                visit,
+                summary=f"{_title(visit)}: {who}",
+                start=visit.provider_starts_at,
+                end=visit.provider_ends_at,
+                where=where,
+            )
+        )
     return calendar.to_ical()
 
 
@@ -103,6 +115,13 @@ def patient_feed(*, token: str) -> bytes | None:
     calendar = _calendar("My visits")
     for visit in _visits().filter(patient=patient):
         where = ", ".join(filter(None, [visit.location.name, visit.location.address.replace("\n", ", ")]))
-        calendar.add_component(_event(visit, summary=f"{_title(visit)} at {visit.location.name}", start=visit.starts_at,
-                                      end=visit.ends_at, where=where))
+        calendar.add_component(
+            _event(
+                visit,
+                summary=f"{_title(visit)} at {visit.location.name}",
+                start=visit.starts_at,
+                end=visit.ends_at,
+                where=where,
+            )
+        )
     return calendar.to_ical()

@@ -15,7 +15,8 @@ from .models import Appointment, SeriesHold, TreatmentSeries
 
 def appointment_visible(*, provider: Provider | None) -> QuerySet[Appointment]:
     appointments = Appointment.objects.select_related("patient", "provider", "room", "location").prefetch_related(
-        "treated_areas")
+        "treated_areas"
+    )
     if provider is not None:
         appointments = appointments.filter(provider=provider)
     return appointments
@@ -53,19 +54,29 @@ def series_visible(*, provider: Provider | None) -> QuerySet[TreatmentSeries]:
     series = TreatmentSeries.objects.select_related("patient", "provider", "location")
     if provider is not None:
         series = series.filter(
-            Q(provider=provider) | Q(Exists(Appointment.objects.filter(series=OuterRef("pk"), provider=provider))))
+            Q(provider=provider) | Q(Exists(Appointment.objects.filter(series=OuterRef("pk"), provider=provider)))
+        )
     return series
 
 
 def series_with_visits(*, provider: Provider | None) -> QuerySet[TreatmentSeries]:
-    visits = (Appointment.objects.select_related("patient", "provider", "room", "location")
-              .prefetch_related("treated_areas").order_by("starts_at"))
+    visits = (
+        Appointment.objects.select_related("patient", "provider", "room", "location")
+        .prefetch_related("treated_areas")
+        .order_by("starts_at")
+    )
     return series_visible(provider=provider).prefetch_related(
-        Prefetch("appointments", queryset=visits, to_attr="visits_in_order"))
+        Prefetch("appointments", queryset=visits, to_attr="visits_in_order")
+    )
 
 
-def series_list(*, provider: Provider | None, patient: Patient | None = None, statuses: Iterable[str] = (),
-                location: Location | None = None) -> QuerySet[TreatmentSeries]:
+def series_list(
+    *,
+    provider: Provider | None,
+    patient: Patient | None = None,
+    statuses: Iterable[str] = (),
+    location: Location | None = None,
+) -> QuerySet[TreatmentSeries]:
     series = series_with_visits(provider=provider)
     if patient is not None:
         series = series.filter(patient=patient)

@@ -17,9 +17,18 @@ from clinic.errors import Conflict, DomainError, NotFound
 
 logger = logging.getLogger(__name__)
 
-CODES = {400: "invalid", 401: "not_authenticated", 403: "permission_denied", 404: "not_found",
-         405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 415: "unsupported_media_type",
-         422: "idempotency_key_reused", 429: "throttled"}
+CODES = {
+    400: "invalid",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    415: "unsupported_media_type",
+    422: "idempotency_key_reused",
+    429: "throttled",
+}
 
 
 def _flatten(detail) -> dict | list | str:
@@ -118,7 +127,9 @@ def exception_handler(exc, context):
             body = error_body(400, _first_message(fields), fields=fields)
         else:
             detail = exc.detail if isinstance(exc.detail, str) else _flatten(exc.detail)
-            body = error_body(exc.status_code, str(detail), exc.get_codes() if isinstance(exc.get_codes(), str) else None)
+            body = error_body(
+                exc.status_code, str(detail), exc.get_codes() if isinstance(exc.get_codes(), str) else None
+            )
         set_rollback()
         return Response(body, status=exc.status_code, headers=headers)
     return None
@@ -147,8 +158,9 @@ def server_error(request):
     from django.views.defaults import server_error as page
 
     if request.path.startswith("/api/"):
-        return JsonResponse(error_body(500, "Something went wrong on our side; nothing was saved.", "server_error"),
-                            status=500)
+        return JsonResponse(
+            error_body(500, "Something went wrong on our side; nothing was saved.", "server_error"), status=500
+        )
     return page(request)
 
 
@@ -159,7 +171,7 @@ def lockout_response(request, original_response=None, credentials=None):
     from django.http import HttpResponse, JsonResponse
 
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    message = (f"Too many failed logins. Wait {minutes} minutes, or ask a clinic admin to unlock the account.")
+    message = f"Too many failed logins. Wait {minutes} minutes, or ask a clinic admin to unlock the account."
     if request.path.startswith("/api/"):
         return JsonResponse(error_body(429, message, "locked_out"), status=429)
     return HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")

@@ -60,17 +60,24 @@ def idempotent(method):
             IdempotencyKey.objects.filter(user=user, key=key, created_at__lt=cutoff).delete()
             try:
                 with transaction.atomic():
-                    record = IdempotencyKey.objects.create(user=user, key=key, endpoint=endpoint, request_hash=digest,
-                                                           response_status=0, response_body={})
+                    record = IdempotencyKey.objects.create(
+                        user=user, key=key, endpoint=endpoint, request_hash=digest, response_status=0, response_body={}
+                    )
             except IntegrityError:
                 # Another request with this key committed first (or we waited for it to).
                 earlier = IdempotencyKey.objects.get(user=user, key=key)
                 if earlier.endpoint != endpoint or earlier.request_hash != digest:
-                    return Response(error_body(
-                        422, "This Idempotency-Key was already used for a different request; use a new key.",
-                        first_request=earlier.endpoint), status=422)
-                return Response(earlier.response_body, status=earlier.response_status,
-                                headers={"Idempotent-Replayed": "true"})
+                    return Response(
+                        error_body(
+                            422,
+                            "This Idempotency-Key was already used for a different request; use a new key.",
+                            first_request=earlier.endpoint,
+                        ),
+                        status=422,
+                    )
+                return Response(
+                    earlier.response_body, status=earlier.response_status, headers={"Idempotent-Replayed": "true"}
+                )
             response = method(view, request, *args, **kwargs)
             if 200 <= response.status_code < 300:
                 record.response_status = response.status_code

@@ -71,7 +71,11 @@ class IsStaffMember(BasePermission):
         if not held:
             return False
         by_method = getattr(view, "roles_by_method", None)
-        allowed = by_method.get(request.method, by_method.get("*", ALL_ROLES)) if by_method else getattr(view, "roles", ALL_ROLES)
+        allowed = (
+            by_method.get(request.method, by_method.get("*", ALL_ROLES))
+            if by_method
+            else getattr(view, "roles", ALL_ROLES)
+        )
         return bool(held & frozenset(allowed))
 
 

@@ -7,7 +7,7 @@ from rest_framework.permissions import AllowAny
 ERROR_SCHEMA = {
     "type": "object",
     "description": "An error: `detail` is a sentence for staff; `fields` maps each field to its messages; "
-                   "a 409 lists what was taken in `conflicts`.",
+    "a 409 lists what was taken in `conflicts`.",
     "properties": {
         "detail": {"type": "string"},
         "code": {"type": "string"},
@@ -40,11 +40,16 @@ class ClinicAutoSchema(AutoSchema):
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())
         if self._is_idempotent():
-            parameters.append(OpenApiParameter(
-                "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
-                description="Any unique string (a UUID is best). A retry with the same key and body gets the "
-                            "first answer again instead of doing the work twice.",
-            ))
+            parameters.append(
+                OpenApiParameter(
+                    "Idempotency-Key",
+                    str,
+                    OpenApiParameter.HEADER,
+                    required=False,
+                    description="Any unique string (a UUID is best). A retry with the same key and body gets the "
+                    "first answer again instead of doing the work twice.",
+                )
+            )
         return parameters
 
     def _get_response_bodies(self, direction="response"):

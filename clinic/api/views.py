@@ -93,7 +93,9 @@ class TokenApi(ClinicApi):
         if user is None or not user.is_active:
             return Response(error_body(400, "Wrong username or password.", "invalid_credentials"), status=400)
         if not perms.user_roles(user):
-            return Response(error_body(403, "This login has no clinic role; ask a clinic admin.", "no_role"), status=403)
+            return Response(
+                error_body(403, "This login has no clinic role; ask a clinic admin.", "no_role"), status=403
+            )
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key, "username": user.get_username(), "roles": sorted(perms.user_roles(user))})
 
@@ -118,12 +120,16 @@ class MeApi(ClinicApi):
     @extend_schema(responses=MeOut, summary="Who am I", tags=["auth"])
     def get(self, request):
         provider = perms.provider_of(request.user)
-        return Response(MeOut({
-            "username": request.user.get_username(),
-            "roles": sorted(perms.user_roles(request.user)),
-            "provider": provider.pk if provider else None,
-            "sees_clinical_notes": perms.sees_clinical_notes(request.user),
-        }).data)
+        return Response(
+            MeOut(
+                {
+                    "username": request.user.get_username(),
+                    "roles": sorted(perms.user_roles(request.user)),
+                    "provider": provider.pk if provider else None,
+                    "sees_clinical_notes": perms.sees_clinical_notes(request.user),
+                }
+            ).data
+        )
 
 
 # --- The clinic's resources -----------------------------------------------------------
@@ -149,7 +155,8 @@ class LocationListApi(ClinicApi):
         from clinic.models import Room
 
         locations = Location.objects.filter(is_active=True).prefetch_related(
-            Prefetch("rooms", queryset=Room.objects.filter(is_active=True), to_attr="active_rooms"))
+            Prefetch("rooms", queryset=Room.objects.filter(is_active=True), to_attr="active_rooms")
+        )
         return Response(LocationOut(locations, many=True).data)
 
 
@@ -172,8 +179,9 @@ class ProviderListApi(ClinicApi):
 
 
 class AuditFilterIn(serializers.Serializer):
-    object_type = serializers.ChoiceField(choices=["appointment", "treatmentseries", "consultation", "patient"],
-                                          required=False)
+    object_type = serializers.ChoiceField(
+        choices=["appointment", "treatmentseries", "consultation", "patient"], required=False
+    )
     object_id = serializers.CharField(max_length=64, required=False)
 
 
@@ -200,4 +208,3 @@ class AuditListApi(ClinicApi):
         if "object_id" in filters:
             entries = entries.filter(object_id=filters["object_id"])
         return self.page(entries, AuditOut)
-

@@ -61,15 +61,17 @@ class PatientIn(serializers.Serializer):
     last_name = serializers.CharField(max_length=80)
     date_of_birth = SafeDateField()
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
-    phone = PhoneNumberField(required=False, allow_blank=True,
-                             error_messages={"invalid": "Give a valid phone number, e.g. +447700900123."})
+    phone = PhoneNumberField(
+        required=False, allow_blank=True, error_messages={"invalid": "Give a valid phone number, e.g. +447700900123."}
+    )
     preferred_channel = serializers.ChoiceField(choices=Channel.choices, required=False)
     consent_email = serializers.BooleanField(required=False)
     consent_sms = serializers.BooleanField(required=False)
     time_zone = serializers.CharField(max_length=64, required=False, validators=[validate_time_zone])
     fitzpatrick_type = serializers.ChoiceField(choices=FitzpatrickType.choices, required=False, allow_null=True)
-    skin_concerns = serializers.ListField(child=serializers.ChoiceField(choices=SkinConcern.choices), required=False,
-                                         max_length=len(SkinConcern.values))
+    skin_concerns = serializers.ListField(
+        child=serializers.ChoiceField(choices=SkinConcern.choices), required=False, max_length=len(SkinConcern.values)
+    )
 
     def validate_skin_concerns(self, value):
         if len(set(value)) != len(value):
@@ -152,32 +154,45 @@ class ConsultationFilterIn(serializers.Serializer):
 
 class FindingIn(serializers.Serializer):
     condition = serializers.SlugField(max_length=60, help_text="A screening rule's condition, e.g. isotretinoin.")
-    last_present_on = SafeDateField(required=False, allow_null=True,
-                                    help_text="When it was last present (needed for look-back rules).")
+    last_present_on = SafeDateField(
+        required=False, allow_null=True, help_text="When it was last present (needed for look-back rules)."
+    )
 
 
 class AssessmentIn(serializers.Serializer):
     findings = FindingIn(many=True, required=False, default=list, max_length=50)
     fitzpatrick_type = serializers.ChoiceField(choices=FitzpatrickType.choices, required=False, allow_null=True)
-    concerns = serializers.ListField(child=serializers.ChoiceField(choices=SkinConcern.choices), required=False,
-                                     default=list, max_length=len(SkinConcern.values))
-    recommended_sessions = serializers.IntegerField(required=False, allow_null=True,
-                                                    error_messages={"invalid": "Give a whole number of sessions."})
+    concerns = serializers.ListField(
+        child=serializers.ChoiceField(choices=SkinConcern.choices),
+        required=False,
+        default=list,
+        max_length=len(SkinConcern.values),
+    )
+    recommended_sessions = serializers.IntegerField(
+        required=False, allow_null=True, error_messages={"invalid": "Give a whole number of sessions."}
+    )
     areas = serializers.DictField(
-        child=serializers.DecimalField(max_digits=3, decimal_places=2, min_value=Decimal(MIN_DEPTH_MM),
-                                       max_value=Decimal(MAX_DEPTH_MM)),
-        required=False, default=dict, help_text="Area -> needle depth in mm (0.5-2.5), e.g. {\"face\": \"1.00\"}.")
+        child=serializers.DecimalField(
+            max_digits=3, decimal_places=2, min_value=Decimal(MIN_DEPTH_MM), max_value=Decimal(MAX_DEPTH_MM)
+        ),
+        required=False,
+        default=dict,
+        help_text='Area -> needle depth in mm (0.5-2.5), e.g. {"face": "1.00"}.',
+    )
     clinical_notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
     outcome = serializers.ChoiceField(
-        choices=[c for c in Consultation.Outcome.choices if c[0] != "pending"], required=False,
-        help_text="Leave out to let screening decide; a stricter outcome than screening's is allowed.")
+        choices=[c for c in Consultation.Outcome.choices if c[0] != "pending"],
+        required=False,
+        help_text="Leave out to let screening decide; a stricter outcome than screening's is allowed.",
+    )
     deferred_until = SafeDateField(required=False, help_text="For a deferral the screening rules do not date.")
 
     def validate_areas(self, value):
         unknown = [area for area in value if area not in TreatmentArea.values]
         if unknown:
             raise serializers.ValidationError(
-                f"Unknown area '{unknown[0]}'. Choose from: {', '.join(TreatmentArea.values)}.")
+                f"Unknown area '{unknown[0]}'. Choose from: {', '.join(TreatmentArea.values)}."
+            )
         return value
 
 
@@ -185,10 +200,23 @@ class AssessmentIn(serializers.Serializer):
 class ScreeningRuleSerializer(serializers.ModelSerializer):
     class Meta:
         model = ScreeningRule
-        fields = ["id", "condition", "label", "effect", "block_outcome", "lookback_days", "defer_days", "is_active", "notes"]
+        fields = [
+            "id",
+            "condition",
+            "label",
+            "effect",
+            "block_outcome",
+            "lookback_days",
+            "defer_days",
+            "is_active",
+            "notes",
+        ]
         read_only_fields = ["id"]
-        extra_kwargs = {"lookback_days": {"max_value": 3650}, "defer_days": {"max_value": 3650},
-                        "condition": {"validators": []}}
+        extra_kwargs = {
+            "lookback_days": {"max_value": 3650},
+            "defer_days": {"max_value": 3650},
+            "condition": {"validators": []},
+        }
 
     def validate(self, data):
         effect = data.get("effect", getattr(self.instance, "effect", None))
@@ -200,9 +228,15 @@ class ScreeningRuleSerializer(serializers.ModelSerializer):
         if effect == ScreeningRule.Effect.CAUTION and outcome:
             raise serializers.ValidationError({"block_outcome": ["A caution does not block; leave this empty."]})
         if outcome == ScreeningRule.BlockOutcome.DEFERRED and lookback is None and defer is None:
-            raise serializers.ValidationError({"defer_days": ["Say how many days to defer, or give a look-back window."]})
+            raise serializers.ValidationError(
+                {"defer_days": ["Say how many days to defer, or give a look-back window."]}
+            )
         condition = data.get("condition")
-        if condition and ScreeningRule.objects.exclude(pk=getattr(self.instance, "pk", None)).filter(
-                condition=condition).exists():
+        if (
+            condition
+            and ScreeningRule.objects.exclude(pk=getattr(self.instance, "pk", None))
+            .filter(condition=condition)
+            .exists()
+        ):
             raise serializers.ValidationError({"condition": ["A rule for this condition already exists."]})
         return data

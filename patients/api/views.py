@@ -24,13 +24,19 @@ class PatientsApi(ClinicApi):
 
     roles_by_method = {"GET": perms.ALL_ROLES, "POST": perms.DESK}
 
-    @extend_schema(parameters=[s.PatientSearchIn], responses=s.PatientOut(many=True), summary="Find patients",
-                   tags=TAG_PATIENTS)
+    @extend_schema(
+        parameters=[s.PatientSearchIn], responses=s.PatientOut(many=True), summary="Find patients", tags=TAG_PATIENTS
+    )
     def get(self, request):
         f = self.query(s.PatientSearchIn)
-        patients = selectors.patient_search(provider=self.scope(), q=f.get("q", ""), name=f.get("name", ""),
-                                            phone=f.get("phone", ""), email=f.get("email", ""),
-                                            date_of_birth=f.get("date_of_birth"))
+        patients = selectors.patient_search(
+            provider=self.scope(),
+            q=f.get("q", ""),
+            name=f.get("name", ""),
+            phone=f.get("phone", ""),
+            email=f.get("email", ""),
+            date_of_birth=f.get("date_of_birth"),
+        )
         return self.page(patients, s.PatientOut)
 
     @extend_schema(request=s.PatientIn, responses={201: s.PatientOut}, summary="Register a patient", tags=TAG_PATIENTS)
@@ -53,8 +59,9 @@ class PatientDetailApi(ClinicApi):
     def get(self, request, patient_id):
         return Response(s.PatientDetailOut(self._patient(patient_id), context=self.context()).data)
 
-    @extend_schema(request=s.PatientIn(partial=True), responses=s.PatientDetailOut, summary="Update a patient",
-                   tags=TAG_PATIENTS)
+    @extend_schema(
+        request=s.PatientIn(partial=True), responses=s.PatientDetailOut, summary="Update a patient", tags=TAG_PATIENTS
+    )
     def patch(self, request, patient_id):
         patient = self._patient(patient_id)
         serializer = s.PatientIn(data=request.data, partial=True)
@@ -73,8 +80,12 @@ class ConsultationsApi(ClinicApi):
 
     roles_by_method = {"GET": perms.ALL_ROLES, "POST": perms.DESK}
 
-    @extend_schema(parameters=[s.ConsultationFilterIn], responses=s.ConsultationOut(many=True), summary="Consultations",
-                   tags=TAG_CONSULTATIONS)
+    @extend_schema(
+        parameters=[s.ConsultationFilterIn],
+        responses=s.ConsultationOut(many=True),
+        summary="Consultations",
+        tags=TAG_CONSULTATIONS,
+    )
     def get(self, request):
         f = self.query(s.ConsultationFilterIn)
         consultations = selectors.consultation_visible(provider=self.scope())
@@ -84,14 +95,23 @@ class ConsultationsApi(ClinicApi):
             consultations = consultations.filter(outcome__in=list(f["outcome"]))
         return self.page(consultations, s.ConsultationOut)
 
-    @extend_schema(request=ConsultationBookIn, responses={201: s.ConsultationOut}, summary="Book a consultation",
-                   tags=TAG_CONSULTATIONS)
+    @extend_schema(
+        request=ConsultationBookIn,
+        responses={201: s.ConsultationOut},
+        summary="Book a consultation",
+        tags=TAG_CONSULTATIONS,
+    )
     @idempotent
     def post(self, request):
         data = self.validated(ConsultationBookIn, request.data)
         visit = scheduling_services.consultation_book(
-            patient=data["patient"], location=data["location"], provider=data["provider"], starts_at=data["starts_at"],
-            room=data.get("room"), booked_by=request.user)
+            patient=data["patient"],
+            location=data["location"],
+            provider=data["provider"],
+            starts_at=data["starts_at"],
+            room=data.get("room"),
+            booked_by=request.user,
+        )
         consultation = selectors.consultation_visible(provider=None).get(pk=visit.consultation_id)
         return Response(s.ConsultationOut(consultation, context=self.context()).data, status=status.HTTP_201_CREATED)
 
@@ -118,16 +138,22 @@ class AssessmentApi(ConsultationApiBase):
 
     roles = perms.CLINICAL
 
-    @extend_schema(request=s.AssessmentIn, responses=s.ConsultationOut, summary="Record the assessment",
-                   tags=TAG_CONSULTATIONS)
+    @extend_schema(
+        request=s.AssessmentIn, responses=s.ConsultationOut, summary="Record the assessment", tags=TAG_CONSULTATIONS
+    )
     def post(self, request, consultation_id):
         data = self.validated(s.AssessmentIn, request.data)
         consultation = services.consultation_assess(
-            consultation=self._consultation(consultation_id), assessed_by=request.user,
+            consultation=self._consultation(consultation_id),
+            assessed_by=request.user,
             findings=[services.Finding(f["condition"], f.get("last_present_on")) for f in data["findings"]],
-            fitzpatrick_type=data.get("fitzpatrick_type"), concerns=data["concerns"],
-            recommended_sessions=data.get("recommended_sessions"), areas=data["areas"],
-            clinical_notes=data["clinical_notes"], outcome=data.get("outcome"), deferred_until=data.get("deferred_until"),
+            fitzpatrick_type=data.get("fitzpatrick_type"),
+            concerns=data["concerns"],
+            recommended_sessions=data.get("recommended_sessions"),
+            areas=data["areas"],
+            clinical_notes=data["clinical_notes"],
+            outcome=data.get("outcome"),
+            deferred_until=data.get("deferred_until"),
         )
         return self._answer(consultation)
 
@@ -138,7 +164,8 @@ class AcknowledgeCautionApi(ConsultationApiBase):
     @extend_schema(request=None, responses=s.ConsultationOut, summary="Acknowledge the caution", tags=TAG_CONSULTATIONS)
     def post(self, request, consultation_id):
         consultation = services.consultation_acknowledge_caution(
-            consultation=self._consultation(consultation_id), acknowledged_by=request.user)
+            consultation=self._consultation(consultation_id), acknowledged_by=request.user
+        )
         return self._answer(consultation)
 
 
@@ -152,8 +179,12 @@ class ScreeningRulesApi(ClinicApi):
     def get(self, request):
         return Response(s.ScreeningRuleSerializer(selectors.screening_rules(), many=True).data)
 
-    @extend_schema(request=s.ScreeningRuleSerializer, responses={201: s.ScreeningRuleSerializer},
-                   summary="Add a screening rule", tags=TAG_RULES)
+    @extend_schema(
+        request=s.ScreeningRuleSerializer,
+        responses={201: s.ScreeningRuleSerializer},
+        summary="Add a screening rule",
+        tags=TAG_RULES,
+    )
     @idempotent
     def post(self, request):
         data = self.validated(s.ScreeningRuleSerializer, request.data)
@@ -171,8 +202,12 @@ class ScreeningRuleDetailApi(ClinicApi):
     def get(self, request, rule_id):
         return Response(s.ScreeningRuleSerializer(self._rule(rule_id)).data)
 
-    @extend_schema(request=s.ScreeningRuleSerializer(partial=True), responses=s.ScreeningRuleSerializer,
-                   summary="Change a screening rule", tags=TAG_RULES)
+    @extend_schema(
+        request=s.ScreeningRuleSerializer(partial=True),
+        responses=s.ScreeningRuleSerializer,
+        summary="Change a screening rule",
+        tags=TAG_RULES,
+    )
     def patch(self, request, rule_id):
         rule = self._rule(rule_id)
         serializer = s.ScreeningRuleSerializer(rule, data=request.data, partial=True)

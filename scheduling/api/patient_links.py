@@ -54,10 +54,13 @@ class PatientLinkConfirmApi(PatientLinkApiBase):
 
 
 class PatientLinkCancelApi(PatientLinkApiBase):
-    @extend_schema(request=PatientCancelIn, responses=PatientVisitOut, summary="The patient cancels", tags=TAGS, auth=[])
+    @extend_schema(
+        request=PatientCancelIn, responses=PatientVisitOut, summary="The patient cancels", tags=TAGS, auth=[]
+    )
     def post(self, request, appointment_id, token):
         appointment = self._appointment(appointment_id, token)
         data = self.validated(PatientCancelIn, request.data)
-        appointment = services.appointment_cancel(appointment=appointment, reason=data["reason"] or DEFAULT_REASON,
-                                                  actor_label=ACTOR)
+        appointment = services.appointment_cancel(
+            appointment=appointment, reason=data["reason"] or DEFAULT_REASON, actor_label=ACTOR
+        )
         return Response(PatientVisitOut(patient_view(appointment)).data)

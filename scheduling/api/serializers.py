@@ -94,8 +94,11 @@ class SeriesOut(SeriesBriefOut):
     def get_appointments(self, series: TreatmentSeries):
         visits = getattr(series, "visits_in_order", None)
         if visits is None:
-            visits = series.appointments.select_related("patient", "provider", "room", "location").prefetch_related(
-                "treated_areas").order_by("starts_at")
+            visits = (
+                series.appointments.select_related("patient", "provider", "room", "location")
+                .prefetch_related("treated_areas")
+                .order_by("starts_at")
+            )
         return AppointmentOut(visits, many=True, context=self.context).data
 
 
@@ -162,8 +165,9 @@ class HoldOut(serializers.Serializer):
 
 
 class VisitChangeOut(serializers.Serializer):
-    appointment = serializers.IntegerField(source="appointment_id", allow_null=True,
-                                           help_text="Empty for a visit the move adds.")
+    appointment = serializers.IntegerField(
+        source="appointment_id", allow_null=True, help_text="Empty for a visit the move adds."
+    )
     kind = serializers.CharField()
     number = serializers.IntegerField(allow_null=True)
     old_starts_at = serializers.DateTimeField(source="old_start", allow_null=True)
@@ -192,7 +196,9 @@ class RangeIn(serializers.Serializer):
     def validate(self, data):
         start, end = data.get(self.start_field), data.get(self.end_field)
         if start is not None and end is not None and end <= start:
-            raise serializers.ValidationError({self.end_field: [f"Must be after {self.start_field.replace('_', ' ')}."]})
+            raise serializers.ValidationError(
+                {self.end_field: [f"Must be after {self.start_field.replace('_', ' ')}."]}
+            )
         return data
 
 
@@ -217,8 +223,9 @@ class AvailabilityIn(RangeIn):
     end = AwareDateTimeField()
     provider = provider_ref(required=False)
     patient = ref(Patient.objects.all(), "patient", required=False)
-    areas = serializers.MultipleChoiceField(choices=TreatmentArea.choices, required=False,
-                                            help_text="For a session: the areas treated (sets its length).")
+    areas = serializers.MultipleChoiceField(
+        choices=TreatmentArea.choices, required=False, help_text="For a session: the areas treated (sets its length)."
+    )
     limit = serializers.IntegerField(min_value=1, max_value=200, default=50)
 
     def validate(self, data):
@@ -241,8 +248,13 @@ class SlotOut(serializers.Serializer):
 
 class PreferencesIn(serializers.Serializer):
     provider = provider_ref(required=False, help_text="Every visit with this provider.")
-    weekdays = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=6), required=False,
-                                     min_length=1, max_length=7, help_text="0 = Monday.")
+    weekdays = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=6),
+        required=False,
+        min_length=1,
+        max_length=7,
+        help_text="0 = Monday.",
+    )
     earliest_time = serializers.TimeField(required=False)
     latest_time = serializers.TimeField(required=False)
     strict = serializers.BooleanField(default=False, help_text="Only the weekdays and hours given.")
@@ -259,11 +271,15 @@ class ProposalIn(serializers.Serializer):
     location = location_ref()
     earliest_start = AwareDateTimeField(required=False)
     session_count = serializers.IntegerField(
-        required=False, help_text="3 to 6 (the protocol's bounds).",
-        error_messages={"invalid": "Give the number of sessions as a whole number."})
+        required=False,
+        help_text="3 to 6 (the protocol's bounds).",
+        error_messages={"invalid": "Give the number of sessions as a whole number."},
+    )
     target_interval_days = serializers.IntegerField(
-        required=False, help_text="Days between sessions, within the protocol's 4-6 weeks.",
-        error_messages={"invalid": "Give the interval in days as a whole number."})
+        required=False,
+        help_text="Days between sessions, within the protocol's 4-6 weeks.",
+        error_messages={"invalid": "Give the interval in days as a whole number."},
+    )
     preferences = PreferencesIn(required=False)
     alternatives = serializers.IntegerField(min_value=0, max_value=5, default=3)
 
@@ -276,7 +292,9 @@ class ProposalIn(serializers.Serializer):
         protocol = self._protocol()
         if not protocol.session_count_min <= value <= protocol.session_count_max:
             raise serializers.ValidationError(
-                f"A series has {protocol.session_count_min} to {protocol.session_count_max} sessions; {value} is not possible.")
+                f"A series has {protocol.session_count_min} to {protocol.session_count_max} sessions; "
+                f"{value} is not possible."
+            )
         return value
 
     def validate_target_interval_days(self, value):
@@ -284,7 +302,9 @@ class ProposalIn(serializers.Serializer):
         if not protocol.min_interval_days <= value <= protocol.max_interval_days:
             raise serializers.ValidationError(
                 f"Sessions are {protocol.min_interval_days} to {protocol.max_interval_days} days apart "
-                f"({protocol.min_interval_days / 7:g}-{protocol.max_interval_days / 7:g} weeks); {value} days is outside that.")
+                f"({protocol.min_interval_days / 7:g}-{protocol.max_interval_days / 7:g} weeks); "
+                f"{value} days is outside that."
+            )
         return value
 
 
@@ -307,19 +327,28 @@ class RescheduleIn(serializers.Serializer):
 
 class CompleteIn(serializers.Serializer):
     areas = serializers.DictField(
-        child=serializers.DecimalField(max_digits=3, decimal_places=2, min_value=Decimal(MIN_DEPTH_MM),
-                                       max_value=Decimal(MAX_DEPTH_MM)),
-        required=False, default=dict, help_text="Area -> needle depth in mm (0.5-2.5), e.g. {\"face\": \"1.50\"}.")
+        child=serializers.DecimalField(
+            max_digits=3, decimal_places=2, min_value=Decimal(MIN_DEPTH_MM), max_value=Decimal(MAX_DEPTH_MM)
+        ),
+        required=False,
+        default=dict,
+        help_text='Area -> needle depth in mm (0.5-2.5), e.g. {"face": "1.50"}.',
+    )
     device = serializers.ChoiceField(choices=Appointment.Device.choices, required=False, allow_blank=True, default="")
-    side_effects = serializers.ListField(child=serializers.ChoiceField(choices=SideEffect.choices), required=False,
-                                         default=list, max_length=len(SideEffect.values))
+    side_effects = serializers.ListField(
+        child=serializers.ChoiceField(choices=SideEffect.choices),
+        required=False,
+        default=list,
+        max_length=len(SideEffect.values),
+    )
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
 
     def validate_areas(self, value):
         unknown = [area for area in value if area not in TreatmentArea.values]
         if unknown:
             raise serializers.ValidationError(
-                f"Unknown area '{unknown[0]}'. Choose from: {', '.join(TreatmentArea.values)}.")
+                f"Unknown area '{unknown[0]}'. Choose from: {', '.join(TreatmentArea.values)}."
+            )
         return value
 
 

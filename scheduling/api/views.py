@@ -79,7 +79,9 @@ def _diary_fingerprint(location: Location, start, end) -> tuple:
               AND v.starts_at < %s AND v.room_ends_at > %s) AS holds
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [location.pk, location.pk, end, start, location.pk, location.pk, timezone.now(), end, start])
+        cursor.execute(
+            sql, [location.pk, location.pk, end, start, location.pk, location.pk, timezone.now(), end, start]
+        )
         return tuple(str(value) for value in cursor.fetchone())
 
 
@@ -92,8 +94,9 @@ class AvailabilityApi(ClinicApi):
     about one provider, or with a smaller limit, is answered from that list. Booking
     always re-checks everything."""
 
-    @extend_schema(parameters=[s.AvailabilityIn], responses=s.SlotOut(many=True), summary="Free slots",
-                   tags=TAG_AVAILABILITY)
+    @extend_schema(
+        parameters=[s.AvailabilityIn], responses=s.SlotOut(many=True), summary="Free slots", tags=TAG_AVAILABILITY
+    )
     def get(self, request):
         data = self.query(s.AvailabilityIn)
         location, start, end = data["location"], data["start"], data["end"]
@@ -103,13 +106,21 @@ class AvailabilityApi(ClinicApi):
             shared = _shared_slots(location=location, kind=data["kind"], start=start, end=end, areas=areas)
             if shared is not None:
                 if provider is not None and provider.pk not in shared["providers"]:
-                    raise InvalidRequest(f"{provider} does not work at {location}.",
-                                         details={"provider": ["Does not work at this location."]})
+                    raise InvalidRequest(
+                        f"{provider} does not work at {location}.",
+                        details={"provider": ["Does not work at this location."]},
+                    )
                 slots = [slot for slot in shared["slots"] if provider is None or slot["provider"] == provider.pk]
-                return Response(slots[:data["limit"]])
+                return Response(slots[: data["limit"]])
         slots = services.availability_find(
-            location=location, kind=data["kind"], start=start, end=end, provider=provider,
-            patient=data.get("patient"), areas=areas or None, limit=data["limit"],
+            location=location,
+            kind=data["kind"],
+            start=start,
+            end=end,
+            provider=provider,
+            patient=data.get("patient"),
+            areas=areas or None,
+            limit=data["limit"],
         )
         return Response(s.SlotOut(slots, many=True).data)
 
@@ -134,11 +145,14 @@ def _shared_slots(*, location: Location, kind: str, start, end, areas: list[str]
     key = f"availability:{digest}"
     shared = cache.get(key)
     if shared is None:
-        slots = services.availability_find(location=location, kind=kind, start=start, end=end, areas=areas or None,
-                                           limit=SHARED_LIMIT)
+        slots = services.availability_find(
+            location=location, kind=kind, start=start, end=end, areas=areas or None, limit=SHARED_LIMIT
+        )
         shared = {
             "slots": [dict(slot) for slot in s.SlotOut(slots, many=True).data] if len(slots) < SHARED_LIMIT else None,
-            "providers": sorted(set(WorkingHours.objects.filter(location=location).values_list("provider_id", flat=True))),
+            "providers": sorted(
+                set(WorkingHours.objects.filter(location=location).values_list("provider_id", flat=True))
+            ),
         }
         cache.set(key, shared, AVAILABILITY_CACHE_SECONDS)
     return shared if shared["slots"] is not None else None
@@ -160,13 +174,18 @@ class ProposalApi(ClinicApi):
         preferences = Preferences(
             provider_id=prefs["provider"].pk if prefs.get("provider") else None,
             weekdays=frozenset(prefs["weekdays"]) if prefs.get("weekdays") else None,
-            earliest_time=prefs.get("earliest_time"), latest_time=prefs.get("latest_time"),
+            earliest_time=prefs.get("earliest_time"),
+            latest_time=prefs.get("latest_time"),
             strict=prefs.get("strict", False),
         )
         result = services.series_propose(
-            consultation=consultation, location=data["location"], earliest_start=data.get("earliest_start"),
-            session_count=data.get("session_count"), target_interval_days=data.get("target_interval_days"),
-            preferences=preferences, alternatives=data["alternatives"],
+            consultation=consultation,
+            location=data["location"],
+            earliest_start=data.get("earliest_start"),
+            session_count=data.get("session_count"),
+            target_interval_days=data.get("target_interval_days"),
+            preferences=preferences,
+            alternatives=data["alternatives"],
         )
         body = _plan_result(result, consultation=consultation, location=data["location"])
         return Response(s.PlanResultOut(body).data)
@@ -177,8 +196,10 @@ def _unsign(token: str):
     consultation = Consultation.objects.select_related("patient").filter(pk=consultation_id).first()
     location = Location.objects.filter(pk=location_id, is_active=True).first()
     if consultation is None or location is None:
-        raise InvalidRequest("This proposal no longer matches a consultation and location.",
-                             details={"proposal": ["Ask for a new proposal."]})
+        raise InvalidRequest(
+            "This proposal no longer matches a consultation and location.",
+            details={"proposal": ["Ask for a new proposal."]},
+        )
     return consultation, location, plan
 
 
@@ -193,7 +214,9 @@ class HoldCreateApi(ClinicApi):
         data = self.validated(s.ProposalTokenIn, request.data)
         consultation, location, plan = _unsign(data["proposal"])
         if not plan.sessions:
-            raise InvalidRequest("This proposal has no treatment sessions.", details={"proposal": ["Not a series proposal."]})
+            raise InvalidRequest(
+                "This proposal has no treatment sessions.", details={"proposal": ["Not a series proposal."]}
+            )
         _cautions_checked(consultation)
         hold = services.series_hold(consultation=consultation, location=location, plan=plan, held_by=request.user)
         return Response(s.HoldOut(hold).data, status=status.HTTP_201_CREATED)
@@ -236,8 +259,12 @@ class SeriesListApi(ClinicApi):
     @extend_schema(parameters=[s.SeriesFilterIn], responses=s.SeriesOut(many=True), summary="Series", tags=TAG_SERIES)
     def get(self, request):
         filters = self.query(s.SeriesFilterIn)
-        series = visit_selectors.series_list(provider=self.scope(), patient=filters.get("patient"),
-                                             statuses=filters.get("status") or (), location=filters.get("location"))
+        series = visit_selectors.series_list(
+            provider=self.scope(),
+            patient=filters.get("patient"),
+            statuses=filters.get("status") or (),
+            location=filters.get("location"),
+        )
         return self.page(series, s.SeriesOut)
 
 
@@ -296,8 +323,12 @@ class SeriesCancelRemainderApi(SeriesApiBase):
 class MaintenanceProposalApi(SeriesApiBase):
     roles = perms.DESK
 
-    @extend_schema(request=s.MaintenanceProposalIn, responses={200: s.PlanResultOut}, summary="Propose maintenance visits",
-                   tags=TAG_SERIES)
+    @extend_schema(
+        request=s.MaintenanceProposalIn,
+        responses={200: s.PlanResultOut},
+        summary="Propose maintenance visits",
+        tags=TAG_SERIES,
+    )
     def post(self, request, series_id):
         data = self.validated(s.MaintenanceProposalIn, request.data)
         series = self._series(series_id)
@@ -309,19 +340,31 @@ class MaintenanceProposalApi(SeriesApiBase):
 class MaintenanceBookApi(SeriesApiBase):
     roles = perms.DESK
 
-    @extend_schema(request=s.ProposalTokenIn, responses={201: s.AppointmentOut(many=True)},
-                   summary="Book proposed maintenance visits", tags=TAG_SERIES)
+    @extend_schema(
+        request=s.ProposalTokenIn,
+        responses={201: s.AppointmentOut(many=True)},
+        summary="Book proposed maintenance visits",
+        tags=TAG_SERIES,
+    )
     @idempotent
     def post(self, request, series_id):
         data = self.validated(s.ProposalTokenIn, request.data)
         series = self._series(series_id)
         consultation, location, plan = _unsign(data["proposal"])
         if consultation.pk != series.consultation_id or location.pk != series.location_id or not plan.maintenance:
-            raise InvalidRequest("This proposal is not a maintenance proposal for this series.",
-                                 details={"proposal": ["Not for this series."]})
+            raise InvalidRequest(
+                "This proposal is not a maintenance proposal for this series.",
+                details={"proposal": ["Not for this series."]},
+            )
         booked = services.maintenance_book(series=series, plan=plan, booked_by=request.user)
-        visits = visit_selectors.appointment_visible(provider=None).filter(pk__in=[a.pk for a in booked]).order_by("starts_at")
-        return Response(s.AppointmentOut(visits, many=True, context=self.context()).data, status=status.HTTP_201_CREATED)
+        visits = (
+            visit_selectors.appointment_visible(provider=None)
+            .filter(pk__in=[a.pk for a in booked])
+            .order_by("starts_at")
+        )
+        return Response(
+            s.AppointmentOut(visits, many=True, context=self.context()).data, status=status.HTTP_201_CREATED
+        )
 
 
 # --- Appointments ---------------------------------------------------------------------
@@ -329,14 +372,25 @@ class AppointmentListApi(ClinicApi):
     """The diary: filter by time range, location, provider, room, patient, series, kind
     and status (repeat kind or status for several)."""
 
-    @extend_schema(parameters=[s.AppointmentFilterIn], responses=s.AppointmentOut(many=True), summary="Appointments",
-                   tags=TAG_VISITS)
+    @extend_schema(
+        parameters=[s.AppointmentFilterIn],
+        responses=s.AppointmentOut(many=True),
+        summary="Appointments",
+        tags=TAG_VISITS,
+    )
     def get(self, request):
         f = self.query(s.AppointmentFilterIn)
         appointments = visit_selectors.appointment_list(
-            provider=self.scope(), starts_after=f.get("starts_after"), starts_before=f.get("starts_before"),
-            location=f.get("location"), with_provider=f.get("provider"), room=f.get("room"), patient=f.get("patient"),
-            series=f.get("series"), kinds=f.get("kind") or (), statuses=f.get("status") or (),
+            provider=self.scope(),
+            starts_after=f.get("starts_after"),
+            starts_before=f.get("starts_before"),
+            location=f.get("location"),
+            with_provider=f.get("provider"),
+            room=f.get("room"),
+            patient=f.get("patient"),
+            series=f.get("series"),
+            kinds=f.get("kind") or (),
+            statuses=f.get("status") or (),
         )
         return self.page(appointments, s.AppointmentOut)
 
@@ -357,8 +411,14 @@ class AppointmentDetailApi(AppointmentApiBase):
 
 
 def _preview_data(preview) -> dict:
-    return {"appointment_id": preview.appointment_id, "ok": preview.ok, "message": preview.message,
-            "changes": preview.changes, "cancelled": preview.cancelled, "problem": preview.problem}
+    return {
+        "appointment_id": preview.appointment_id,
+        "ok": preview.ok,
+        "message": preview.message,
+        "changes": preview.changes,
+        "cancelled": preview.cancelled,
+        "problem": preview.problem,
+    }
 
 
 class ReschedulePreviewApi(AppointmentApiBase):
@@ -367,12 +427,14 @@ class ReschedulePreviewApi(AppointmentApiBase):
 
     roles = perms.DESK
 
-    @extend_schema(request=s.RescheduleIn, responses=s.ReschedulePreviewOut, summary="Preview a reschedule",
-                   tags=TAG_VISITS)
+    @extend_schema(
+        request=s.RescheduleIn, responses=s.ReschedulePreviewOut, summary="Preview a reschedule", tags=TAG_VISITS
+    )
     def post(self, request, appointment_id):
         data = self.validated(s.RescheduleIn, request.data)
         preview = services.appointment_reschedule_preview(
-            appointment=self._appointment(appointment_id), new_start=data["starts_at"], provider=data.get("provider"))
+            appointment=self._appointment(appointment_id), new_start=data["starts_at"], provider=data.get("provider")
+        )
         return Response(s.ReschedulePreviewOut(_preview_data(preview)).data)
 
 
@@ -386,9 +448,16 @@ class RescheduleApi(AppointmentApiBase):
     def post(self, request, appointment_id):
         data = self.validated(s.RescheduleIn, request.data)
         changed = services.appointment_reschedule(
-            appointment=self._appointment(appointment_id), new_start=data["starts_at"], provider=data.get("provider"),
-            changed_by=request.user)
-        visits = visit_selectors.appointment_visible(provider=None).filter(pk__in=[a.pk for a in changed]).order_by("starts_at")
+            appointment=self._appointment(appointment_id),
+            new_start=data["starts_at"],
+            provider=data.get("provider"),
+            changed_by=request.user,
+        )
+        visits = (
+            visit_selectors.appointment_visible(provider=None)
+            .filter(pk__in=[a.pk for a in changed])
+            .order_by("starts_at")
+        )
         return Response(s.AppointmentOut(visits, many=True, context=self.context()).data)
 
 
@@ -401,16 +470,18 @@ class CancelApi(AppointmentApiBase):
     @idempotent
     def post(self, request, appointment_id):
         data = self.validated(s.ReasonIn, request.data)
-        appointment = services.appointment_cancel(appointment=self._appointment(appointment_id), reason=data["reason"],
-                                                  cancelled_by=request.user)
+        appointment = services.appointment_cancel(
+            appointment=self._appointment(appointment_id), reason=data["reason"], cancelled_by=request.user
+        )
         return self._answer(appointment)
 
 
 class CheckInApi(AppointmentApiBase):
     @extend_schema(request=None, responses=s.AppointmentOut, summary="Check in", tags=TAG_VISITS)
     def post(self, request, appointment_id):
-        appointment = services.appointment_check_in(appointment=self._appointment(appointment_id),
-                                                    checked_in_by=request.user)
+        appointment = services.appointment_check_in(
+            appointment=self._appointment(appointment_id), checked_in_by=request.user
+        )
         return self._answer(appointment)
 
 
@@ -424,15 +495,20 @@ class CompleteApi(AppointmentApiBase):
     def post(self, request, appointment_id):
         data = self.validated(s.CompleteIn, request.data)
         appointment = services.appointment_complete(
-            appointment=self._appointment(appointment_id), areas=data["areas"], device=data["device"],
-            side_effects=data["side_effects"], notes=data["notes"], completed_by=request.user)
+            appointment=self._appointment(appointment_id),
+            areas=data["areas"],
+            device=data["device"],
+            side_effects=data["side_effects"],
+            notes=data["notes"],
+            completed_by=request.user,
+        )
         return self._answer(appointment)
 
 
 class NoShowApi(AppointmentApiBase):
     @extend_schema(request=None, responses=s.AppointmentOut, summary="Mark a no-show", tags=TAG_VISITS)
     def post(self, request, appointment_id):
-        appointment = services.appointment_mark_no_show(appointment=self._appointment(appointment_id),
-                                                        marked_by=request.user)
+        appointment = services.appointment_mark_no_show(
+            appointment=self._appointment(appointment_id), marked_by=request.user
+        )
         return self._answer(appointment)
-

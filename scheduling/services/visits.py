@@ -37,8 +37,11 @@ def _series_completed(series: TreatmentSeries) -> None:
 
 
 def _locked(appointment: Appointment) -> Appointment:
-    return (Appointment.objects.select_for_update(of=("self",))
-            .select_related("location", "series", "patient", "provider").get(pk=appointment.pk))
+    return (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("location", "series", "patient", "provider")
+        .get(pk=appointment.pk)
+    )
 
 
 def _locked_series(series: TreatmentSeries) -> TreatmentSeries:
@@ -46,8 +49,10 @@ def _locked_series(series: TreatmentSeries) -> TreatmentSeries:
 
 
 def _refuse(appointment: Appointment, doing: str) -> Conflict:
-    return Conflict(f"This visit is {appointment.get_status_display().lower()}, so it cannot be {doing}.",
-                    details={"status": appointment.status})
+    return Conflict(
+        f"This visit is {appointment.get_status_display().lower()}, so it cannot be {doing}.",
+        details={"status": appointment.status},
+    )
 
 
 def _is_late(appointment: Appointment, now) -> bool:
@@ -56,7 +61,9 @@ def _is_late(appointment: Appointment, now) -> bool:
 
 # --- One visit ------------------------------------------------------------------------
 @transaction.atomic
-def appointment_cancel(*, appointment: Appointment, reason: str, cancelled_by=None, actor_label: str = "") -> Appointment:
+def appointment_cancel(
+    *, appointment: Appointment, reason: str, cancelled_by=None, actor_label: str = ""
+) -> Appointment:
     """Cancel a booked visit with a reason; inside the location's notice period it is
     marked as a late cancellation. Its time is free again at once."""
     reason = (reason or "").strip()
@@ -73,8 +80,13 @@ def appointment_cancel(*, appointment: Appointment, reason: str, cancelled_by=No
     appointment.cancelled_at = now
     appointment.late_cancellation = _is_late(appointment, now)
     appointment.save(update_fields=["status", "cancel_reason", "cancelled_at", "late_cancellation", "updated_at"])
-    audit_record(actor=cancelled_by, actor_label=actor_label, action="cancelled", obj=appointment,
-                 changes={"reason": appointment.cancel_reason, "late": appointment.late_cancellation})
+    audit_record(
+        actor=cancelled_by,
+        actor_label=actor_label,
+        action="cancelled",
+        obj=appointment,
+        changes={"reason": appointment.cancel_reason, "late": appointment.late_cancellation},
+    )
     _sync([appointment])
     return appointment
 
@@ -91,8 +103,13 @@ def appointment_confirm_by_patient(*, appointment: Appointment, actor_label: str
         raise InvalidRequest("This visit has already started.")
     appointment.status = Status.CONFIRMED
     appointment.save(update_fields=["status", "updated_at"])
-    audit_record(actor=None, actor_label=actor_label, action="confirmed", obj=appointment,
-                 changes={"status": [Status.BOOKED, Status.CONFIRMED]})
+    audit_record(
+        actor=None,
+        actor_label=actor_label,
+        action="confirmed",
+        obj=appointment,
+        changes={"status": [Status.BOOKED, Status.CONFIRMED]},
+    )
     _sync([appointment])
     return appointment
 
@@ -131,7 +148,9 @@ def _clean_areas(areas: Mapping[str, Decimal | str | float]) -> dict[str, Decima
             errors.append(f"{TreatmentArea(area).label}: give the needle depth in mm, e.g. 1.5.")
             continue
         if not value.is_finite() or not Decimal(MIN_DEPTH_MM) <= value <= Decimal(MAX_DEPTH_MM):
-            errors.append(f"{TreatmentArea(area).label}: needle depth {depth} mm is outside {MIN_DEPTH_MM}-{MAX_DEPTH_MM} mm.")
+            errors.append(
+                f"{TreatmentArea(area).label}: needle depth {depth} mm is outside {MIN_DEPTH_MM}-{MAX_DEPTH_MM} mm."
+            )
             continue
         cleaned[area] = value.quantize(Decimal("0.01"))
     if errors:
@@ -161,8 +180,10 @@ def appointment_complete(
     side_effects = list(dict.fromkeys(side_effects))
     unknown = [s for s in side_effects if s not in SideEffect.values]
     if unknown:
-        raise InvalidRequest(f"Unknown side effect '{unknown[0]}'.", details={
-            "side_effects": [f"Choose from: {', '.join(SideEffect.values)}."]})
+        raise InvalidRequest(
+            f"Unknown side effect '{unknown[0]}'.",
+            details={"side_effects": [f"Choose from: {', '.join(SideEffect.values)}."]},
+        )
     treated = _clean_areas(areas)
     if appointment.kind in TREATMENTS:
         errors = {}
@@ -173,8 +194,10 @@ def appointment_complete(
         if errors:
             raise InvalidRequest(next(iter(errors.values()))[0], details=errors)
     elif treated or device:
-        raise InvalidRequest("Areas and a device are recorded only for treatment sessions.",
-                             details={"areas": ["Only for a session or maintenance visit."]})
+        raise InvalidRequest(
+            "Areas and a device are recorded only for treatment sessions.",
+            details={"areas": ["Only for a session or maintenance visit."]},
+        )
 
     appointment.status = Status.COMPLETED
     appointment.completed_at = now
@@ -182,12 +205,18 @@ def appointment_complete(
     appointment.device = device or ""
     appointment.side_effects = side_effects
     appointment.notes = notes or ""
-    appointment.save(update_fields=["status", "completed_at", "checked_in_at", "device", "side_effects", "notes",
-                                    "updated_at"])
-    TreatedArea.objects.bulk_create(TreatedArea(appointment=appointment, area=a, depth_mm=d) for a, d in treated.items())
-    audit_record(actor=completed_by, action="completed", obj=appointment,
-                 changes={"areas": {a: str(d) for a, d in treated.items()}, "device": device,
-                          "side_effects": len(side_effects)})
+    appointment.save(
+        update_fields=["status", "completed_at", "checked_in_at", "device", "side_effects", "notes", "updated_at"]
+    )
+    TreatedArea.objects.bulk_create(
+        TreatedArea(appointment=appointment, area=a, depth_mm=d) for a, d in treated.items()
+    )
+    audit_record(
+        actor=completed_by,
+        action="completed",
+        obj=appointment,
+        changes={"areas": {a: str(d) for a, d in treated.items()}, "device": device, "side_effects": len(side_effects)},
+    )
     changed = [appointment]
 
     if appointment.series_id and appointment.kind == Appointment.Kind.SESSION:
@@ -198,12 +227,21 @@ def appointment_complete(
             series.status = SeriesStatus.ON_HOLD
             # The reason is read by the front desk too: it names no side effect (those stay
             # on the session, which only providers and admins read).
-            series.status_reason = (f"A side effect at session {appointment.session_number} needs a provider's "
-                                    "review before the next session.")
+            series.status_reason = (
+                f"A side effect at session {appointment.session_number} needs a provider's "
+                "review before the next session."
+            )
             series.save(update_fields=["status", "status_reason", "updated_at"])
-            audit_record(actor=completed_by, action="on_hold", obj=series,
-                         changes={"status": [series_before, SeriesStatus.ON_HOLD], "session": appointment.session_number,
-                                  "rare_side_effects": rare})
+            audit_record(
+                actor=completed_by,
+                action="on_hold",
+                obj=series,
+                changes={
+                    "status": [series_before, SeriesStatus.ON_HOLD],
+                    "session": appointment.session_number,
+                    "rare_side_effects": rare,
+                },
+            )
             changed += list(series.appointments.filter(status__in=OPEN, starts_at__gt=now))
         elif series.status == SeriesStatus.ACTIVE:
             _complete_series_if_done(series, completed_by)
@@ -252,8 +290,10 @@ def series_pause(*, series: TreatmentSeries, reason: str, paused_by=None) -> Tre
         raise InvalidRequest("Give a reason for the pause.", details={"reason": ["Required."]})
     series = _locked_series(series)
     if series.status != SeriesStatus.ACTIVE:
-        raise Conflict(f"This series is {series.get_status_display().lower()}, so it cannot be paused.",
-                       details={"status": series.status})
+        raise Conflict(
+            f"This series is {series.get_status_display().lower()}, so it cannot be paused.",
+            details={"status": series.status},
+        )
     series.status = SeriesStatus.PAUSED
     series.status_reason = reason[:300]
     series.save(update_fields=["status", "status_reason", "updated_at"])
@@ -268,14 +308,20 @@ def series_resume(*, series: TreatmentSeries, resumed_by=None, note: str = "") -
     session left to happen, resuming completes it."""
     series = _locked_series(series)
     if series.status not in (SeriesStatus.PAUSED, SeriesStatus.ON_HOLD):
-        raise Conflict(f"This series is {series.get_status_display().lower()}, so there is nothing to resume.",
-                       details={"status": series.status})
+        raise Conflict(
+            f"This series is {series.get_status_display().lower()}, so there is nothing to resume.",
+            details={"status": series.status},
+        )
     before = series.status
     series.status = SeriesStatus.ACTIVE
     series.status_reason = ""
     series.save(update_fields=["status", "status_reason", "updated_at"])
-    audit_record(actor=resumed_by, action="resumed", obj=series,
-                 changes={"status": [before, SeriesStatus.ACTIVE], "note": (note or "")[:300]})
+    audit_record(
+        actor=resumed_by,
+        action="resumed",
+        obj=series,
+        changes={"status": [before, SeriesStatus.ACTIVE], "note": (note or "")[:300]},
+    )
     _complete_series_if_done(series, resumed_by)
     _sync(series.appointments.filter(status__in=OPEN))
     return series
@@ -290,11 +336,15 @@ def series_cancel_remainder(*, series: TreatmentSeries, reason: str, cancelled_b
         raise InvalidRequest("Give a reason for cancelling the rest of the series.", details={"reason": ["Required."]})
     series = _locked_series(series)
     if series.status in (SeriesStatus.COMPLETED, SeriesStatus.CANCELLED):
-        raise Conflict(f"This series is already {series.get_status_display().lower()}.", details={"status": series.status})
+        raise Conflict(
+            f"This series is already {series.get_status_display().lower()}.", details={"status": series.status}
+        )
     now = timezone.now()
     remaining = list(
-        Appointment.objects.select_for_update(of=("self",)).select_related("location")
-        .filter(series=series, status__in=OPEN, starts_at__gt=now).order_by("starts_at")
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("location")
+        .filter(series=series, status__in=OPEN, starts_at__gt=now)
+        .order_by("starts_at")
     )
     for appointment in remaining:
         appointment.status = Status.CANCELLED
@@ -302,14 +352,25 @@ def series_cancel_remainder(*, series: TreatmentSeries, reason: str, cancelled_b
         appointment.cancelled_at = now
         appointment.late_cancellation = _is_late(appointment, now)
         appointment.save(update_fields=["status", "cancel_reason", "cancelled_at", "late_cancellation", "updated_at"])
-        audit_record(actor=cancelled_by, action="cancelled", obj=appointment,
-                     changes={"reason": appointment.cancel_reason, "late": appointment.late_cancellation, "with_series": True})
+        audit_record(
+            actor=cancelled_by,
+            action="cancelled",
+            obj=appointment,
+            changes={"reason": appointment.cancel_reason, "late": appointment.late_cancellation, "with_series": True},
+        )
     before = series.status
     series.status = SeriesStatus.CANCELLED
     series.status_reason = reason[:300]
     series.save(update_fields=["status", "status_reason", "updated_at"])
-    audit_record(actor=cancelled_by, action="cancelled", obj=series,
-                 changes={"status": [before, SeriesStatus.CANCELLED], "reason": series.status_reason,
-                          "visits_cancelled": [a.pk for a in remaining]})
+    audit_record(
+        actor=cancelled_by,
+        action="cancelled",
+        obj=series,
+        changes={
+            "status": [before, SeriesStatus.CANCELLED],
+            "reason": series.status_reason,
+            "visits_cancelled": [a.pk for a in remaining],
+        },
+    )
     _sync(remaining)
     return remaining

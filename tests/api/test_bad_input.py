@@ -20,43 +20,83 @@ def _fields(response):
 def test_an_interval_outside_4_to_6_weeks(world, desk):
     world["series"].status = "cancelled"
     world["series"].save(update_fields=["status"])
-    fields = _fields(desk.post("/api/v1/series/proposals/", {
-        "consultation": world["consultation"].pk, "location": world["location"].pk, "target_interval_days": 14},
-        format="json"))
+    fields = _fields(
+        desk.post(
+            "/api/v1/series/proposals/",
+            {"consultation": world["consultation"].pk, "location": world["location"].pk, "target_interval_days": 14},
+            format="json",
+        )
+    )
     assert "28 to 42 days apart" in fields["target_interval_days"][0]
 
 
 def test_seven_sessions(world, desk):
-    fields = _fields(desk.post("/api/v1/series/proposals/", {
-        "consultation": world["consultation"].pk, "location": world["location"].pk, "session_count": 7}, format="json"))
+    fields = _fields(
+        desk.post(
+            "/api/v1/series/proposals/",
+            {"consultation": world["consultation"].pk, "location": world["location"].pk, "session_count": 7},
+            format="json",
+        )
+    )
     assert "3 to 6 sessions" in fields["session_count"][0]
 
 
 def test_an_end_before_a_start(world, desk):
-    fields = _fields(desk.get("/api/v1/availability/", {
-        "location": world["location"].pk, "kind": "consultation",
-        "start": "2027-03-05T10:00:00Z", "end": "2027-03-04T10:00:00Z"}))
+    fields = _fields(
+        desk.get(
+            "/api/v1/availability/",
+            {
+                "location": world["location"].pk,
+                "kind": "consultation",
+                "start": "2027-03-05T10:00:00Z",
+                "end": "2027-03-04T10:00:00Z",
+            },
+        )
+    )
     assert fields["end"] == ["Must be after start."]
 
 
 def test_a_naive_datetime(world, desk):
-    fields = _fields(desk.post("/api/v1/consultations/", {
-        "patient": world["patient"].pk, "location": world["location"].pk, "provider": world["provider"].pk,
-        "starts_at": "2027-03-05T10:00:00"}, format="json"))
+    fields = _fields(
+        desk.post(
+            "/api/v1/consultations/",
+            {
+                "patient": world["patient"].pk,
+                "location": world["location"].pk,
+                "provider": world["provider"].pk,
+                "starts_at": "2027-03-05T10:00:00",
+            },
+            format="json",
+        )
+    )
     assert "UTC offset" in fields["starts_at"][0]
 
 
 def test_an_unknown_provider(world, desk):
-    fields = _fields(desk.post("/api/v1/consultations/", {
-        "patient": world["patient"].pk, "location": world["location"].pk, "provider": 999999,
-        "starts_at": "2027-03-05T10:00:00Z"}, format="json"))
+    fields = _fields(
+        desk.post(
+            "/api/v1/consultations/",
+            {
+                "patient": world["patient"].pk,
+                "location": world["location"].pk,
+                "provider": 999999,
+                "starts_at": "2027-03-05T10:00:00Z",
+            },
+            format="json",
+        )
+    )
     assert fields["provider"] == ["No provider with id 999999."]
 
 
 def test_a_needle_depth_out_of_range_and_an_unknown_area(world, doctor):
     session = world["series"].appointments.get(kind="session", session_number=1)
-    fields = _fields(doctor.post(f"/api/v1/appointments/{session.pk}/complete/",
-                                 {"areas": {"face": "3.5", "ears": "1.0"}, "device": "pen"}, format="json"))
+    fields = _fields(
+        doctor.post(
+            f"/api/v1/appointments/{session.pk}/complete/",
+            {"areas": {"face": "3.5", "ears": "1.0"}, "device": "pen"},
+            format="json",
+        )
+    )
     assert "areas" in fields
 
 
@@ -74,9 +114,16 @@ def test_a_missing_object_is_404_and_a_second_cancel_is_409(world, desk):
 def test_a_taken_time_is_409_and_nothing_is_saved(world, desk):
     taken = world["pending_visit"]
     before = Appointment.objects.count()
-    response = desk.post("/api/v1/consultations/", {
-        "patient": world["patient"].pk, "location": world["location"].pk, "provider": world["provider"].pk,
-        "starts_at": taken.starts_at.isoformat()}, format="json")
+    response = desk.post(
+        "/api/v1/consultations/",
+        {
+            "patient": world["patient"].pk,
+            "location": world["location"].pk,
+            "provider": world["provider"].pk,
+            "starts_at": taken.starts_at.isoformat(),
+        },
+        format="json",
+    )
     assert response.status_code == 409
     assert Appointment.objects.count() == before
     from patients.models import Consultation
@@ -100,4 +147,3 @@ def test_a_list_filter_with_a_bad_value(desk, world):
     fields = _fields(desk.get("/api/v1/appointments/", {"status": "lost", "starts_after": "yesterday"}))
     assert set(fields) == {"status", "starts_after"}
     assert at(1, 9)
-

@@ -45,16 +45,21 @@ def test_two_desks_confirming_overlapping_series_one_wins_the_other_gets_409(cli
     first = eligible_consultation(clinic=clinic, when=at(2, 10))
     second = eligible_consultation(clinic=clinic, when=at(2, 11))
     with time_machine.travel(at(2, 12), tick=True):
-        plan = dict(location=clinic["location"], preferences=Preferences(provider_id=clinic["provider"].pk),
-                    earliest_start=at(3, 9))
+        plan = dict(
+            location=clinic["location"],
+            preferences=Preferences(provider_id=clinic["provider"].pk),
+            earliest_start=at(3, 9),
+        )
         best_first = services.series_propose(consultation=first, **plan).best
-        hold_first = services.series_hold(consultation=first, location=clinic["location"], plan=best_first,
-                                          held_by=desk_user)
+        hold_first = services.series_hold(
+            consultation=first, location=clinic["location"], plan=best_first, held_by=desk_user
+        )
         SeriesHold.objects.filter(pk=hold_first.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
         best_second = services.series_propose(consultation=second, **plan).best
         assert best_second.sessions[0].start == best_first.sessions[0].start, "both offered the same first slot"
-        hold_second = services.series_hold(consultation=second, location=clinic["location"], plan=best_second,
-                                           held_by=admin_user)
+        hold_second = services.series_hold(
+            consultation=second, location=clinic["location"], plan=best_second, held_by=admin_user
+        )
 
         desk_a, desk_b = login(desk_user), login(admin_user)
         responses = _run_together(
@@ -69,21 +74,27 @@ def test_two_desks_confirming_overlapping_series_one_wins_the_other_gets_409(cli
     assert any("Patel" in text or "Room" in text for text in loser["conflicts"])
     assert TreatmentSeries.objects.count() == 1
     # Nothing of the losing series was saved, and no two live visits overlap for the provider.
-    live = Appointment.objects.filter(provider=clinic["provider"], status__in=Appointment.ACTIVE_STATUSES,
-                                      series__isnull=False)
+    live = Appointment.objects.filter(
+        provider=clinic["provider"], status__in=Appointment.ACTIVE_STATUSES, series__isnull=False
+    )
     assert {a.patient_id for a in live} == {TreatmentSeries.objects.get().patient_id}
 
 
 def test_the_same_confirm_sent_twice_at_once_with_one_key_books_once(clinic, desk_user):
     consultation = eligible_consultation(clinic=clinic, when=at(2, 10))
     with time_machine.travel(at(2, 12), tick=True):
-        best = services.series_propose(consultation=consultation, location=clinic["location"],
-                                       earliest_start=at(3, 9)).best
-        hold = services.series_hold(consultation=consultation, location=clinic["location"], plan=best, held_by=desk_user)
+        best = services.series_propose(
+            consultation=consultation, location=clinic["location"], earliest_start=at(3, 9)
+        ).best
+        hold = services.series_hold(
+            consultation=consultation, location=clinic["location"], plan=best, held_by=desk_user
+        )
         client_a, client_b = login(desk_user), login(desk_user)
         url = f"/api/v1/series/holds/{hold.pk}/confirm/"
-        responses = _run_together(lambda: client_a.post(url, HTTP_IDEMPOTENCY_KEY="same-click"),
-                                  lambda: client_b.post(url, HTTP_IDEMPOTENCY_KEY="same-click"))
+        responses = _run_together(
+            lambda: client_a.post(url, HTTP_IDEMPOTENCY_KEY="same-click"),
+            lambda: client_b.post(url, HTTP_IDEMPOTENCY_KEY="same-click"),
+        )
     assert [r.status_code for r in responses] == [201, 201]
     assert responses[0].json() == responses[1].json()
     assert TreatmentSeries.objects.count() == 1

@@ -26,40 +26,80 @@ def test_new_patient_to_maintenance_proposal(clinic, desk_user):
 
     with time_machine.travel(MONDAY, tick=False) as clock:
         # A new patient rings up.
-        patient = _ok(desk.post("/api/v1/patients/", {
-            "first_name": "Amelia", "last_name": "Smith", "date_of_birth": "1988-04-12",
-            "email": "amelia@example.com", "phone": "07911 123456", "preferred_channel": "sms",
-            "consent_sms": True, "skin_concerns": ["acne_scars"],
-        }), 201)
+        patient = _ok(
+            desk.post(
+                "/api/v1/patients/",
+                {
+                    "first_name": "Amelia",
+                    "last_name": "Smith",
+                    "date_of_birth": "1988-04-12",
+                    "email": "amelia@example.com",
+                    "phone": "07911 123456",
+                    "preferred_channel": "sms",
+                    "consent_sms": True,
+                    "skin_concerns": ["acne_scars"],
+                },
+            ),
+            201,
+        )
         assert patient["phone"] == "+447911123456"
         found = _ok(desk.get("/api/v1/patients/", {"q": "07911123456"}))
         assert [p["id"] for p in found["results"]] == [patient["id"]]
 
         # The desk books her consultation tomorrow at 10:00.
-        slots = _ok(desk.get("/api/v1/availability/", {
-            "location": location.pk, "kind": "consultation", "provider": provider.pk,
-            "start": at(2, 8).isoformat(), "end": at(3, 0).isoformat()}))
+        slots = _ok(
+            desk.get(
+                "/api/v1/availability/",
+                {
+                    "location": location.pk,
+                    "kind": "consultation",
+                    "provider": provider.pk,
+                    "start": at(2, 8).isoformat(),
+                    "end": at(3, 0).isoformat(),
+                },
+            )
+        )
         assert any(datetime.fromisoformat(s["starts_at"].replace("Z", "+00:00")) == at(2, 10) for s in slots)
-        consultation = _ok(desk.post("/api/v1/consultations/", {
-            "patient": patient["id"], "location": location.pk, "provider": provider.pk,
-            "starts_at": at(2, 10).isoformat()}), 201)
+        consultation = _ok(
+            desk.post(
+                "/api/v1/consultations/",
+                {
+                    "patient": patient["id"],
+                    "location": location.pk,
+                    "provider": provider.pk,
+                    "starts_at": at(2, 10).isoformat(),
+                },
+            ),
+            201,
+        )
         assert consultation["outcome"] == "pending"
         assert consultation["visit"]["kind"] == "consultation"
 
         # At the consultation the provider finds her eligible: three sessions, face at 1.5 mm.
         clock.move_to(at(2, 10, 20))
-        assessed = _ok(doctor.post(f"/api/v1/consultations/{consultation['id']}/assessment/", {
-            "fitzpatrick_type": 2, "concerns": ["acne_scars"], "recommended_sessions": 3,
-            "areas": {"face": "1.50"}, "clinical_notes": "Rolling acne scars on both cheeks.",
-        }))
+        assessed = _ok(
+            doctor.post(
+                f"/api/v1/consultations/{consultation['id']}/assessment/",
+                {
+                    "fitzpatrick_type": 2,
+                    "concerns": ["acne_scars"],
+                    "recommended_sessions": 3,
+                    "areas": {"face": "1.50"},
+                    "clinical_notes": "Rolling acne scars on both cheeks.",
+                },
+            )
+        )
         assert assessed["outcome"] == "eligible"
         assert assessed["clinical_notes"] == "Rolling acne scars on both cheeks."
         assert Appointment.objects.get(consultation_id=consultation["id"]).status == "completed"
 
         # The desk asks for a series, holds the best plan and confirms it.
-        proposal = _ok(desk.post("/api/v1/series/proposals/", {
-            "consultation": consultation["id"], "location": location.pk,
-            "preferences": {"provider": provider.pk}}))
+        proposal = _ok(
+            desk.post(
+                "/api/v1/series/proposals/",
+                {"consultation": consultation["id"], "location": location.pk, "preferences": {"provider": provider.pk}},
+            )
+        )
         best = proposal["best"]
         sessions = [v for v in best["visits"] if v["kind"] == "session"]
         assert len(sessions) == 3
@@ -76,13 +116,16 @@ def test_new_patient_to_maintenance_proposal(clinic, desk_user):
         old_2 = datetime.fromisoformat(session[2]["starts_at"].replace("Z", "+00:00"))
         old_3 = datetime.fromisoformat(session[3]["starts_at"].replace("Z", "+00:00"))
         new_2 = old_2 + timedelta(days=7)
-        preview = _ok(desk.post(f"/api/v1/appointments/{session[2]['id']}/reschedule/preview/",
-                                {"starts_at": new_2.isoformat()}))
+        preview = _ok(
+            desk.post(f"/api/v1/appointments/{session[2]['id']}/reschedule/preview/", {"starts_at": new_2.isoformat()})
+        )
         assert preview["ok"] is True
         moved = {c["appointment"] for c in preview["changes"]}
         assert session[2]["id"] in moved and session[3]["id"] in moved
         assert Appointment.objects.get(pk=session[2]["id"]).starts_at == old_2, "a preview changes nothing"
-        changed = _ok(desk.post(f"/api/v1/appointments/{session[2]['id']}/reschedule/", {"starts_at": new_2.isoformat()}))
+        changed = _ok(
+            desk.post(f"/api/v1/appointments/{session[2]['id']}/reschedule/", {"starts_at": new_2.isoformat()})
+        )
         assert {a["id"] for a in changed} >= {session[2]["id"], session[3]["id"]}
         assert Appointment.objects.get(pk=session[2]["id"]).starts_at == new_2
         new_3 = Appointment.objects.get(pk=session[3]["id"]).starts_at
@@ -96,16 +139,29 @@ def test_new_patient_to_maintenance_proposal(clinic, desk_user):
         first = Appointment.objects.get(pk=session[1]["id"])
         clock.move_to(first.starts_at + timedelta(minutes=5))
         _ok(desk.post(f"/api/v1/appointments/{first.pk}/check-in/"))
-        done = _ok(doctor.post(f"/api/v1/appointments/{first.pk}/complete/", {
-            "areas": {"face": "1.50"}, "device": "pen", "side_effects": ["redness", "swelling"],
-            "notes": "Tolerated well."}))
+        done = _ok(
+            doctor.post(
+                f"/api/v1/appointments/{first.pk}/complete/",
+                {
+                    "areas": {"face": "1.50"},
+                    "device": "pen",
+                    "side_effects": ["redness", "swelling"],
+                    "notes": "Tolerated well.",
+                },
+            )
+        )
         assert done["status"] == "completed"
         assert done["treated_areas"] == [{"area": "face", "depth_mm": "1.50"}]
         assert TreatmentSeries.objects.get(pk=series["id"]).status == "active"
 
         # She misses her healing check: the desk marks a no-show once its time has passed.
-        check = (Appointment.objects.filter(series_id=series["id"], kind="healing_check", status="booked",
-                                            starts_at__gt=first.starts_at).order_by("starts_at").first())
+        check = (
+            Appointment.objects.filter(
+                series_id=series["id"], kind="healing_check", status="booked", starts_at__gt=first.starts_at
+            )
+            .order_by("starts_at")
+            .first()
+        )
         clock.move_to(check.starts_at + timedelta(minutes=20))
         no_show = _ok(desk.post(f"/api/v1/appointments/{check.pk}/no-show/"))
         assert no_show["status"] == "no_show"

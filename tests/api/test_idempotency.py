@@ -22,10 +22,14 @@ def held(clinic, desk_user):
 
     consultation = eligible_consultation(clinic=clinic, when=at(2, 10))
     with time_machine.travel(at(2, 11), tick=False):
-        result = services.series_propose(consultation=consultation, location=clinic["location"],
-                                         preferences=Preferences(provider_id=clinic["provider"].pk))
-        hold = services.series_hold(consultation=consultation, location=clinic["location"], plan=result.best,
-                                    held_by=desk_user)
+        result = services.series_propose(
+            consultation=consultation,
+            location=clinic["location"],
+            preferences=Preferences(provider_id=clinic["provider"].pk),
+        )
+        hold = services.series_hold(
+            consultation=consultation, location=clinic["location"], plan=result.best, held_by=desk_user
+        )
         yield hold
 
 
@@ -51,8 +55,9 @@ def test_a_retry_without_the_key_is_refused_not_booked_twice(held, desk):
 
 def test_the_same_key_with_a_different_body_is_refused(desk):
     assert desk.post("/api/v1/patients/", NEW_PATIENT, format="json", HTTP_IDEMPOTENCY_KEY="k1").status_code == 201
-    other = desk.post("/api/v1/patients/", {**NEW_PATIENT, "first_name": "Augusta"}, format="json",
-                      HTTP_IDEMPOTENCY_KEY="k1")
+    other = desk.post(
+        "/api/v1/patients/", {**NEW_PATIENT, "first_name": "Augusta"}, format="json", HTTP_IDEMPOTENCY_KEY="k1"
+    )
     assert other.status_code == 422
     assert other.json()["code"] == "idempotency_key_reused"
     assert Patient.objects.count() == 1

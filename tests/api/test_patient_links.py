@@ -46,7 +46,9 @@ def test_the_link_cancels_its_own_visit_and_nothing_else(client, visits):
     assert client.get(_api(other.pk, token)).status_code == 403
     other.refresh_from_db()
     assert other.status == "booked"
-    response = client.post(_api(visit.pk, token, "cancel"), {"reason": "Away that week"}, content_type="application/json")
+    response = client.post(
+        _api(visit.pk, token, "cancel"), {"reason": "Away that week"}, content_type="application/json"
+    )
     assert response.status_code == 200
     visit.refresh_from_db()
     assert visit.status == "cancelled" and visit.cancel_reason == "Away that week"

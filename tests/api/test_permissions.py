@@ -26,8 +26,9 @@ def _hold_id(w, client):
 
     w["series"].status = "cancelled"  # free the consultation for a second series
     w["series"].save(update_fields=["status"])
-    result = services.series_propose(consultation=w["consultation"], location=w["location"],
-                                     preferences=Preferences(provider_id=w["provider"].pk))
+    result = services.series_propose(
+        consultation=w["consultation"], location=w["location"], preferences=Preferences(provider_id=w["provider"].pk)
+    )
     if result.best is None:
         return "00000000-0000-0000-0000-000000000000"
     hold = services.series_hold(consultation=w["consultation"], location=w["location"], plan=result.best)
@@ -41,8 +42,13 @@ ENDPOINTS = [
     ("providers", "get", "/api/v1/providers/", None, EVERYONE),
     ("audit", "get", "/api/v1/audit/", None, {A}),
     ("patient list", "get", "/api/v1/patients/", None, EVERYONE),
-    ("patient create", "post", "/api/v1/patients/",
-     {"first_name": "Ada", "last_name": "Byron", "date_of_birth": "1990-01-01", "email": "ada@example.com"}, DESK),
+    (
+        "patient create",
+        "post",
+        "/api/v1/patients/",
+        {"first_name": "Ada", "last_name": "Byron", "date_of_birth": "1990-01-01", "email": "ada@example.com"},
+        DESK,
+    ),
     ("patient detail", "get", "/api/v1/patients/{patient}/", None, EVERYONE),
     ("patient update", "patch", "/api/v1/patients/{patient}/", {"first_name": "Amelie"}, DESK),
     ("patient delete", "delete", "/api/v1/patients/{patient}/", None, DESK),
@@ -51,24 +57,54 @@ ENDPOINTS = [
     ("provider feed", "get", "/api/v1/providers/{provider}/calendar-feed/", None, {A, P}),
     ("provider feed rotate", "post", "/api/v1/providers/{provider}/calendar-feed/rotate/", None, {A, P}),
     ("consultation list", "get", "/api/v1/consultations/", None, EVERYONE),
-    ("consultation book", "post", "/api/v1/consultations/",
-     {"patient": "{patient}", "location": "{location}", "provider": "{provider}", "starts_at": "2027-03-05T10:00:00Z"},
-     DESK),
+    (
+        "consultation book",
+        "post",
+        "/api/v1/consultations/",
+        {
+            "patient": "{patient}",
+            "location": "{location}",
+            "provider": "{provider}",
+            "starts_at": "2027-03-05T10:00:00Z",
+        },
+        DESK,
+    ),
     ("consultation detail", "get", "/api/v1/consultations/{consultation}/", None, EVERYONE),
     ("assessment", "post", "/api/v1/consultations/{pending_consultation}/assessment/", {}, {P}),
     ("acknowledge caution", "post", "/api/v1/consultations/{consultation}/acknowledge-caution/", None, {P}),
     ("screening rules", "get", "/api/v1/screening-rules/", None, EVERYONE),
-    ("screening rule add", "post", "/api/v1/screening-rules/",
-     {"condition": "retinoids", "label": "Topical retinoids this week", "effect": "block", "block_outcome": "deferred",
-      "defer_days": 7}, {A}),
+    (
+        "screening rule add",
+        "post",
+        "/api/v1/screening-rules/",
+        {
+            "condition": "retinoids",
+            "label": "Topical retinoids this week",
+            "effect": "block",
+            "block_outcome": "deferred",
+            "defer_days": 7,
+        },
+        {A},
+    ),
     ("screening rule", "get", "/api/v1/screening-rules/{rule}/", None, EVERYONE),
     ("screening rule change", "patch", "/api/v1/screening-rules/{rule}/", {"defer_days": 60}, {A}),
     ("screening rule remove", "delete", "/api/v1/screening-rules/{rule}/", None, {A}),
-    ("availability", "get", "/api/v1/availability/?location={location}&kind=consultation"
-     "&start=2027-03-03T08:00:00Z&end=2027-03-04T08:00:00Z", None, EVERYONE),
+    (
+        "availability",
+        "get",
+        "/api/v1/availability/?location={location}&kind=consultation"
+        "&start=2027-03-03T08:00:00Z&end=2027-03-04T08:00:00Z",
+        None,
+        EVERYONE,
+    ),
     ("series list", "get", "/api/v1/series/", None, EVERYONE),
-    ("series proposal", "post", "/api/v1/series/proposals/", {"consultation": "{consultation}", "location": "{location}"},
-     DESK),
+    (
+        "series proposal",
+        "post",
+        "/api/v1/series/proposals/",
+        {"consultation": "{consultation}", "location": "{location}"},
+        DESK,
+    ),
     ("hold", "post", "/api/v1/series/holds/", {"proposal": "not-a-proposal"}, DESK),
     ("hold detail", "get", "/api/v1/series/holds/{hold}/", None, DESK),
     ("hold release", "delete", "/api/v1/series/holds/{hold}/", None, DESK),
@@ -81,8 +117,13 @@ ENDPOINTS = [
     ("maintenance book", "post", "/api/v1/series/{series}/maintenance/", {"proposal": "x"}, DESK),
     ("appointment list", "get", "/api/v1/appointments/", None, EVERYONE),
     ("appointment detail", "get", "/api/v1/appointments/{session}/", None, EVERYONE),
-    ("reschedule preview", "post", "/api/v1/appointments/{session}/reschedule/preview/",
-     {"starts_at": "2027-03-09T10:00:00Z"}, DESK),
+    (
+        "reschedule preview",
+        "post",
+        "/api/v1/appointments/{session}/reschedule/preview/",
+        {"starts_at": "2027-03-09T10:00:00Z"},
+        DESK,
+    ),
     ("reschedule", "post", "/api/v1/appointments/{session}/reschedule/", {"starts_at": "2027-03-09T10:00:00Z"}, DESK),
     ("cancel", "post", "/api/v1/appointments/{session}/cancel/", {"reason": "Unwell"}, DESK),
     ("check in", "post", "/api/v1/appointments/{session}/check-in/", None, EVERYONE),
@@ -104,10 +145,16 @@ def _fill(value, ids):
 def _ids(w, client) -> dict:
     from patients.models import ScreeningRule
 
-    ids = {"patient": w["patient"].pk, "location": w["location"].pk, "provider": w["provider"].pk,
-           "consultation": w["consultation"].pk, "pending_consultation": w["pending_visit"].consultation_id,
-           "series": w["series"].pk, "session": _session(w).pk,
-           "rule": ScreeningRule.objects.get(condition="eczema").pk}
+    ids = {
+        "patient": w["patient"].pk,
+        "location": w["location"].pk,
+        "provider": w["provider"].pk,
+        "consultation": w["consultation"].pk,
+        "pending_consultation": w["pending_visit"].consultation_id,
+        "series": w["series"].pk,
+        "session": _session(w).pk,
+        "rule": ScreeningRule.objects.get(condition="eczema").pk,
+    }
     return ids
 
 
@@ -165,8 +212,12 @@ def test_a_provider_sees_only_their_own_patients_and_visits(world, other_doctor,
     assert other_doctor.get(f"/api/v1/patients/{patient.pk}/").status_code == 404
     assert other_doctor.get(f"/api/v1/appointments/{session.pk}/").status_code == 404
     assert other_doctor.get(f"/api/v1/series/{world['series'].pk}/").status_code == 404
-    assert other_doctor.post(f"/api/v1/appointments/{session.pk}/complete/", {"areas": {"face": "1.0"}, "device": "pen"},
-                             format="json").status_code == 404
+    assert (
+        other_doctor.post(
+            f"/api/v1/appointments/{session.pk}/complete/", {"areas": {"face": "1.0"}, "device": "pen"}, format="json"
+        ).status_code
+        == 404
+    )
     assert other_doctor.get("/api/v1/patients/").json()["count"] == 0
     assert other_doctor.get("/api/v1/appointments/").json()["count"] == 0
 

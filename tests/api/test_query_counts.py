@@ -18,12 +18,15 @@ def busy_clinic(world):
     return world
 
 
-@pytest.mark.parametrize("path,most", [
-    ("/api/v1/appointments/", 6),
-    ("/api/v1/series/", 7),
-    ("/api/v1/patients/", 5),
-    ("/api/v1/consultations/", 6),
-])
+@pytest.mark.parametrize(
+    "path,most",
+    [
+        ("/api/v1/appointments/", 6),
+        ("/api/v1/series/", 7),
+        ("/api/v1/patients/", 5),
+        ("/api/v1/consultations/", 6),
+    ],
+)
 def test_lists_use_a_fixed_number_of_queries(busy_clinic, desk, django_assert_max_num_queries, path, most):
     with django_assert_max_num_queries(most):
         response = desk.get(path)

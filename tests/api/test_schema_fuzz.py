@@ -27,8 +27,13 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 
 # Examples per operation; raise FUZZ_EXAMPLES (and set FUZZ_RANDOM=1) for a longer hunt.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 
 
 @pytest.fixture
@@ -61,9 +66,13 @@ def fuzz_token(db, wsgi_in_test_transaction):
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=not os.environ.get("FUZZ_RANDOM"),
-          phases=[Phase.explicit, Phase.generate],
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=not os.environ.get("FUZZ_RANDOM"),
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
 @pytest.mark.django_db
 def test_no_server_errors_and_answers_match_the_schema(case, fuzz_token):
     case.call_and_validate(headers={"Authorization": f"Token {fuzz_token}"}, checks=CHECKS)

@@ -20,9 +20,15 @@ def _rules():
     return list(ScreeningRule.objects.filter(is_active=True))
 
 
-@pytest.mark.parametrize("condition,outcome", [
-    ("active_acne", "deferred"), ("eczema", "deferred"), ("active_infection", "deferred"), ("rosacea", "not_eligible"),
-])
+@pytest.mark.parametrize(
+    "condition,outcome",
+    [
+        ("active_acne", "deferred"),
+        ("eczema", "deferred"),
+        ("active_infection", "deferred"),
+        ("rosacea", "not_eligible"),
+    ],
+)
 def test_the_seeded_contraindications_block_a_series(condition, outcome):
     result = screening_evaluate(rules=_rules(), findings=[Finding(condition)], assessed_on=TODAY)
     assert result.outcome == outcome
@@ -30,7 +36,9 @@ def test_the_seeded_contraindications_block_a_series(condition, outcome):
 
 
 def test_isotretinoin_blocks_only_within_its_six_month_look_back():
-    recent = screening_evaluate(rules=_rules(), findings=[Finding("isotretinoin", date(2026, 12, 1))], assessed_on=TODAY)
+    recent = screening_evaluate(
+        rules=_rules(), findings=[Finding("isotretinoin", date(2026, 12, 1))], assessed_on=TODAY
+    )
     assert recent.outcome == "deferred" and recent.deferred_until == date(2026, 12, 1) + timedelta(days=183)
     old = screening_evaluate(rules=_rules(), findings=[Finding("isotretinoin", date(2026, 6, 1))], assessed_on=TODAY)
     assert old.outcome == "eligible"
@@ -44,8 +52,11 @@ def test_unknown_conditions_are_named():
 
 
 def _assess(doctor, consultation_id, **body):
-    return doctor.post(f"/api/v1/consultations/{consultation_id}/assessment/",
-                       {"recommended_sessions": 3, "areas": {"face": "1.00"}, **body}, format="json")
+    return doctor.post(
+        f"/api/v1/consultations/{consultation_id}/assessment/",
+        {"recommended_sessions": 3, "areas": {"face": "1.00"}, **body},
+        format="json",
+    )
 
 
 @pytest.fixture
@@ -59,8 +70,11 @@ def test_an_assessment_with_active_acne_is_deferred_and_cannot_be_planned(visit,
         body = _assess(doctor, visit.consultation_id, findings=[{"condition": "active_acne"}]).json()
         assert body["outcome"] == "deferred" and body["deferred_until"] == "2027-05-31"
         assert body["contraindications"] == ["active_acne"]
-        refused = desk.post("/api/v1/series/proposals/", {"consultation": visit.consultation_id,
-                                                          "location": clinic["location"].pk}, format="json")
+        refused = desk.post(
+            "/api/v1/series/proposals/",
+            {"consultation": visit.consultation_id, "location": clinic["location"].pk},
+            format="json",
+        )
         assert refused.status_code == 400 and "eligible" in refused.json()["detail"]
 
 
@@ -88,16 +102,24 @@ def test_fitzpatrick_v_needs_a_providers_acknowledgement_before_planning(visit, 
 
 def test_rules_are_data_the_clinic_admin_edits(visit, admin, doctor):
     rule = ScreeningRule.objects.get(condition="eczema")
-    assert admin.patch(f"/api/v1/screening-rules/{rule.pk}/", {"block_outcome": "not_eligible"},
-                       format="json").status_code == 200
+    assert (
+        admin.patch(f"/api/v1/screening-rules/{rule.pk}/", {"block_outcome": "not_eligible"}, format="json").status_code
+        == 200
+    )
     with time_machine.travel(at(2, 10, 20), tick=False):
-        assert _assess(doctor, visit.consultation_id, findings=[{"condition": "eczema"}]).json()["outcome"] == "not_eligible"
+        assert (
+            _assess(doctor, visit.consultation_id, findings=[{"condition": "eczema"}]).json()["outcome"]
+            == "not_eligible"
+        )
 
 
 def test_a_consultation_older_than_the_protocol_allows_cannot_start_a_series(visit, clinic, doctor, desk):
     with time_machine.travel(at(2, 10, 20), tick=False):
         _assess(doctor, visit.consultation_id)
     with time_machine.travel(at(2, 10) + timedelta(days=181), tick=False):
-        refused = desk.post("/api/v1/series/proposals/", {"consultation": visit.consultation_id,
-                                                          "location": clinic["location"].pk}, format="json")
+        refused = desk.post(
+            "/api/v1/series/proposals/",
+            {"consultation": visit.consultation_id, "location": clinic["location"].pk},
+            format="json",
+        )
     assert refused.status_code == 400 and "older than 180 days" in refused.json()["detail"]

@@ -15,8 +15,14 @@ pytestmark = pytest.mark.django_db
 
 
 def _complete(visit, user, **kwargs):
-    return services.appointment_complete(appointment=visit, areas=kwargs.get("areas", {"face": "1.00"}), device="pen",
-                                         side_effects=kwargs.get("side_effects", []), notes="", completed_by=user)
+    return services.appointment_complete(
+        appointment=visit,
+        areas=kwargs.get("areas", {"face": "1.00"}),
+        device="pen",
+        side_effects=kwargs.get("side_effects", []),
+        notes="",
+        completed_by=user,
+    )
 
 
 def test_a_cancellation_inside_the_notice_period_is_late(world, desk_user):
@@ -25,7 +31,9 @@ def test_a_cancellation_inside_the_notice_period_is_late(world, desk_user):
     cancelled = services.appointment_cancel(appointment=first, reason="Childcare fell through", cancelled_by=desk_user)
     assert cancelled.late_cancellation is True
     second = sessions(world["series"])[0]
-    assert services.appointment_cancel(appointment=second, reason="Ill", cancelled_by=desk_user).late_cancellation is False
+    assert (
+        services.appointment_cancel(appointment=second, reason="Ill", cancelled_by=desk_user).late_cancellation is False
+    )
 
 
 def test_every_action_refuses_the_wrong_status_without_a_second_effect(world, desk_user):
@@ -75,8 +83,9 @@ def test_a_session_needs_areas_and_a_device_and_a_check_in_is_on_the_day(world, 
         services.appointment_check_in(appointment=first, checked_in_by=desk_user)  # booked for a later day
     world["clock"].move_to(first.starts_at + timedelta(minutes=5))
     with pytest.raises(InvalidRequest, match="at least one treated area"):
-        services.appointment_complete(appointment=first, areas={}, device="pen", side_effects=[], notes="",
-                                      completed_by=world["provider"].user)
+        services.appointment_complete(
+            appointment=first, areas={}, device="pen", side_effects=[], notes="", completed_by=world["provider"].user
+        )
     assert Appointment.objects.get(pk=first.pk).status == "booked"
 
 
