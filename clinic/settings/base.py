@@ -228,3 +228,25 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
 }
+
+# --- Reminders ------------------------------------------------------------------------
+# The outbox, the dispatcher and the channels (scheduling/reminders/). See README.md.
+REMINDERS_SITE_URL = env("REMINDERS_SITE_URL", default="http://127.0.0.1:8000")  # links in messages
+REMINDERS_SMS_BACKEND = env("REMINDERS_SMS_BACKEND", default="scheduling.reminders.sms.ConsoleSmsBackend")
+REMINDERS_SMS_FILE_DIR = env("REMINDERS_SMS_FILE_DIR", default=str(VAR_DIR / "sms"))
+REMINDERS_SMS_QUIET_HOURS = env("REMINDERS_SMS_QUIET_HOURS", default="21:00-08:00")  # patient's local time; empty: none
+REMINDERS_DISPATCH_BATCH_SIZE = env.int("REMINDERS_DISPATCH_BATCH_SIZE", default=500)
+REMINDERS_DISPATCH_MAX_PER_RUN = env.int("REMINDERS_DISPATCH_MAX_PER_RUN", default=200_000)
+REMINDERS_DISPATCH_MAX_QUEUED_BATCHES = env.int("REMINDERS_DISPATCH_MAX_QUEUED_BATCHES", default=20)
+REMINDERS_CLAIM_LEASE_SECONDS = env.int("REMINDERS_CLAIM_LEASE_SECONDS", default=300)
+REMINDERS_SEND_LEASE_SECONDS = env.int("REMINDERS_SEND_LEASE_SECONDS", default=600)
+REMINDERS_MAX_ATTEMPTS = env.int("REMINDERS_MAX_ATTEMPTS", default=5)
+REMINDERS_RETRY_BASE_SECONDS = env.int("REMINDERS_RETRY_BASE_SECONDS", default=60)
+REMINDERS_RETRY_MAX_SECONDS = env.int("REMINDERS_RETRY_MAX_SECONDS", default=3600)
+REMINDERS_NUDGE_DAYS = env.int("REMINDERS_NUDGE_DAYS", default=7)
+REMINDERS_WAITLIST_OFFERS_PER_SLOT = env.int("REMINDERS_WAITLIST_OFFERS_PER_SLOT", default=3)
+REMINDERS_PROMPT_HOUR = env.int("REMINDERS_PROMPT_HOUR", default=10)  # local hour of maintenance prompts
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
+TWILIO_API_BASE = env("TWILIO_API_BASE", default="https://api.twilio.com")

@@ -80,7 +80,7 @@ class Reminder(models.Model):
         indexes = [
             # The dispatcher's two questions: what is due, and which claims have lapsed.
             models.Index(fields=["due_at", "id"], condition=Q(status="pending"), name="reminder_pending_due"),
-            models.Index(fields=["due_at", "id"], condition=Q(status__in=["queued", "sending"]), name="reminder_claim_lease"),
+            models.Index(fields=["lease_until"], condition=Q(status__in=["queued", "sending"]), name="reminder_claim_lease"),
             models.Index(fields=["claim_token"], name="reminder_claim_token"),
             models.Index(fields=["appointment", "status"], name="reminder_appointment_status"),
             models.Index(fields=["status", "failed_at"], condition=Q(status="failed"), name="reminder_failed"),

@@ -23,6 +23,11 @@ def dispatch_max_per_run() -> int:
     return int(setting("REMINDERS_DISPATCH_MAX_PER_RUN", 200_000))
 
 
+def dispatch_max_queued_batches() -> int:
+    """Batches claimed but not yet taken by a worker; more would only wait in the broker."""
+    return int(setting("REMINDERS_DISPATCH_MAX_QUEUED_BATCHES", 20))
+
+
 def claim_lease() -> timedelta:
     return timedelta(seconds=int(setting("REMINDERS_CLAIM_LEASE_SECONDS", 300)))
 

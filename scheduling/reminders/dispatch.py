@@ -1,8 +1,8 @@
 """Claiming due reminders and sending them: each one at most once.
 
-The dispatcher (run by beat every minute) claims due rows in batches with
-`select_for_update(skip_locked=True)` plus a conditional update that stamps a claim token
-and a lease, and hands each batch's token to a send task. A send task acts only on rows
+The dispatcher (run by beat every minute, and by each send task as it finishes) claims
+due rows in batches with `select_for_update(skip_locked=True)` plus a conditional update
+that stamps a claim token and a lease, and hands each batch's token to a send task. A send task acts only on rows
 still carrying its token, so a task delivered twice, a second dispatcher or a second beat
 finds nothing left to do. If a worker dies or the broker loses its queue, the lease lapses
 and the next dispatcher run takes the rows back: the database, not the broker, is the
@@ -107,13 +107,22 @@ def _claim_batch(*, condition: Q, now: datetime, size: int, enqueue: Callable[[s
 
 def reminders_dispatch_due(*, enqueue: Callable[[str], None], now: datetime | None = None,
                            batch_size: int | None = None, max_rows: int | None = None) -> DispatchReport:
-    """Claim every due reminder (and every claim whose lease lapsed) in batches and hand
-    each batch to `enqueue`. Safe to run in several processes at once."""
+    """Claim due reminders (and claims whose lease lapsed) in batches and hand each batch
+    to `enqueue`, keeping at most a few batches waiting in the broker. Safe to run in
+    several processes at once.
+
+    Beat runs this every minute, and each send task runs it again when it finishes, so
+    the workers pull work as fast as they send it while the broker never holds more than
+    they can send within a claim's lease; that is what lets a short lease take back the
+    work of a killed worker quickly without handing out batches merely waiting in line."""
     now = now or timezone.now()
     size = batch_size or config.dispatch_batch_size()
-    limit = max_rows or config.dispatch_max_per_run()
     report = DispatchReport()
     _recover_interrupted_sends(now=now, report=report)
+    waiting = Reminder.objects.filter(status=Reminder.Status.QUEUED, lease_until__gte=now).count()
+    limit = min(max_rows or config.dispatch_max_per_run(), config.dispatch_max_queued_batches() * size - waiting)
+    if limit <= 0:
+        return report
     state: dict = {}
     lapsed = Q(status=Reminder.Status.QUEUED, lease_until__lt=now)
     due = Q(status=Reminder.Status.PENDING, due_at__lte=now)

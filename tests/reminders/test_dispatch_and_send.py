@@ -247,3 +247,15 @@ def test_send_interrupted_on_a_channel_that_cannot_confirm_fails_visibly_rather_
     row = Reminder.objects.get(kind="confirmation")
     assert row.status == "failed" and "may or may not have gone out" in row.last_error
     assert mail.outbox == []
+
+
+def test_dispatcher_keeps_only_a_few_batches_waiting_for_workers(clinic, email_patient, settings,
+                                                                  django_capture_on_commit_callbacks):
+    settings.REMINDERS_DISPATCH_MAX_QUEUED_BATCHES = 2
+    for day in range(5):
+        book(clinic=clinic, patient=email_patient, starts_at=VISIT + timedelta(days=day))
+    tokens = dispatch(django_capture_on_commit_callbacks, batch_size=1)
+    assert len(tokens) == 2 and Reminder.objects.filter(kind="confirmation", status="queued").count() == 2
+    assert dispatch(django_capture_on_commit_callbacks, batch_size=1) == []  # the workers have enough
+    reminders_send_batch(token=tokens[0])
+    assert len(dispatch(django_capture_on_commit_callbacks, batch_size=1)) == 1  # one taken, one more handed out

@@ -34,7 +34,8 @@ from tests.factories import SeriesFactory
 from .backends import FailingSmsBackend
 from .conftest import book, move, set_status, texts
 
-pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the project puts back the rows data migrations made after a flush.
+pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 NOW = london(2027, 3, 1, 9)
 VISIT = london(2027, 3, 10, 10)
