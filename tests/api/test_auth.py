@@ -50,3 +50,10 @@ def test_a_session_login_works_for_the_docs_and_the_api(desk_login, client):
     assert client.get("/api/v1/me/").json()["roles"] == ["Front desk"]
     schema = client.get("/api/schema/")
     assert schema.status_code == 200 and b"openapi: 3" in schema.content
+
+
+def test_the_docs_page_loads_its_scripts_from_our_own_static_files(desk_login, client):
+    client.force_login(desk_login)
+    page = client.get("/api/docs/").content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
+    assert "cdn.jsdelivr.net" not in page
