@@ -131,6 +131,12 @@ def test_new_patient_to_maintenance_proposal(clinic, desk_user):
         new_3 = Appointment.objects.get(pk=session[3]["id"]).starts_at
         assert new_3 != old_3 and timedelta(days=28) <= new_3 - new_2 <= timedelta(days=42)
 
+        assert not Appointment.objects.filter(series_id=series["id"], status="cancelled").exists(), (
+            "a move changes times, it cancels nothing"
+        )
+        check_2 = Appointment.objects.get(series_id=series["id"], kind="healing_check", session_number=2)
+        assert timedelta(days=3) <= check_2.starts_at - new_2 <= timedelta(days=7), "the healing check follows"
+
         # The patient cannot make session 3: the desk cancels it.
         cancelled = _ok(desk.post(f"/api/v1/appointments/{session[3]['id']}/cancel/", {"reason": "Moving house"}))
         assert cancelled["status"] == "cancelled" and cancelled["late_cancellation"] is False
