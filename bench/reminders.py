@@ -38,8 +38,22 @@ sys.path.insert(0, str(ROOT))
 DATABASE_NAME = "needlepoint_bench_reminders"
 BROKER_URL = "redis://127.0.0.1:6379/12"
 REDIS_START = [
-    "redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379", "--save", "",
-    "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log",
+    "redis-server",
+    "--daemonize",
+    "yes",
+    "--bind",
+    "127.0.0.1",
+    "-::1",
+    "--port",
+    "6379",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--dir",
+    "/var/lib/redis",
+    "--logfile",
+    "/var/log/redis/ci.log",
 ]
 
 
@@ -100,16 +114,29 @@ def seed_visits(count: int) -> None:
     if Appointment.objects.count() >= count:
         return
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE scheduling_reminder, scheduling_appointment, patients_patient, clinic_provider, "
-                       "clinic_location, auth_user CASCADE")
+        cursor.execute(
+            "TRUNCATE scheduling_reminder, scheduling_appointment, patients_patient, clinic_provider, "
+            "clinic_location, auth_user CASCADE"
+        )
     location = Location.objects.create(name="Bench Clinic", slug="bench", time_zone="Europe/London")
     users = User.objects.bulk_create([User(username=f"bench-provider-{n}") for n in range(100)])
-    providers = Provider.objects.bulk_create([Provider(user=u, display_name=f"Provider {n}") for n, u in enumerate(users)])
-    patients = Patient.objects.bulk_create([
-        Patient(first_name=f"Pat{n}", last_name="Bench", date_of_birth="1990-01-01", phone=f"+4477009{n:05d}",
-                preferred_channel="sms", consent_sms=True, time_zone="Europe/London")
-        for n in range(2000)
-    ])
+    providers = Provider.objects.bulk_create(
+        [Provider(user=u, display_name=f"Provider {n}") for n, u in enumerate(users)]
+    )
+    patients = Patient.objects.bulk_create(
+        [
+            Patient(
+                first_name=f"Pat{n}",
+                last_name="Bench",
+                date_of_birth="1990-01-01",
+                phone=f"+4477009{n:05d}",
+                preferred_channel="sms",
+                consent_sms=True,
+                time_zone="Europe/London",
+            )
+            for n in range(2000)
+        ]
+    )
     base = timezone.now().replace(second=0, microsecond=0) + timezone.timedelta(days=2)
     provider_ids = [p.pk for p in providers]
     patient_ids = [p.pk for p in patients]
@@ -118,7 +145,8 @@ def seed_visits(count: int) -> None:
             """
             INSERT INTO scheduling_appointment
                 (kind, location_id, patient_id, provider_id, starts_at, ends_at, provider_starts_at, provider_ends_at,
-                 room_ends_at, status, cancel_reason, late_cancellation, device, side_effects, notes, created_at, updated_at)
+                 room_ends_at, status, cancel_reason, late_cancellation, device, side_effects, notes, created_at,
+                 updated_at)
             SELECT 'consultation', %(location)s, (%(patients)s::bigint[])[1 + i %% 2000],
                    (%(providers)s::bigint[])[1 + i %% 100],
                    %(base)s + (i / 100) * interval '30 minutes',
@@ -129,7 +157,13 @@ def seed_visits(count: int) -> None:
                    'booked', '', false, '', '[]'::jsonb, '', now(), now()
             FROM generate_series(0, %(last)s) AS i
             """,
-            {"location": location.pk, "patients": patient_ids, "providers": provider_ids, "base": base, "last": count - 1},
+            {
+                "location": location.pk,
+                "patients": patient_ids,
+                "providers": provider_ids,
+                "base": base,
+                "last": count - 1,
+            },
         )
 
 
@@ -175,8 +209,14 @@ class Processes:
 
     def _start(self, arguments: list[str], log_name: str) -> subprocess.Popen:
         log = open(self.scratch / log_name, "ab")  # noqa: SIM115 - closed with the process
-        return subprocess.Popen([str(ROOT / ".venv/bin/celery"), "--app", "clinic", *arguments], cwd=ROOT,
-                                env=self.environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            [str(ROOT / ".venv/bin/celery"), "--app", "clinic", *arguments],
+            cwd=ROOT,
+            env=self.environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def start_worker(self) -> None:
         self.worker_starts += 1
@@ -186,8 +226,9 @@ class Processes:
         _wait(lambda: b"ready." in (self.scratch / log_name).read_bytes(), 60, "the worker to be ready")
 
     def start_beat(self) -> None:
-        self.beat = self._start(["beat", "--loglevel", "INFO", "--schedule", str(self.scratch / "beat-schedule")],
-                                "beat.log")
+        self.beat = self._start(
+            ["beat", "--loglevel", "INFO", "--schedule", str(self.scratch / "beat-schedule")], "beat.log"
+        )
 
     def kill_worker(self) -> None:
         os.killpg(self.worker.pid, signal.SIGKILL)
@@ -243,7 +284,9 @@ def count_delivered(keys: list[str], sms_dir: Path) -> tuple[int, int]:
     return database_duplicates + file_duplicates, missing
 
 
-def run_scenario(name: str, count: int, scratch_root: Path, lease_seconds: int, batch_size: int, timeout: float) -> dict:
+def run_scenario(
+    name: str, count: int, scratch_root: Path, lease_seconds: int, batch_size: int, timeout: float
+) -> dict:
     import redis
     from django.db import connections
 
@@ -302,8 +345,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reminders", type=int, default=100_000)
     parser.add_argument("--scenarios", default="clean,worker_killed,redis_restarted")
-    parser.add_argument("--lease-seconds", type=int, default=20,
-                        help="claim lease: how soon work lost with a worker or with Redis is handed out again")
+    parser.add_argument(
+        "--lease-seconds",
+        type=int,
+        default=20,
+        help="claim lease: how soon work lost with a worker or with Redis is handed out again",
+    )
     parser.add_argument("--batch-size", type=int, default=1000, help="reminders per claim and per send task")
     parser.add_argument("--timeout", type=float, default=600)
     arguments = parser.parse_args()
@@ -320,8 +367,14 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     seed_visits(arguments.reminders)
     for name in arguments.scenarios.split(","):
-        result = run_scenario(name.strip(), arguments.reminders, scratch_root, arguments.lease_seconds,
-                              arguments.batch_size, arguments.timeout)
+        result = run_scenario(
+            name.strip(),
+            arguments.reminders,
+            scratch_root,
+            arguments.lease_seconds,
+            arguments.batch_size,
+            arguments.timeout,
+        )
         print(json.dumps(result), flush=True)
 
 

@@ -176,7 +176,9 @@ class MessageTemplateAdmin(admin.ModelAdmin):
 
 @admin.register(WaitlistEntry)
 class WaitlistEntryAdmin(admin.ModelAdmin):
-    list_display = ["patient", "location", "kind", "provider", "earliest_date", "latest_date", "status", "last_offered_at"]
+    list_display = [
+        "patient", "location", "kind", "provider", "earliest_date", "latest_date", "status", "last_offered_at",
+    ]
     list_filter = ["status", "location", "kind"]
     search_fields = ["patient__last_name", "patient__first_name"]
     list_select_related = ["patient", "location", "provider"]

@@ -22,8 +22,13 @@ EARLY_ACK = {"acks_late": False}
 
 # A database that is briefly unreachable is worth a few quick retries; anything longer is
 # covered by the claim lease and the next dispatcher run.
-DB_RETRY = {"autoretry_for": (OperationalError, InterfaceError), "retry_backoff": 2, "retry_backoff_max": 30,
-            "max_retries": 3, "retry_jitter": True}
+DB_RETRY = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 2,
+    "retry_backoff_max": 30,
+    "max_retries": 3,
+    "retry_jitter": True,
+}
 
 
 def _enqueue_send(token: str) -> None:
@@ -41,7 +46,9 @@ def reminders_send_batch_task(token: str) -> dict:
     # Pull the next batch now rather than at beat's next tick: the workers set the pace.
     refill = reminders_dispatch_due(enqueue=_enqueue_send)
     return {key: value for key, value in asdict(report).items() if key != "errors"} | {
-        "errors": report.errors[:5], "refilled": refill.claimed + refill.requeued}
+        "errors": report.errors[:5],
+        "refilled": refill.claimed + refill.requeued,
+    }
 
 
 @shared_task(name="scheduling.reminders_schedule_series_nudges", ignore_result=True, **EARLY_ACK, **DB_RETRY)

@@ -57,12 +57,16 @@ class Reminder(models.Model):
     )
 
     due_at = models.DateTimeField(help_text="When the message may go out (UTC).")
-    visit_starts_at = models.DateTimeField(null=True, blank=True, help_text="The visit time the message was written for.")
+    visit_starts_at = models.DateTimeField(
+        null=True, blank=True, help_text="The visit time the message was written for."
+    )
     deferred_for_quiet_hours = models.BooleanField(default=False)
     payload = models.JSONField(default=dict, blank=True)
 
     attempts = models.PositiveSmallIntegerField(default=0)
-    claim_token = models.UUIDField(null=True, blank=True, help_text="The dispatcher's claim; a send task acts only on its own.")
+    claim_token = models.UUIDField(
+        null=True, blank=True, help_text="The dispatcher's claim; a send task acts only on its own."
+    )
     lease_until = models.DateTimeField(null=True, blank=True, help_text="A claim not finished by then is taken back.")
     last_error = models.TextField(blank=True)
     provider_message_id = models.CharField(max_length=120, blank=True)
@@ -80,25 +84,33 @@ class Reminder(models.Model):
         indexes = [
             # The dispatcher's two questions: what is due, and which claims have lapsed.
             models.Index(fields=["due_at", "id"], condition=Q(status="pending"), name="reminder_pending_due"),
-            models.Index(fields=["lease_until"], condition=Q(status__in=["queued", "sending"]), name="reminder_claim_lease"),
+            models.Index(
+                fields=["lease_until"], condition=Q(status__in=["queued", "sending"]), name="reminder_claim_lease"
+            ),
             models.Index(fields=["claim_token"], name="reminder_claim_token"),
             models.Index(fields=["appointment", "status"], name="reminder_appointment_status"),
             models.Index(fields=["status", "failed_at"], condition=Q(status="failed"), name="reminder_failed"),
         ]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(status__in=["queued", "sending"]) | Q(claim_token__isnull=False, lease_until__isnull=False),
+                condition=~Q(status__in=["queued", "sending"])
+                | Q(claim_token__isnull=False, lease_until__isnull=False),
                 name="reminder_claim_has_token_and_lease",
             ),
-            models.CheckConstraint(condition=~Q(status="sent") | Q(sent_at__isnull=False), name="reminder_sent_has_time"),
             models.CheckConstraint(
-                condition=Q(visit_starts_at__isnull=True) | Q(due_at__lte=F("visit_starts_at")) | ~Q(kind__in=["pre_visit", "follow_up"]),
+                condition=~Q(status="sent") | Q(sent_at__isnull=False), name="reminder_sent_has_time"
+            ),
+            models.CheckConstraint(
+                condition=Q(visit_starts_at__isnull=True)
+                | Q(due_at__lte=F("visit_starts_at"))
+                | ~Q(kind__in=["pre_visit", "follow_up"]),
                 name="reminder_pre_visit_before_visit",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.patient_id} by {self.channel} at {self.due_at:%Y-%m-%d %H:%M} UTC ({self.status})"
+        when = f"{self.due_at:%Y-%m-%d %H:%M} UTC"
+        return f"{self.get_kind_display()} to {self.patient_id} by {self.channel} at {when} ({self.status})"
 
 
 class MessageTemplate(models.Model):

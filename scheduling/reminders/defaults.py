@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - message text reads better unbroken than split at the column limit
 """The words each message starts with; clinics edit them in the admin afterwards.
 
 The data migration writes these once. Email templates may use: first_name, clinic,
@@ -57,8 +58,10 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "email_html": "<p>Hello {{ first_name }},</p><p>{% if moved %}Your visit has moved. {% endif %}"
         "Your {{ visit }} at {{ clinic }} is booked for <strong>{{ time }}</strong>"
         "{% if provider %} with {{ provider }}{% endif %}.</p><p>{{ clinic_address|linebreaksbr }}</p>"
-        "<p>The attached calendar file adds it to your calendar.</p>{% if is_treatment %}" + _PRE_CARE_HTML
-        + "{% endif %}" + _FOOTER_HTML,
+        "<p>The attached calendar file adds it to your calendar.</p>{% if is_treatment %}"
+        + _PRE_CARE_HTML
+        + "{% endif %}"
+        + _FOOTER_HTML,
         "sms_body": "Hi {{ first_name }}, you're booked at {{ clinic }} on {{ time }}. Details: {{ link }}",
     },
     "series_confirmation": {
@@ -78,11 +81,13 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "email_text": "Hello {{ first_name }},\n\nA reminder of your {{ visit }} at {{ clinic }} on {{ time }}"
         "{% if provider %} with {{ provider }}{% endif %}.\n{{ clinic_address }}\n"
         "{% if is_treatment %}\n" + _PRE_CARE_TEXT + "\n{% endif %}\n"
-        "If you need to change it, please call us{% if clinic_phone %} on {{ clinic_phone }}{% endif %}.\n" + _FOOTER_TEXT,
+        "If you need to change it, please call us{% if clinic_phone %} on {{ clinic_phone }}{% endif %}.\n"
+        + _FOOTER_TEXT,
         "email_html": "<p>Hello {{ first_name }},</p><p>A reminder of your {{ visit }} at {{ clinic }} on "
         "<strong>{{ time }}</strong>{% if provider %} with {{ provider }}{% endif %}.</p>"
         "<p>{{ clinic_address|linebreaksbr }}</p>{% if is_treatment %}" + _PRE_CARE_HTML + "{% endif %}"
-        "<p>If you need to change it, please call us{% if clinic_phone %} on {{ clinic_phone }}{% endif %}.</p>" + _FOOTER_HTML,
+        "<p>If you need to change it, please call us{% if clinic_phone %} on {{ clinic_phone }}{% endif %}.</p>"
+        + _FOOTER_HTML,
         "sms_body": "Hi {{ first_name }}, reminder: {{ clinic }} on {{ time }}. Details: {{ link }}",
     },
     "follow_up": {
@@ -97,8 +102,13 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
     },
     "aftercare": {
         "email_subject": "Aftercare for your skin, from {{ clinic }}",
-        "email_text": "Hello {{ first_name }},\n\nThank you for visiting {{ clinic }} today.\n\n" + _AFTERCARE_TEXT + "\n" + _FOOTER_TEXT,
-        "email_html": "<p>Hello {{ first_name }},</p><p>Thank you for visiting {{ clinic }} today.</p>" + _AFTERCARE_HTML + _FOOTER_HTML,
+        "email_text": "Hello {{ first_name }},\n\nThank you for visiting {{ clinic }} today.\n\n"
+        + _AFTERCARE_TEXT
+        + "\n"
+        + _FOOTER_TEXT,
+        "email_html": "<p>Hello {{ first_name }},</p><p>Thank you for visiting {{ clinic }} today.</p>"
+        + _AFTERCARE_HTML
+        + _FOOTER_HTML,
         "sms_body": "Hi {{ first_name }}, thank you for visiting {{ clinic }} today. Your aftercare advice: {{ link }}",
     },
     "series_nudge": {

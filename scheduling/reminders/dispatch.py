@@ -32,16 +32,41 @@ logger = logging.getLogger(__name__)
 
 # What a send batch reads, in one query; the columns no message uses are left behind
 # (a batch of a thousand rows otherwise spends much of its time building datetimes).
-SEND_RELATED = ("patient", "appointment__location", "appointment__provider", "appointment__series__protocol",
-                "series__location", "series__protocol", "waitlist_entry__location")
+SEND_RELATED = (
+    "patient",
+    "appointment__location",
+    "appointment__provider",
+    "appointment__series__protocol",
+    "series__location",
+    "series__protocol",
+    "waitlist_entry__location",
+)
 SEND_DEFERRED = (
-    "created_at", "updated_at", "sent_at", "failed_at", "cancelled_at", "last_error", "provider_message_id",
-    "patient__date_of_birth", "patient__fitzpatrick_type", "patient__skin_concerns", "patient__created_at",
+    "created_at",
+    "updated_at",
+    "sent_at",
+    "failed_at",
+    "cancelled_at",
+    "last_error",
+    "provider_message_id",
+    "patient__date_of_birth",
+    "patient__fitzpatrick_type",
+    "patient__skin_concerns",
+    "patient__created_at",
     "patient__updated_at",
-    "appointment__provider_starts_at", "appointment__provider_ends_at", "appointment__room_ends_at",
-    "appointment__cancel_reason", "appointment__cancelled_at", "appointment__late_cancellation",
-    "appointment__checked_in_at", "appointment__completed_at", "appointment__device", "appointment__side_effects",
-    "appointment__notes", "appointment__created_at", "appointment__updated_at",
+    "appointment__provider_starts_at",
+    "appointment__provider_ends_at",
+    "appointment__room_ends_at",
+    "appointment__cancel_reason",
+    "appointment__cancelled_at",
+    "appointment__late_cancellation",
+    "appointment__checked_in_at",
+    "appointment__completed_at",
+    "appointment__device",
+    "appointment__side_effects",
+    "appointment__notes",
+    "appointment__created_at",
+    "appointment__updated_at",
 )
 
 VISIT_KINDS = (Reminder.Kind.CONFIRMATION, Reminder.Kind.PRE_VISIT, Reminder.Kind.FOLLOW_UP)
@@ -73,8 +98,15 @@ class SendReport:
 # --- The dispatcher -------------------------------------------------------------------
 
 
-def _claim_batch(*, condition: Q, now: datetime, size: int, enqueue: Callable[[str], None], state: dict,
-                 after: tuple[datetime, int] | None) -> tuple[int, tuple[datetime, int] | None]:
+def _claim_batch(
+    *,
+    condition: Q,
+    now: datetime,
+    size: int,
+    enqueue: Callable[[str], None],
+    state: dict,
+    after: tuple[datetime, int] | None,
+) -> tuple[int, tuple[datetime, int] | None]:
     token = uuid.uuid4()
     with transaction.atomic():
         # Walk the due rows in (due_at, id) order from where the previous batch ended, so a
@@ -98,15 +130,22 @@ def _claim_batch(*, condition: Q, now: datetime, size: int, enqueue: Callable[[s
             try:
                 enqueue(str(token))
             except Exception:  # noqa: BLE001 - the broker is down; the lease brings the rows back
-                logger.exception("Could not hand reminder batch %s to the broker; it is retried when its lease lapses", token)
+                logger.exception(
+                    "Could not hand reminder batch %s to the broker; it is retried when its lease lapses", token
+                )
                 state["enqueue_failed"] = True
 
         transaction.on_commit(hand_over)
     return claimed, picked[-1]
 
 
-def reminders_dispatch_due(*, enqueue: Callable[[str], None], now: datetime | None = None,
-                           batch_size: int | None = None, max_rows: int | None = None) -> DispatchReport:
+def reminders_dispatch_due(
+    *,
+    enqueue: Callable[[str], None],
+    now: datetime | None = None,
+    batch_size: int | None = None,
+    max_rows: int | None = None,
+) -> DispatchReport:
     """Claim due reminders (and claims whose lease lapsed) in batches and hand each batch
     to `enqueue`, keeping at most a few batches waiting in the broker. Safe to run in
     several processes at once.
@@ -129,8 +168,14 @@ def reminders_dispatch_due(*, enqueue: Callable[[str], None], now: datetime | No
     for condition, counter in ((lapsed, "requeued"), (due, "claimed")):
         after = None
         while report.claimed + report.requeued < limit and not state.get("enqueue_failed"):
-            claimed, after = _claim_batch(condition=condition, now=now, enqueue=enqueue, state=state, after=after,
-                                          size=min(size, limit - report.claimed - report.requeued))
+            claimed, after = _claim_batch(
+                condition=condition,
+                now=now,
+                enqueue=enqueue,
+                state=state,
+                after=after,
+                size=min(size, limit - report.claimed - report.requeued),
+            )
             if after is None:
                 break
             setattr(report, counter, getattr(report, counter) + claimed)
@@ -146,7 +191,8 @@ def _recover_interrupted_sends(*, now: datetime, report: DispatchReport) -> None
     with transaction.atomic():
         stuck = list(
             Reminder.objects.filter(status=Reminder.Status.SENDING, lease_until__lt=now)
-            .select_for_update(skip_locked=True).order_by("pk")[:5000]
+            .select_for_update(skip_locked=True)
+            .order_by("pk")[:5000]
         )
         confirmable = {row.key for row in stuck if channel_confirms_delivery(row.channel)}
         delivered = channel_delivered_keys("sms", confirmable) if confirmable else set()
@@ -154,16 +200,29 @@ def _recover_interrupted_sends(*, now: datetime, report: DispatchReport) -> None
             base = Reminder.objects.filter(pk=row.pk, status=Reminder.Status.SENDING, claim_token=row.claim_token)
             if row.key in confirmable:
                 if row.key in delivered:
-                    base.update(status=Reminder.Status.SENT, sent_at=now, lease_until=None, updated_at=now,
-                                attempts=F("attempts") + 1)
+                    base.update(
+                        status=Reminder.Status.SENT,
+                        sent_at=now,
+                        lease_until=None,
+                        updated_at=now,
+                        attempts=F("attempts") + 1,
+                    )
                     report.recovered_sent += 1
                 else:
-                    base.update(status=Reminder.Status.PENDING, claim_token=None, lease_until=None, updated_at=now,
-                                last_error="The worker stopped before this message went out; it is sent again.")
+                    base.update(
+                        status=Reminder.Status.PENDING,
+                        claim_token=None,
+                        lease_until=None,
+                        updated_at=now,
+                        last_error="The worker stopped before this message went out; it is sent again.",
+                    )
                     report.recovered_retry += 1
             else:
                 base.update(
-                    status=Reminder.Status.FAILED, failed_at=now, lease_until=None, updated_at=now,
+                    status=Reminder.Status.FAILED,
+                    failed_at=now,
+                    lease_until=None,
+                    updated_at=now,
                     last_error="The worker stopped while sending: the message may or may not have gone out. "
                     "Check with the patient before sending it again.",
                 )
@@ -183,16 +242,22 @@ class Decision:
 def _series_visits(series_id: int) -> list[Appointment]:
     return list(
         Appointment.objects.filter(series_id=series_id, status__in=UPCOMING_STATUSES)
-        .select_related("location", "provider", "series__protocol").order_by("starts_at")
+        .select_related("location", "provider", "series__protocol")
+        .order_by("starts_at")
     )
 
 
 def _maintenance_decision(row: Reminder, now: datetime) -> Decision | None:
     interval = timedelta(days=int(row.payload.get("interval_days", 60)))
     upcoming = (
-        Appointment.objects.filter(patient_id=row.patient_id, kind=Appointment.Kind.MAINTENANCE,
-                                   status__in=(*UPCOMING_STATUSES, "checked_in"), starts_at__gt=now)
-        .order_by("starts_at").first()
+        Appointment.objects.filter(
+            patient_id=row.patient_id,
+            kind=Appointment.Kind.MAINTENANCE,
+            status__in=(*UPCOMING_STATUSES, "checked_in"),
+            starts_at__gt=now,
+        )
+        .order_by("starts_at")
+        .first()
     )
     if upcoming is not None:
         # Booked: no prompt now; the next one is due an interval after that visit.
@@ -206,7 +271,8 @@ def _slot_taken(row: Reminder) -> bool:
     if not payload.get("provider_id"):
         return False
     return Appointment.objects.filter(
-        provider_id=payload["provider_id"], status__in=Appointment.ACTIVE_STATUSES,
+        provider_id=payload["provider_id"],
+        status__in=Appointment.ACTIVE_STATUSES,
         provider_starts_at__lt=datetime.fromisoformat(payload["provider_ends_at"]),
         provider_ends_at__gt=datetime.fromisoformat(payload["provider_starts_at"]),
     ).exists()
@@ -225,14 +291,25 @@ def _decide(row: Reminder, channel: str | None, now: datetime) -> Decision:
             return Decision("cancel", "The visit moved; its reminders follow the new time.")
         if appointment.starts_at <= now:
             return Decision("skip", "The visit has already started.")
-    if row.kind == Reminder.Kind.AFTERCARE and appointment is not None and appointment.status != Appointment.Status.COMPLETED:
+        if appointment.series_id and appointment.series.status == TreatmentSeries.Status.ON_HOLD:
+            return Decision("cancel", "The series is on hold for a provider's review.")
+    if (
+        row.kind == Reminder.Kind.AFTERCARE
+        and appointment is not None
+        and appointment.status != Appointment.Status.COMPLETED
+    ):
         return Decision("cancel", "The visit is no longer marked completed.")
     if row.kind == Reminder.Kind.SERIES_CONFIRMATION and row.series.status == TreatmentSeries.Status.CANCELLED:
         return Decision("cancel", "The series was cancelled.")
-    if row.kind == Reminder.Kind.SERIES_NUDGE and Appointment.objects.filter(
-        series_id=row.series_id, kind=Appointment.Kind.SESSION, session_number=row.payload.get("session_number"),
-        status__in=Appointment.ACTIVE_STATUSES,
-    ).exists():
+    if (
+        row.kind == Reminder.Kind.SERIES_NUDGE
+        and Appointment.objects.filter(
+            series_id=row.series_id,
+            kind=Appointment.Kind.SESSION,
+            session_number=row.payload.get("session_number"),
+            status__in=Appointment.ACTIVE_STATUSES,
+        ).exists()
+    ):
         return Decision("skip", "The session has been booked.")
     if row.kind == Reminder.Kind.MAINTENANCE:
         decision = _maintenance_decision(row, now)
@@ -270,8 +347,10 @@ def _superseded_leads(rows: list[Reminder]) -> set[int]:
             if best is None or row.payload.get("lead_hours", 0) < best.payload.get("lead_hours", 0):
                 shortest[row.appointment_id] = row
     return {
-        row.pk for row in rows
-        if row.kind in (Reminder.Kind.PRE_VISIT, Reminder.Kind.FOLLOW_UP) and row.appointment_id
+        row.pk
+        for row in rows
+        if row.kind in (Reminder.Kind.PRE_VISIT, Reminder.Kind.FOLLOW_UP)
+        and row.appointment_id
         and shortest[row.appointment_id].pk != row.pk
     }
 
@@ -283,7 +362,8 @@ def reminders_send_batch(*, token: uuid.UUID | str, now: datetime | None = None)
     report = SendReport()
     rows = list(
         Reminder.objects.filter(claim_token=token, status=Reminder.Status.QUEUED)
-        .select_related(*SEND_RELATED).defer(*SEND_DEFERRED)
+        .select_related(*SEND_RELATED)
+        .defer(*SEND_DEFERRED)
         .order_by("due_at", "pk")
     )
     if not rows:
@@ -301,8 +381,9 @@ def reminders_send_batch(*, token: uuid.UUID | str, now: datetime | None = None)
             status=Reminder.Status.SENDING, lease_until=deadline, updated_at=now
         )
         taken_in_batch = set(
-            Reminder.objects.filter(pk__in=batch_ids, claim_token=token, status=Reminder.Status.SENDING)
-            .values_list("pk", flat=True)
+            Reminder.objects.filter(pk__in=batch_ids, claim_token=token, status=Reminder.Status.SENDING).values_list(
+                "pk", flat=True
+            )
         )
     superseded = _superseded_leads(rows)
     sent_in_batch: list[int] = []
@@ -335,8 +416,14 @@ def reminders_send_batch(*, token: uuid.UUID | str, now: datetime | None = None)
             sent_in_batch.append(row.pk)
         else:
             _mine(row, token, Reminder.Status.SENDING).update(
-                status=Reminder.Status.SENT, sent_at=timezone.now(), channel=channel, lease_until=None,
-                attempts=F("attempts") + 1, provider_message_id=provider_id[:120], last_error="", updated_at=timezone.now(),
+                status=Reminder.Status.SENT,
+                sent_at=timezone.now(),
+                channel=channel,
+                lease_until=None,
+                attempts=F("attempts") + 1,
+                provider_message_id=provider_id[:120],
+                last_error="",
+                updated_at=timezone.now(),
             )
         report.sent += 1
         if row.kind == Reminder.Kind.MAINTENANCE:
@@ -345,8 +432,12 @@ def reminders_send_batch(*, token: uuid.UUID | str, now: datetime | None = None)
                 follow_ons.append(follow_on)
     if sent_in_batch:
         Reminder.objects.filter(pk__in=sent_in_batch, claim_token=token, status=Reminder.Status.SENDING).update(
-            status=Reminder.Status.SENT, sent_at=timezone.now(), lease_until=None, attempts=F("attempts") + 1,
-            last_error="", updated_at=timezone.now(),
+            status=Reminder.Status.SENT,
+            sent_at=timezone.now(),
+            lease_until=None,
+            attempts=F("attempts") + 1,
+            last_error="",
+            updated_at=timezone.now(),
         )
     if follow_ons:
         Reminder.objects.bulk_create(follow_ons, ignore_conflicts=True)
@@ -360,12 +451,24 @@ def _mine(row: Reminder, token, status: str):
 
 def _record_decision(mine, decision: Decision, *, now: datetime, report: SendReport) -> None:
     if decision.action in ("defer", "postpone"):
-        mine.update(status=Reminder.Status.PENDING, due_at=decision.due_at, claim_token=None, lease_until=None,
-                    deferred_for_quiet_hours=decision.action == "defer", last_error=decision.reason, updated_at=now)
+        mine.update(
+            status=Reminder.Status.PENDING,
+            due_at=decision.due_at,
+            claim_token=None,
+            lease_until=None,
+            deferred_for_quiet_hours=decision.action == "defer",
+            last_error=decision.reason,
+            updated_at=now,
+        )
         report.deferred += 1
     elif decision.action == "cancel":
-        mine.update(status=Reminder.Status.CANCELLED, cancelled_at=now, lease_until=None, last_error=decision.reason,
-                    updated_at=now)
+        mine.update(
+            status=Reminder.Status.CANCELLED,
+            cancelled_at=now,
+            lease_until=None,
+            last_error=decision.reason,
+            updated_at=now,
+        )
         report.cancelled += 1
     else:
         mine.update(status=Reminder.Status.SKIPPED, lease_until=None, last_error=decision.reason, updated_at=now)
@@ -380,12 +483,25 @@ def _record_failure(row: Reminder, mine, error: Exception, *, now: datetime, rep
     report.errors.append(message)
     transient = getattr(error, "transient", True)
     if transient and attempts < config.max_attempts():
-        mine.update(status=Reminder.Status.PENDING, due_at=now + config.retry_delay(attempts), claim_token=None,
-                    lease_until=None, attempts=attempts, last_error=message, updated_at=now)
+        mine.update(
+            status=Reminder.Status.PENDING,
+            due_at=now + config.retry_delay(attempts),
+            claim_token=None,
+            lease_until=None,
+            attempts=attempts,
+            last_error=message,
+            updated_at=now,
+        )
         report.retrying += 1
         logger.warning("Reminder %s attempt %s failed, retrying: %s", row.pk, attempts, message)
     else:
-        mine.update(status=Reminder.Status.FAILED, failed_at=now, lease_until=None, attempts=attempts,
-                    last_error=message, updated_at=now)
+        mine.update(
+            status=Reminder.Status.FAILED,
+            failed_at=now,
+            lease_until=None,
+            attempts=attempts,
+            last_error=message,
+            updated_at=now,
+        )
         report.failed += 1
         logger.error("Reminder %s failed after %s attempt(s): %s", row.pk, attempts, message)

@@ -17,6 +17,7 @@ from .ics import CalendarEvent, calendar_build
 from .services import TREATMENT_KINDS, patient_zone
 from .tokens import message_url, unsubscribe_url
 
+
 @dataclass(frozen=True)
 class RenderedMessage:
     subject: str
@@ -111,7 +112,9 @@ def reminder_context(reminder: Reminder, *, series_visits: list[Appointment] | N
         context["window_closes"] = local_date_text(closes, zone)
         context["time"] = context["window_closes"]
     if series_visits:
-        context["visits"] = [{"label": _visit_label(v).capitalize(), "time": local_time_text(v.starts_at, zone)} for v in series_visits]
+        context["visits"] = [
+            {"label": _visit_label(v).capitalize(), "time": local_time_text(v.starts_at, zone)} for v in series_visits
+        ]
         context["session_count"] = len(series_visits)
         context["time"] = local_time_text(series_visits[0].starts_at, zone)
         if reminder.series_id:
@@ -125,20 +128,23 @@ def _calendar_for(reminder: Reminder, visits: list[Appointment], now: datetime) 
     events = []
     for visit in visits:
         location = visit.location
-        events.append(CalendarEvent(
-            uid=f"appointment-{visit.pk}@needlepoint",
-            starts_at=visit.starts_at,
-            # A treatment's calendar entry ends when the patient leaves, numbing included.
-            ends_at=visit.ends_at if visit.ends_at > visit.starts_at else visit.starts_at + timedelta(minutes=30),
-            summary=f"{_visit_label(visit).capitalize()} at {location.name}",
-            location=location.address or location.name,
-            description=f"Call {location.phone} to change it." if location.phone else "",
-        ))
+        events.append(
+            CalendarEvent(
+                uid=f"appointment-{visit.pk}@needlepoint",
+                starts_at=visit.starts_at,
+                # A treatment's calendar entry ends when the patient leaves, numbing included.
+                ends_at=visit.ends_at if visit.ends_at > visit.starts_at else visit.starts_at + timedelta(minutes=30),
+                summary=f"{_visit_label(visit).capitalize()} at {location.name}",
+                location=location.address or location.name,
+                description=f"Call {location.phone} to change it." if location.phone else "",
+            )
+        )
     return calendar_build(events=events, stamp=now)
 
 
-def reminder_render(reminder: Reminder, template: MessageTemplate, *, now: datetime,
-                    series_visits: list[Appointment] | None = None) -> RenderedMessage:
+def reminder_render(
+    reminder: Reminder, template: MessageTemplate, *, now: datetime, series_visits: list[Appointment] | None = None
+) -> RenderedMessage:
     """Subject, plain and HTML bodies, SMS text and calendar file for one reminder."""
     context = reminder_context(reminder, series_visits=series_visits)
     link = message_url(reminder_id=reminder.pk)

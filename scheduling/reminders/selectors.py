@@ -46,7 +46,9 @@ def series_needing_next_session(*, now: datetime | None = None, within_days: int
     a change of summer time)."""
     now = now or timezone.now()
     horizon = now + timedelta(days=within_days)
-    live_sessions = Appointment.objects.filter(kind=Appointment.Kind.SESSION, status__in=LIVE_STATUSES).order_by("session_number")
+    live_sessions = Appointment.objects.filter(kind=Appointment.Kind.SESSION, status__in=LIVE_STATUSES).order_by(
+        "session_number"
+    )
     series_list = (
         TreatmentSeries.objects.filter(status=TreatmentSeries.Status.ACTIVE)
         .select_related("patient", "protocol", "location")
@@ -61,10 +63,13 @@ def series_needing_next_session(*, now: datetime | None = None, within_days: int
         next_number = missing[0]
         previous = by_number[next_number - 1]
         zone = ZoneInfo(series.location.time_zone)
-        closes = (previous.starts_at.astimezone(zone) + relativedelta(days=series.protocol.max_interval_days)).astimezone(
-            ZoneInfo("UTC")
-        )
+        closes = (
+            previous.starts_at.astimezone(zone) + relativedelta(days=series.protocol.max_interval_days)
+        ).astimezone(ZoneInfo("UTC"))
         if closes <= horizon:
-            gaps.append(SeriesGap(series=series, next_session_number=next_number, previous_session=previous,
-                                  window_closes_at=closes))
+            gaps.append(
+                SeriesGap(
+                    series=series, next_session_number=next_number, previous_session=previous, window_closes_at=closes
+                )
+            )
     return sorted(gaps, key=lambda gap: gap.window_closes_at)

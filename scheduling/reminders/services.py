@@ -58,7 +58,9 @@ def reminder_channel_for(patient: Patient) -> str | None:
     return None
 
 
-def _place(*, due: datetime, channel: str, patient: Patient, visit_starts_at: datetime | None, now: datetime) -> tuple[datetime, bool]:
+def _place(
+    *, due: datetime, channel: str, patient: Patient, visit_starts_at: datetime | None, now: datetime
+) -> tuple[datetime, bool]:
     if channel != Channel.SMS:
         return due, False
     return place_outside_quiet_hours(
@@ -102,30 +104,53 @@ def _planned_for(
     planned: list[Planned] = []
     patient = appointment.patient
     starts = appointment.starts_at
-    if appointment.status in UPCOMING_STATUSES and starts > now:
+    # A series on hold waits for a provider's review of a side effect: its sessions keep
+    # their slots but get no reminders until it is released.
+    on_hold = appointment.series_id is not None and appointment.series.status == TreatmentSeries.Status.ON_HOLD
+    if appointment.status in UPCOMING_STATUSES and starts > now and not on_hold:
         if not covered:
-            planned.append(Planned(
-                slot="confirmation", kind=Reminder.Kind.CONFIRMATION, key=f"confirmation:{appointment.pk}:{_epoch(starts)}",
-                due_at=now, visit_starts_at=starts, due_now=True,
-            ))
+            planned.append(
+                Planned(
+                    slot="confirmation",
+                    kind=Reminder.Kind.CONFIRMATION,
+                    key=f"confirmation:{appointment.pk}:{_epoch(starts)}",
+                    due_at=now,
+                    visit_starts_at=starts,
+                    due_now=True,
+                )
+            )
         kind = Reminder.Kind.FOLLOW_UP if appointment.kind in FOLLOW_UP_KINDS else Reminder.Kind.PRE_VISIT
         leads = sorted({int(hours) for hours in (protocol.reminder_lead_hours if protocol else [72, 24])}, reverse=True)
         for lead in leads:
             due, deferred = _place(
                 due=starts - timedelta(hours=lead), channel=channel, patient=patient, visit_starts_at=starts, now=now
             )
-            planned.append(Planned(
-                slot=f"lead:{lead}", kind=kind, key=f"{kind}:{appointment.pk}:{lead}h:{_epoch(starts)}",
-                due_at=due, visit_starts_at=starts, deferred=deferred, payload={"lead_hours": lead},
-            ))
+            planned.append(
+                Planned(
+                    slot=f"lead:{lead}",
+                    kind=kind,
+                    key=f"{kind}:{appointment.pk}:{lead}h:{_epoch(starts)}",
+                    due_at=due,
+                    visit_starts_at=starts,
+                    deferred=deferred,
+                    payload={"lead_hours": lead},
+                )
+            )
     if appointment.status == Appointment.Status.COMPLETED and appointment.kind in TREATMENT_KINDS:
         completed = appointment.completed_at or now
         if completed >= now - AFTERCARE_WINDOW:
             due, deferred = _place(due=now, channel=channel, patient=patient, visit_starts_at=None, now=now)
-            planned.append(Planned(
-                slot="aftercare", kind=Reminder.Kind.AFTERCARE, key=f"aftercare:{appointment.pk}",
-                due_at=due, visit_starts_at=None, deferred=deferred, due_now=True,
-            ))
+            planned.append(
+                Planned(
+                    slot="aftercare",
+                    kind=Reminder.Kind.AFTERCARE,
+                    key=f"aftercare:{appointment.pk}",
+                    due_at=due,
+                    visit_starts_at=None,
+                    deferred=deferred,
+                    due_now=True,
+                )
+            )
     return planned
 
 
@@ -141,8 +166,15 @@ def _covered_by_series_confirmation(appointment: Appointment, confirmations: lis
     )
 
 
-def _reconcile(appointment: Appointment, planned: list[Planned], rows: list[Reminder], *, now: datetime,
-               channel: str, to_create: list[Reminder]) -> None:
+def _reconcile(
+    appointment: Appointment,
+    planned: list[Planned],
+    rows: list[Reminder],
+    *,
+    now: datetime,
+    channel: str,
+    to_create: list[Reminder],
+) -> None:
     by_key = {row.key: row for row in rows}
     pending_by_slot: dict[str, list[Reminder]] = defaultdict(list)
     for row in rows:
@@ -151,10 +183,32 @@ def _reconcile(appointment: Appointment, planned: list[Planned], rows: list[Remi
     kept: set[int] = set()
     for plan in planned:
         existing = by_key.get(plan.key)
+        if (
+            existing is not None
+            and existing.status == Reminder.Status.CANCELLED
+            and (plan.due_now or plan.due_at > now)
+        ):
+            # Wanted again (a series released from hold): the same message, pending again.
+            kept.add(existing.pk)
+            existing.status, existing.cancelled_at, existing.last_error = Reminder.Status.PENDING, None, ""
+            existing.due_at, existing.deferred_for_quiet_hours = plan.due_at, plan.deferred
+            existing.save(
+                update_fields=[
+                    "status",
+                    "cancelled_at",
+                    "last_error",
+                    "due_at",
+                    "deferred_for_quiet_hours",
+                    "updated_at",
+                ]
+            )
+            continue
         if existing is not None:
             kept.add(existing.pk)
-            if existing.status == Reminder.Status.PENDING and not plan.due_now and (
-                existing.due_at != plan.due_at or existing.deferred_for_quiet_hours != plan.deferred
+            if (
+                existing.status == Reminder.Status.PENDING
+                and not plan.due_now
+                and (existing.due_at != plan.due_at or existing.deferred_for_quiet_hours != plan.deferred)
             ):
                 existing.due_at, existing.deferred_for_quiet_hours = plan.due_at, plan.deferred
                 existing.save(update_fields=["due_at", "deferred_for_quiet_hours", "updated_at"])
@@ -166,17 +220,39 @@ def _reconcile(appointment: Appointment, planned: list[Planned], rows: list[Remi
             kept.add(row.pk)
             row.key, row.kind, row.due_at, row.visit_starts_at = plan.key, plan.kind, plan.due_at, plan.visit_starts_at
             row.deferred_for_quiet_hours, row.payload = plan.deferred, {**row.payload, **plan.payload}
-            row.save(update_fields=["key", "kind", "due_at", "visit_starts_at", "deferred_for_quiet_hours", "payload", "updated_at"])
+            row.save(
+                update_fields=[
+                    "key",
+                    "kind",
+                    "due_at",
+                    "visit_starts_at",
+                    "deferred_for_quiet_hours",
+                    "payload",
+                    "updated_at",
+                ]
+            )
             continue
         if plan.due_now or plan.due_at > now:
             payload = dict(plan.payload)
-            if plan.slot == "confirmation" and any(r.slot == "confirmation" and r.status == Reminder.Status.SENT for r in rows):
+            if plan.slot == "confirmation" and any(
+                r.slot == "confirmation" and r.status == Reminder.Status.SENT for r in rows
+            ):
                 payload["moved"] = True
-            to_create.append(Reminder(
-                key=plan.key, kind=plan.kind, slot=plan.slot, channel=channel, patient_id=appointment.patient_id,
-                appointment=appointment, series_id=appointment.series_id, due_at=plan.due_at,
-                visit_starts_at=plan.visit_starts_at, deferred_for_quiet_hours=plan.deferred, payload=payload,
-            ))
+            to_create.append(
+                Reminder(
+                    key=plan.key,
+                    kind=plan.kind,
+                    slot=plan.slot,
+                    channel=channel,
+                    patient_id=appointment.patient_id,
+                    appointment=appointment,
+                    series_id=appointment.series_id,
+                    due_at=plan.due_at,
+                    visit_starts_at=plan.visit_starts_at,
+                    deferred_for_quiet_hours=plan.deferred,
+                    payload=payload,
+                )
+            )
     stale = [row.pk for row in rows if row.status == Reminder.Status.PENDING and row.pk not in kept]
     if stale:
         reminders_cancel(ids=stale, now=now)
@@ -211,10 +287,15 @@ def reminders_sync_for_appointments(*, appointments: Iterable[Appointment]) -> N
         for row in Reminder.objects.filter(appointment_id__in=ids).order_by("pk"):
             rows_by_appointment[row.appointment_id].append(row)
         series_ids = {a.series_id for a in fresh if a.series_id}
-        confirmations = list(
-            Reminder.objects.filter(kind=Reminder.Kind.SERIES_CONFIRMATION, series_id__in=series_ids)
-            .exclude(status=Reminder.Status.CANCELLED)
-        ) if series_ids else []
+        confirmations = (
+            list(
+                Reminder.objects.filter(kind=Reminder.Kind.SERIES_CONFIRMATION, series_id__in=series_ids).exclude(
+                    status=Reminder.Status.CANCELLED
+                )
+            )
+            if series_ids
+            else []
+        )
         default_protocol = None
         to_create: list[Reminder] = []
         for appointment in fresh:
@@ -224,15 +305,23 @@ def reminders_sync_for_appointments(*, appointments: Iterable[Appointment]) -> N
                 protocol = default_protocol
             channel = reminder_channel_for(appointment.patient) or appointment.patient.preferred_channel
             planned = _planned_for(
-                appointment, now=now, channel=channel, protocol=protocol,
+                appointment,
+                now=now,
+                channel=channel,
+                protocol=protocol,
                 covered=_covered_by_series_confirmation(appointment, confirmations),
             )
-            _reconcile(appointment, planned, rows_by_appointment[appointment.pk], now=now, channel=channel,
-                       to_create=to_create)
+            _reconcile(
+                appointment, planned, rows_by_appointment[appointment.pk], now=now, channel=channel, to_create=to_create
+            )
             if appointment.status == Appointment.Status.COMPLETED and appointment.kind == Appointment.Kind.MAINTENANCE:
                 _maintenance_chain_start(
-                    patient=appointment.patient, series=appointment.series, protocol=protocol,
-                    after=appointment.completed_at or appointment.starts_at, chain=f"visit:{appointment.pk}", now=now,
+                    patient=appointment.patient,
+                    series=appointment.series,
+                    protocol=protocol,
+                    after=appointment.completed_at or appointment.starts_at,
+                    chain=f"visit:{appointment.pk}",
+                    now=now,
                 )
             if appointment.status == Appointment.Status.CANCELLED and appointment.starts_at > now:
                 _waitlist_offer_slot(appointment, now=now, to_create=to_create)
@@ -254,11 +343,22 @@ def reminders_series_booked(*, series: TreatmentSeries, appointments: Iterable[A
         digest = hashlib.sha1(repr(sorted(visits.items())).encode()).hexdigest()[:16]
         patient = series.patient
         channel = reminder_channel_for(patient) or patient.preferred_channel
-        Reminder.objects.bulk_create([Reminder(
-            key=f"series_confirmation:{series.pk}:{digest}", kind=Reminder.Kind.SERIES_CONFIRMATION,
-            slot="series_confirmation", channel=channel, patient=patient, series=series, due_at=now,
-            visit_starts_at=appointments[0].starts_at, payload={"visits": visits},
-        )], ignore_conflicts=True)
+        Reminder.objects.bulk_create(
+            [
+                Reminder(
+                    key=f"series_confirmation:{series.pk}:{digest}",
+                    kind=Reminder.Kind.SERIES_CONFIRMATION,
+                    slot="series_confirmation",
+                    channel=channel,
+                    patient=patient,
+                    series=series,
+                    due_at=now,
+                    visit_starts_at=appointments[0].starts_at,
+                    payload={"visits": visits},
+                )
+            ],
+            ignore_conflicts=True,
+        )
         reminders_sync_for_appointments(appointments=appointments)
 
 
@@ -269,17 +369,33 @@ def reminders_series_completed(*, series: TreatmentSeries) -> None:
     now = timezone.now()
     with transaction.atomic():
         last = (
-            Appointment.objects.filter(series=series, kind=Appointment.Kind.SESSION, status=Appointment.Status.COMPLETED)
-            .order_by("-starts_at").values_list("completed_at", "starts_at").first()
+            Appointment.objects.filter(
+                series=series, kind=Appointment.Kind.SESSION, status=Appointment.Status.COMPLETED
+            )
+            .order_by("-starts_at")
+            .values_list("completed_at", "starts_at")
+            .first()
         )
         after = (last[0] or last[1]) if last else now
         _maintenance_chain_start(
-            patient=series.patient, series=series, protocol=series.protocol, after=after, chain=f"series:{series.pk}", now=now
+            patient=series.patient,
+            series=series,
+            protocol=series.protocol,
+            after=after,
+            chain=f"series:{series.pk}",
+            now=now,
         )
 
 
-def _maintenance_chain_start(*, patient: Patient, series: TreatmentSeries | None, protocol: TreatmentProtocol | None,
-                             after: datetime, chain: str, now: datetime) -> None:
+def _maintenance_chain_start(
+    *,
+    patient: Patient,
+    series: TreatmentSeries | None,
+    protocol: TreatmentProtocol | None,
+    after: datetime,
+    chain: str,
+    now: datetime,
+) -> None:
     """Start a chain of maintenance prompts; a newer chain replaces an older pending one."""
     if protocol is None:
         return
@@ -291,13 +407,25 @@ def _maintenance_chain_start(*, patient: Patient, series: TreatmentSeries | None
     ).update(status=Reminder.Status.CANCELLED, cancelled_at=now, updated_at=now)
     day = (after + timedelta(days=protocol.maintenance_min_days)).astimezone(patient_zone(patient)).date()
     channel = reminder_channel_for(patient) or patient.preferred_channel
-    due, deferred = _place(due=prompt_time(day=day, patient=patient), channel=channel, patient=patient,
-                           visit_starts_at=None, now=now)
-    Reminder.objects.bulk_create([Reminder(
-        key=key, kind=Reminder.Kind.MAINTENANCE, slot="maintenance", channel=channel, patient=patient, series=series,
-        due_at=due, deferred_for_quiet_hours=deferred,
-        payload={"chain": chain, "sequence": 1, "interval_days": protocol.maintenance_min_days},
-    )], ignore_conflicts=True)
+    due, deferred = _place(
+        due=prompt_time(day=day, patient=patient), channel=channel, patient=patient, visit_starts_at=None, now=now
+    )
+    Reminder.objects.bulk_create(
+        [
+            Reminder(
+                key=key,
+                kind=Reminder.Kind.MAINTENANCE,
+                slot="maintenance",
+                channel=channel,
+                patient=patient,
+                series=series,
+                due_at=due,
+                deferred_for_quiet_hours=deferred,
+                payload={"chain": chain, "sequence": 1, "interval_days": protocol.maintenance_min_days},
+            )
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def reminder_maintenance_next(*, reminder: Reminder, now: datetime) -> Reminder | None:
@@ -309,8 +437,12 @@ def reminder_maintenance_next(*, reminder: Reminder, now: datetime) -> Reminder 
         return None
     day = (reminder.due_at + timedelta(days=interval)).astimezone(patient_zone(reminder.patient)).date()
     return Reminder(
-        key=f"maintenance:{chain}:{sequence}", kind=Reminder.Kind.MAINTENANCE, slot="maintenance",
-        channel=reminder.channel, patient_id=reminder.patient_id, series_id=reminder.series_id,
+        key=f"maintenance:{chain}:{sequence}",
+        kind=Reminder.Kind.MAINTENANCE,
+        slot="maintenance",
+        channel=reminder.channel,
+        patient_id=reminder.patient_id,
+        series_id=reminder.series_id,
         due_at=prompt_time(day=day, patient=reminder.patient),
         payload={"chain": chain, "sequence": sequence, "interval_days": interval},
     )
@@ -333,12 +465,22 @@ def reminders_schedule_series_nudges(*, now: datetime | None = None) -> int:
         patient = gap.series.patient
         channel = reminder_channel_for(patient) or patient.preferred_channel
         due, deferred = _place(due=now, channel=channel, patient=patient, visit_starts_at=gap.window_closes_at, now=now)
-        rows.append(Reminder(
-            key=f"series_nudge:{gap.series.pk}:{gap.next_session_number}", kind=Reminder.Kind.SERIES_NUDGE,
-            slot="series_nudge", channel=channel, patient=patient, series=gap.series, due_at=due,
-            deferred_for_quiet_hours=deferred,
-            payload={"session_number": gap.next_session_number, "window_closes_at": gap.window_closes_at.isoformat()},
-        ))
+        rows.append(
+            Reminder(
+                key=f"series_nudge:{gap.series.pk}:{gap.next_session_number}",
+                kind=Reminder.Kind.SERIES_NUDGE,
+                slot="series_nudge",
+                channel=channel,
+                patient=patient,
+                series=gap.series,
+                due_at=due,
+                deferred_for_quiet_hours=deferred,
+                payload={
+                    "session_number": gap.next_session_number,
+                    "window_closes_at": gap.window_closes_at.isoformat(),
+                },
+            )
+        )
     with transaction.atomic():
         created = Reminder.objects.bulk_create(rows, ignore_conflicts=True)
     return len(created)
@@ -363,8 +505,13 @@ def _waitlist_offer_slot(appointment: Appointment, *, now: datetime, to_create: 
     part_of_day = _time_of_day(appointment.starts_at, zone)
     candidates = (
         WaitlistEntry.objects.select_for_update(skip_locked=True)
-        .filter(location_id=appointment.location_id, kind=appointment.kind, status=WaitlistEntry.Status.WAITING,
-                earliest_date__lte=local_day, latest_date__gte=local_day)
+        .filter(
+            location_id=appointment.location_id,
+            kind=appointment.kind,
+            status=WaitlistEntry.Status.WAITING,
+            earliest_date__lte=local_day,
+            latest_date__gte=local_day,
+        )
         .filter(Q(provider__isnull=True) | Q(provider_id=appointment.provider_id))
         .exclude(patient_id=appointment.patient_id)
         .select_related("patient")
@@ -374,27 +521,55 @@ def _waitlist_offer_slot(appointment: Appointment, *, now: datetime, to_create: 
     chosen = chosen[: config.waitlist_offers_per_slot()]
     for entry in chosen:
         channel = reminder_channel_for(entry.patient) or entry.patient.preferred_channel
-        due, deferred = _place(due=now, channel=channel, patient=entry.patient, visit_starts_at=appointment.starts_at, now=now)
-        to_create.append(Reminder(
-            key=f"waitlist_offer:{entry.pk}:{appointment.pk}", kind=Reminder.Kind.WAITLIST_OFFER, slot="waitlist_offer",
-            channel=channel, patient=entry.patient, waitlist_entry=entry, due_at=due, deferred_for_quiet_hours=deferred,
-            visit_starts_at=appointment.starts_at,
-            payload={"freed_appointment": appointment.pk, "provider_id": appointment.provider_id,
-                     "provider_starts_at": appointment.provider_starts_at.isoformat(),
-                     "provider_ends_at": appointment.provider_ends_at.isoformat()},
-        ))
+        due, deferred = _place(
+            due=now, channel=channel, patient=entry.patient, visit_starts_at=appointment.starts_at, now=now
+        )
+        to_create.append(
+            Reminder(
+                key=f"waitlist_offer:{entry.pk}:{appointment.pk}",
+                kind=Reminder.Kind.WAITLIST_OFFER,
+                slot="waitlist_offer",
+                channel=channel,
+                patient=entry.patient,
+                waitlist_entry=entry,
+                due_at=due,
+                deferred_for_quiet_hours=deferred,
+                visit_starts_at=appointment.starts_at,
+                payload={
+                    "freed_appointment": appointment.pk,
+                    "provider_id": appointment.provider_id,
+                    "provider_starts_at": appointment.provider_starts_at.isoformat(),
+                    "provider_ends_at": appointment.provider_ends_at.isoformat(),
+                },
+            )
+        )
     if chosen:
         WaitlistEntry.objects.filter(pk__in=[entry.pk for entry in chosen]).update(
             status=WaitlistEntry.Status.OFFERED, last_offered_at=now
         )
 
 
-def waitlist_entry_add(*, patient: Patient, location, kind: str, earliest_date: date, latest_date: date,
-                       provider=None, preferred_times: list[str] | None = None, notes: str = "") -> WaitlistEntry:
+def waitlist_entry_add(
+    *,
+    patient: Patient,
+    location,
+    kind: str,
+    earliest_date: date,
+    latest_date: date,
+    provider=None,
+    preferred_times: list[str] | None = None,
+    notes: str = "",
+) -> WaitlistEntry:
     """Put a patient on the waitlist for a kind of visit within a date range."""
     entry = WaitlistEntry(
-        patient=patient, location=location, provider=provider, kind=kind, earliest_date=earliest_date,
-        latest_date=latest_date, preferred_times=preferred_times or [], notes=notes,
+        patient=patient,
+        location=location,
+        provider=provider,
+        kind=kind,
+        earliest_date=earliest_date,
+        latest_date=latest_date,
+        preferred_times=preferred_times or [],
+        notes=notes,
     )
     entry.full_clean()
     with transaction.atomic():
@@ -419,8 +594,13 @@ def reminders_opt_out(*, patient: Patient, channels: Iterable[str], actor_label:
                 changed.append(field_name)
         if changed:
             locked.save(update_fields=[*changed, "updated_at"])
-            audit_record(actor=None, action="opt_out", obj=locked, changes={name: [True, False] for name in changed},
-                         actor_label=actor_label)
+            audit_record(
+                actor=None,
+                action="opt_out",
+                obj=locked,
+                changes={name: [True, False] for name in changed},
+                actor_label=actor_label,
+            )
     for name in changed:
         setattr(patient, name, False)
     return changed
@@ -431,7 +611,14 @@ def reminders_retry(*, ids: Iterable[int], now: datetime | None = None) -> int:
     with a fresh count of attempts."""
     now = now or timezone.now()
     with transaction.atomic():
-        return Reminder.objects.filter(pk__in=list(ids), status__in=[Reminder.Status.FAILED, Reminder.Status.SKIPPED]).update(
-            status=Reminder.Status.PENDING, due_at=now, attempts=0, claim_token=None, lease_until=None, failed_at=None,
+        return Reminder.objects.filter(
+            pk__in=list(ids), status__in=[Reminder.Status.FAILED, Reminder.Status.SKIPPED]
+        ).update(
+            status=Reminder.Status.PENDING,
+            due_at=now,
+            attempts=0,
+            claim_token=None,
+            lease_until=None,
+            failed_at=None,
             updated_at=now,
         )

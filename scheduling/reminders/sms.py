@@ -107,8 +107,15 @@ class TwilioSmsBackend(SmsBackend):
     A 429 or 5xx answer, or no answer, is transient (try again later); any other 4xx means
     the message itself was refused (bad number, unsubscribed recipient) and is permanent."""
 
-    def __init__(self, *, account_sid: str | None = None, auth_token: str | None = None, from_number: str | None = None,
-                 base_url: str | None = None, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        *,
+        account_sid: str | None = None,
+        auth_token: str | None = None,
+        from_number: str | None = None,
+        base_url: str | None = None,
+        timeout: float = 10.0,
+    ) -> None:
         self.account_sid = account_sid or settings.TWILIO_ACCOUNT_SID
         self.auth_token = auth_token or settings.TWILIO_AUTH_TOKEN
         self.from_number = from_number or settings.TWILIO_FROM_NUMBER
@@ -119,11 +126,16 @@ class TwilioSmsBackend(SmsBackend):
         url = f"{self.base_url}/2010-04-01/Accounts/{urllib.parse.quote(self.account_sid)}/Messages.json"
         form = urllib.parse.urlencode({"To": to, "From": self.from_number, "Body": body}).encode()
         credentials = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
-        request = urllib.request.Request(url, data=form, method="POST", headers={
-            "Authorization": f"Basic {credentials}",
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Accept": "application/json",
-        })
+        request = urllib.request.Request(
+            url,
+            data=form,
+            method="POST",
+            headers={
+                "Authorization": f"Basic {credentials}",
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": "application/json",
+            },
+        )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 answer = json.loads(response.read() or b"{}")

@@ -3,9 +3,9 @@
 Signed, not stored: the token names the patient (or the message) and cannot be forged
 without the secret key. Unsubscribe links do not expire, as mail clients keep them."""
 
-from django.core import signing
 from functools import lru_cache
 
+from django.core import signing
 from django.urls import get_urlconf, reverse
 
 from . import config

@@ -27,10 +27,17 @@ def reminder_message(request: HttpRequest, token: str) -> HttpResponse:
     except signing.BadSignature as error:
         raise Http404("This link is not valid.") from error
     reminder = (
-        Reminder.objects.select_related("patient", "appointment__location", "appointment__provider",
-                                        "appointment__series__protocol", "series__location", "series__protocol",
-                                        "waitlist_entry__location")
-        .filter(pk=reminder_id).first()
+        Reminder.objects.select_related(
+            "patient",
+            "appointment__location",
+            "appointment__provider",
+            "appointment__series__protocol",
+            "series__location",
+            "series__protocol",
+            "waitlist_entry__location",
+        )
+        .filter(pk=reminder_id)
+        .first()
     )
     template = MessageTemplate.objects.filter(kind=reminder.kind).first() if reminder else None
     if reminder is None or template is None:
@@ -58,5 +65,6 @@ def reminder_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     scope = request.POST.get("scope", channel)
     channels = list(Channel.values) if scope == "all" else [channel]
     reminders_opt_out(patient=patient, channels=channels)
-    return render(request, "reminders/unsubscribe.html", {"patient": patient, "channel": channel, "done": True,
-                                                          "scope": scope})
+    return render(
+        request, "reminders/unsubscribe.html", {"patient": patient, "channel": channel, "done": True, "scope": scope}
+    )

@@ -38,7 +38,9 @@ def sms_dir(tmp_path, settings):
 
 @pytest.fixture
 def clinic(db, templates, protocol):
-    location = factories.LocationFactory(name="Riverside Clinic", phone="+44 20 7946 0000", address="1 River St, London")
+    location = factories.LocationFactory(
+        name="Riverside Clinic", phone="+44 20 7946 0000", address="1 River St, London"
+    )
     provider = factories.ProviderFactory(location=location, display_name="Dr Patel")
     room = factories.RoomFactory(location=location)
     return location, provider, room
@@ -54,26 +56,53 @@ def sms_patient(db):
     return factories.PatientFactory(first_name="Grace", preferred_channel="sms", consent_email=False, consent_sms=True)
 
 
-def visit_spec(*, provider, room, starts_at: datetime, kind: str = "consultation", minutes: int = 30,
-               numbing: int = 0, session_number: int | None = None) -> VisitSpec:
+def visit_spec(
+    *,
+    provider,
+    room,
+    starts_at: datetime,
+    kind: str = "consultation",
+    minutes: int = 30,
+    numbing: int = 0,
+    session_number: int | None = None,
+) -> VisitSpec:
     treatment_starts = starts_at + timedelta(minutes=numbing)
     ends = treatment_starts + timedelta(minutes=minutes)
-    return VisitSpec(kind=kind, provider_id=provider.pk, room_id=room.pk if room else None, starts_at=starts_at,
-                     provider_starts_at=treatment_starts, provider_ends_at=ends, ends_at=ends,
-                     room_ends_at=ends + timedelta(minutes=10), session_number=session_number)
+    return VisitSpec(
+        kind=kind,
+        provider_id=provider.pk,
+        room_id=room.pk if room else None,
+        starts_at=starts_at,
+        provider_starts_at=treatment_starts,
+        provider_ends_at=ends,
+        ends_at=ends,
+        room_ends_at=ends + timedelta(minutes=10),
+        session_number=session_number,
+    )
 
 
-def book(*, clinic, patient, starts_at: datetime, kind: str = "consultation", series=None,
-         session_number: int | None = None) -> Appointment:
+def book(
+    *, clinic, patient, starts_at: datetime, kind: str = "consultation", series=None, session_number: int | None = None
+) -> Appointment:
     """Book one visit and write its reminders in the same transaction, as the booking services do."""
     from django.db import transaction
 
     location, provider, room = clinic
     with transaction.atomic():
         [appointment] = appointments_book(
-            location=location, patient=patient, series=series,
-            visits=[visit_spec(provider=provider, room=room, starts_at=starts_at, kind=kind, session_number=session_number,
-                               numbing=30 if kind in ("session", "maintenance") else 0)],
+            location=location,
+            patient=patient,
+            series=series,
+            visits=[
+                visit_spec(
+                    provider=provider,
+                    room=room,
+                    starts_at=starts_at,
+                    kind=kind,
+                    session_number=session_number,
+                    numbing=30 if kind in ("session", "maintenance") else 0,
+                )
+            ],
         )
         reminders_sync_for_appointments(appointments=[appointment])
     return appointment

@@ -49,7 +49,9 @@ def test_dispatcher_claims_only_what_is_due(clinic, email_patient, django_captur
     assert Reminder.objects.filter(status="pending").count() == 2
 
 
-def test_confirmation_email_has_calendar_file_and_unsubscribe_link(clinic, email_patient, django_capture_on_commit_callbacks):
+def test_confirmation_email_has_calendar_file_and_unsubscribe_link(
+    clinic, email_patient, django_capture_on_commit_callbacks
+):
     book(clinic=clinic, patient=email_patient, starts_at=VISIT)
     run(django_capture_on_commit_callbacks)
     [message] = mail.outbox
@@ -73,7 +75,9 @@ def test_email_shows_the_time_in_the_patients_own_zone(clinic, email_patient, dj
     assert "Wednesday 10 March 2027 at 05:00" in mail.outbox[0].subject
 
 
-def test_treatment_reminder_carries_pre_care_and_numbing_note(clinic, email_patient, protocol, django_capture_on_commit_callbacks, clock):
+def test_treatment_reminder_carries_pre_care_and_numbing_note(
+    clinic, email_patient, protocol, django_capture_on_commit_callbacks, clock
+):
     from tests.factories import SeriesFactory
 
     series = SeriesFactory(patient=email_patient, consultation__patient=email_patient, location=clinic[0])
@@ -94,7 +98,9 @@ def test_a_second_run_of_the_same_batch_sends_nothing(clinic, email_patient, dja
     assert len(mail.outbox) == 1 and again.sent == 0
 
 
-def test_sms_carries_only_first_name_time_clinic_and_link(clinic, sms_patient, sms_dir, protocol, django_capture_on_commit_callbacks, clock):
+def test_sms_carries_only_first_name_time_clinic_and_link(
+    clinic, sms_patient, sms_dir, protocol, django_capture_on_commit_callbacks, clock
+):
     from tests.factories import SeriesFactory
 
     series = SeriesFactory(patient=sms_patient, consultation__patient=sms_patient, location=clinic[0])
@@ -109,7 +115,9 @@ def test_sms_carries_only_first_name_time_clinic_and_link(clinic, sms_patient, s
         assert word.lower() not in body.lower()
 
 
-def test_edited_sms_template_cannot_reach_health_detail(clinic, sms_patient, sms_dir, templates, django_capture_on_commit_callbacks):
+def test_edited_sms_template_cannot_reach_health_detail(
+    clinic, sms_patient, sms_dir, templates, django_capture_on_commit_callbacks
+):
     template = templates["confirmation"]
     template.sms_body = "Hi {{ first_name }} {{ visit }} {{ numbing_minutes }} {{ provider }} {{ patient.last_name }}"
     template.save()
@@ -128,7 +136,9 @@ def test_withdrawn_consent_skips_the_message(clinic, email_patient, django_captu
     assert row.status == "skipped" and "consent" in row.last_error
 
 
-def test_a_patient_who_stops_email_but_accepts_sms_gets_a_text(clinic, email_patient, sms_dir, django_capture_on_commit_callbacks):
+def test_a_patient_who_stops_email_but_accepts_sms_gets_a_text(
+    clinic, email_patient, sms_dir, django_capture_on_commit_callbacks
+):
     book(clinic=clinic, patient=email_patient, starts_at=VISIT)
     email_patient.consent_sms = True
     email_patient.save()
@@ -138,7 +148,9 @@ def test_a_patient_who_stops_email_but_accepts_sms_gets_a_text(clinic, email_pat
     assert Reminder.objects.get(kind="confirmation").channel == "sms"
 
 
-def test_sms_due_in_quiet_hours_waits_for_the_morning(clinic, sms_patient, sms_dir, django_capture_on_commit_callbacks, clock):
+def test_sms_due_in_quiet_hours_waits_for_the_morning(
+    clinic, sms_patient, sms_dir, django_capture_on_commit_callbacks, clock
+):
     book(clinic=clinic, patient=sms_patient, starts_at=VISIT)
     clock.move_to(london(2027, 3, 1, 22, 30))
     run(django_capture_on_commit_callbacks)
@@ -157,7 +169,9 @@ def test_quiet_hours_do_not_hold_email(clinic, email_patient, django_capture_on_
     assert len(mail.outbox) == 1
 
 
-def test_failing_channel_retries_with_backoff_then_fails_visibly(clinic, sms_patient, settings, django_capture_on_commit_callbacks, clock):
+def test_failing_channel_retries_with_backoff_then_fails_visibly(
+    clinic, sms_patient, settings, django_capture_on_commit_callbacks, clock
+):
     settings.REMINDERS_SMS_BACKEND = "tests.reminders.backends.FailingSmsBackend"
     settings.REMINDERS_MAX_ATTEMPTS = 3
     FailingSmsBackend.calls, FailingSmsBackend.permanent = [], False
@@ -189,7 +203,9 @@ def test_refused_message_fails_at_once(clinic, sms_patient, settings, django_cap
     FailingSmsBackend.permanent = False
 
 
-def test_visit_cancelled_after_its_reminder_was_queued_sends_nothing(clinic, email_patient, django_capture_on_commit_callbacks):
+def test_visit_cancelled_after_its_reminder_was_queued_sends_nothing(
+    clinic, email_patient, django_capture_on_commit_callbacks
+):
     visit = book(clinic=clinic, patient=email_patient, starts_at=VISIT)
     [token] = dispatch(django_capture_on_commit_callbacks)
     set_status(visit, "cancelled")
@@ -249,8 +265,9 @@ def test_send_interrupted_on_a_channel_that_cannot_confirm_fails_visibly_rather_
     assert mail.outbox == []
 
 
-def test_dispatcher_keeps_only_a_few_batches_waiting_for_workers(clinic, email_patient, settings,
-                                                                  django_capture_on_commit_callbacks):
+def test_dispatcher_keeps_only_a_few_batches_waiting_for_workers(
+    clinic, email_patient, settings, django_capture_on_commit_callbacks
+):
     settings.REMINDERS_DISPATCH_MAX_QUEUED_BATCHES = 2
     for day in range(5):
         book(clinic=clinic, patient=email_patient, starts_at=VISIT + timedelta(days=day))

@@ -34,13 +34,30 @@ def series_with_gap(clinic, email_patient, protocol, clock):
     series = SeriesFactory(patient=email_patient, consultation__patient=email_patient, location=location)
     first = london(2027, 1, 22, 10)
     with time_machine.travel(first - timedelta(days=1), tick=False):
-        visits = appointments_book(location=location, patient=email_patient, series=series, visits=[
-            visit_spec(provider=provider, room=room, starts_at=first, kind="session", numbing=30, session_number=1),
-            visit_spec(provider=provider, room=room, starts_at=first + timedelta(weeks=5), kind="session", numbing=30,
-                       session_number=2),
-            visit_spec(provider=provider, room=room, starts_at=first + timedelta(weeks=10), kind="session", numbing=30,
-                       session_number=3),
-        ])
+        visits = appointments_book(
+            location=location,
+            patient=email_patient,
+            series=series,
+            visits=[
+                visit_spec(provider=provider, room=room, starts_at=first, kind="session", numbing=30, session_number=1),
+                visit_spec(
+                    provider=provider,
+                    room=room,
+                    starts_at=first + timedelta(weeks=5),
+                    kind="session",
+                    numbing=30,
+                    session_number=2,
+                ),
+                visit_spec(
+                    provider=provider,
+                    room=room,
+                    starts_at=first + timedelta(weeks=10),
+                    kind="session",
+                    numbing=30,
+                    session_number=3,
+                ),
+            ],
+        )
     set_status(visits[1], "cancelled")
     return series
 
@@ -60,12 +77,26 @@ def test_nudge_is_written_once_however_often_it_runs(series_with_gap):
     assert nudge.payload["session_number"] == 2 and nudge.series == series_with_gap
 
 
-def test_nudge_is_skipped_if_the_session_was_booked_meanwhile(series_with_gap, clinic, django_capture_on_commit_callbacks):
+def test_nudge_is_skipped_if_the_session_was_booked_meanwhile(
+    series_with_gap, clinic, django_capture_on_commit_callbacks
+):
     reminders_schedule_series_nudges(now=NOW)
     location, provider, room = clinic
-    appointments_book(location=location, patient=series_with_gap.patient, series=series_with_gap, visits=[
-        visit_spec(provider=provider, room=room, starts_at=london(2027, 3, 4, 10), kind="session", numbing=30,
-                   session_number=2)])
+    appointments_book(
+        location=location,
+        patient=series_with_gap.patient,
+        series=series_with_gap,
+        visits=[
+            visit_spec(
+                provider=provider,
+                room=room,
+                starts_at=london(2027, 3, 4, 10),
+                kind="session",
+                numbing=30,
+                session_number=2,
+            )
+        ],
+    )
     tokens = []
     with django_capture_on_commit_callbacks(execute=True):
         reminders_dispatch_due(enqueue=tokens.append)
@@ -80,10 +111,22 @@ def test_cancellation_offers_the_slot_to_patients_waiting_for_one_like_it(clinic
     waiting = [PatientFactory(first_name=name, preferred_channel="email") for name in ("Bea", "Cy", "Di", "Ed", "Flo")]
     day = date(2027, 3, 10)
     for patient in waiting[:4]:
-        waitlist_entry_add(patient=patient, location=location, kind="consultation", earliest_date=day - timedelta(days=3),
-                           latest_date=day + timedelta(days=3), preferred_times=["morning"])
-    waitlist_entry_add(patient=waiting[4], location=location, kind="consultation", earliest_date=day, latest_date=day,
-                       preferred_times=["evening"])
+        waitlist_entry_add(
+            patient=patient,
+            location=location,
+            kind="consultation",
+            earliest_date=day - timedelta(days=3),
+            latest_date=day + timedelta(days=3),
+            preferred_times=["morning"],
+        )
+    waitlist_entry_add(
+        patient=waiting[4],
+        location=location,
+        kind="consultation",
+        earliest_date=day,
+        latest_date=day,
+        preferred_times=["evening"],
+    )
     with transaction.atomic():
         set_status(visit, "cancelled")
     offers = Reminder.objects.filter(kind="waitlist_offer").order_by("pk")
@@ -94,13 +137,20 @@ def test_cancellation_offers_the_slot_to_patients_waiting_for_one_like_it(clinic
     assert Reminder.objects.filter(kind="waitlist_offer").count() == 3
 
 
-def test_a_waitlist_offer_for_a_slot_taken_meanwhile_is_not_sent(clinic, email_patient, clock, django_capture_on_commit_callbacks):
+def test_a_waitlist_offer_for_a_slot_taken_meanwhile_is_not_sent(
+    clinic, email_patient, clock, django_capture_on_commit_callbacks
+):
     from django.core import mail
 
     location, provider, room = clinic
     visit = book(clinic=clinic, patient=email_patient, starts_at=london(2027, 3, 10, 10))
-    waitlist_entry_add(patient=PatientFactory(preferred_channel="email"), location=location, kind="consultation",
-                       earliest_date=date(2027, 3, 9), latest_date=date(2027, 3, 11))
+    waitlist_entry_add(
+        patient=PatientFactory(preferred_channel="email"),
+        location=location,
+        kind="consultation",
+        earliest_date=date(2027, 3, 9),
+        latest_date=date(2027, 3, 11),
+    )
     set_status(visit, "cancelled")
     book(clinic=clinic, patient=PatientFactory(), starts_at=london(2027, 3, 10, 10))
     Reminder.objects.exclude(kind="waitlist_offer").update(status="cancelled")

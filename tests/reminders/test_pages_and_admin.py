@@ -84,8 +84,9 @@ def test_staff_see_failed_messages_with_their_error_and_can_send_them_again(staf
     page = staff_client.get(reverse("admin:scheduling_reminder_changelist") + "?status__exact=failed")
     assert page.status_code == 200 and b"SMTP 451 try later" in page.content
     failed = Reminder.objects.get(kind="confirmation")
-    staff_client.post(reverse("admin:scheduling_reminder_changelist"),
-                      {"action": "send_again", "_selected_action": [failed.pk]})
+    staff_client.post(
+        reverse("admin:scheduling_reminder_changelist"), {"action": "send_again", "_selected_action": [failed.pk]}
+    )
     failed.refresh_from_db()
     assert failed.status == "pending" and failed.attempts == 0
 
@@ -94,10 +95,15 @@ def test_clinic_edits_message_templates_in_the_admin(staff_client, templates):
     template = templates["aftercare"]
     url = reverse("admin:scheduling_messagetemplate_change", args=[template.pk])
     assert staff_client.get(url).status_code == 200
-    response = staff_client.post(url, {
-        "email_subject": "Looking after your skin", "email_text": template.email_text,
-        "email_html": template.email_html, "sms_body": "Hi {{ first_name }}: {{ link }}",
-    })
+    response = staff_client.post(
+        url,
+        {
+            "email_subject": "Looking after your skin",
+            "email_text": template.email_text,
+            "email_html": template.email_html,
+            "sms_body": "Hi {{ first_name }}: {{ link }}",
+        },
+    )
     assert response.status_code == 302
     template.refresh_from_db()
     assert template.email_subject == "Looking after your skin"

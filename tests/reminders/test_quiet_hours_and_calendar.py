@@ -20,7 +20,9 @@ def test_parse_reads_a_span_and_empty_means_none():
 
 
 def test_the_night_is_quiet_and_the_day_is_not():
-    assert NIGHT.contains(at(1, 21), LONDON) and NIGHT.contains(at(2, 3), LONDON) and NIGHT.contains(at(2, 7, 59), LONDON)
+    assert (
+        NIGHT.contains(at(1, 21), LONDON) and NIGHT.contains(at(2, 3), LONDON) and NIGHT.contains(at(2, 7, 59), LONDON)
+    )
     assert not NIGHT.contains(at(2, 8), LONDON) and not NIGHT.contains(at(1, 20, 59), LONDON)
 
 
@@ -40,30 +42,50 @@ def test_a_text_due_at_night_waits_for_8_local_even_across_the_clock_change():
 
 def test_a_text_whose_morning_would_be_after_the_visit_goes_the_evening_before():
     due = at(2, 6)  # a 2-hour reminder for an 08:00 visit
-    when, deferred = place_outside_quiet_hours(due=due, zone=LONDON, quiet=NIGHT, visit_starts_at=at(2, 8),
-                                               now=at(1, 12))
+    when, deferred = place_outside_quiet_hours(
+        due=due, zone=LONDON, quiet=NIGHT, visit_starts_at=at(2, 8), now=at(1, 12)
+    )
     assert (when, deferred) == (at(1, 20, 59), True)
 
 
 def test_when_even_the_evening_has_passed_it_goes_when_due():
     due = at(2, 6)
-    when, deferred = place_outside_quiet_hours(due=due, zone=LONDON, quiet=NIGHT, visit_starts_at=at(2, 8),
-                                               now=at(1, 22))
+    when, deferred = place_outside_quiet_hours(
+        due=due, zone=LONDON, quiet=NIGHT, visit_starts_at=at(2, 8), now=at(1, 22)
+    )
     assert (when, deferred) == (due, False)
 
 
 def test_a_daytime_text_is_not_moved_and_no_quiet_hours_moves_nothing():
-    assert place_outside_quiet_hours(due=at(2, 12), zone=LONDON, quiet=NIGHT, visit_starts_at=None, now=at(1, 1)) == (at(2, 12), False)
-    assert place_outside_quiet_hours(due=at(2, 3), zone=LONDON, quiet=None, visit_starts_at=None, now=at(1, 1)) == (at(2, 3), False)
+    assert place_outside_quiet_hours(due=at(2, 12), zone=LONDON, quiet=NIGHT, visit_starts_at=None, now=at(1, 1)) == (
+        at(2, 12),
+        False,
+    )
+    assert place_outside_quiet_hours(due=at(2, 3), zone=LONDON, quiet=None, visit_starts_at=None, now=at(1, 1)) == (
+        at(2, 3),
+        False,
+    )
 
 
 def test_calendar_file_has_one_event_per_visit_in_utc_with_escaped_text():
-    calendar = calendar_build(events=[
-        CalendarEvent(uid="appointment-1@needlepoint", starts_at=at(1, 10, month=7), ends_at=at(1, 11, month=7),
-                      summary="Treatment session 1 of 3 at Riverside Clinic", location="1 River St, London; Floor 2"),
-        CalendarEvent(uid="appointment-2@needlepoint", starts_at=at(29, 10, month=7), ends_at=at(29, 11, month=7),
-                      summary="Treatment session 2 of 3 at Riverside Clinic"),
-    ], stamp=datetime(2027, 6, 1, tzinfo=UTC))
+    calendar = calendar_build(
+        events=[
+            CalendarEvent(
+                uid="appointment-1@needlepoint",
+                starts_at=at(1, 10, month=7),
+                ends_at=at(1, 11, month=7),
+                summary="Treatment session 1 of 3 at Riverside Clinic",
+                location="1 River St, London; Floor 2",
+            ),
+            CalendarEvent(
+                uid="appointment-2@needlepoint",
+                starts_at=at(29, 10, month=7),
+                ends_at=at(29, 11, month=7),
+                summary="Treatment session 2 of 3 at Riverside Clinic",
+            ),
+        ],
+        stamp=datetime(2027, 6, 1, tzinfo=UTC),
+    )
     lines = calendar.split("\r\n")
     assert lines[0] == "BEGIN:VCALENDAR" and lines[-2] == "END:VCALENDAR" and lines[-1] == ""
     assert lines.count("BEGIN:VEVENT") == 2
@@ -73,8 +95,9 @@ def test_calendar_file_has_one_event_per_visit_in_utc_with_escaped_text():
 
 
 def test_long_calendar_lines_are_folded():
-    calendar = calendar_build(events=[CalendarEvent(uid="u", starts_at=at(1, 10), ends_at=at(1, 11), summary="x" * 200)],
-                              stamp=at(1, 9))
+    calendar = calendar_build(
+        events=[CalendarEvent(uid="u", starts_at=at(1, 10), ends_at=at(1, 11), summary="x" * 200)], stamp=at(1, 9)
+    )
     summary_at = calendar.index("SUMMARY:")
     unfolded = calendar[summary_at:].split("\r\nDESCRIPTION")[0].replace("\r\n ", "").split("\r\n")[0]
     assert unfolded == "SUMMARY:" + "x" * 200

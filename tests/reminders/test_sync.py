@@ -47,7 +47,10 @@ def test_lead_times_come_from_the_protocol(clinic, email_patient, protocol):
     protocol.reminder_lead_hours = [48, 2]
     protocol.save()
     visit = book(clinic=clinic, patient=email_patient, starts_at=VISIT)
-    assert [r.due_at for r in rows(visit, kind="pre_visit")] == [VISIT - timedelta(hours=48), VISIT - timedelta(hours=2)]
+    assert [r.due_at for r in rows(visit, kind="pre_visit")] == [
+        VISIT - timedelta(hours=48),
+        VISIT - timedelta(hours=2),
+    ]
 
 
 def test_a_lead_time_already_passed_at_booking_is_not_written(clinic, email_patient):
@@ -90,7 +93,8 @@ def test_moved_visit_moves_its_pending_reminders(clinic, email_patient):
 def test_sent_reminders_are_history_and_a_moved_visit_gets_new_ones(clinic, email_patient):
     visit = book(clinic=clinic, patient=email_patient, starts_at=VISIT)
     Reminder.objects.filter(appointment=visit, kind__in=["confirmation", "pre_visit"], payload__lead_hours=72).update(
-        status="sent", sent_at=NOW)
+        status="sent", sent_at=NOW
+    )
     Reminder.objects.filter(appointment=visit, kind="confirmation").update(status="sent", sent_at=NOW)
     later = VISIT + timedelta(days=7)
     move(visit, later)
@@ -98,7 +102,9 @@ def test_sent_reminders_are_history_and_a_moved_visit_gets_new_ones(clinic, emai
     assert {(r.kind, r.visit_starts_at) for r in sent} == {("confirmation", VISIT), ("pre_visit", VISIT)}
     pending = rows(visit, status="pending")
     assert [(r.kind, r.due_at) for r in pending] == [
-        ("confirmation", NOW), ("pre_visit", later - timedelta(hours=72)), ("pre_visit", later - timedelta(hours=24)),
+        ("confirmation", NOW),
+        ("pre_visit", later - timedelta(hours=72)),
+        ("pre_visit", later - timedelta(hours=24)),
     ]
     assert pending[0].payload.get("moved") is True
 
@@ -110,8 +116,14 @@ def test_healing_checks_and_reviews_get_follow_up_reminders(clinic, email_patien
 
 def test_completed_session_gets_aftercare_once(clinic, email_patient, protocol):
     series = SeriesFactory(patient=email_patient, consultation__patient=email_patient, location=clinic[0])
-    visit = book(clinic=clinic, patient=email_patient, starts_at=NOW + timedelta(hours=1), kind="session", series=series,
-                 session_number=1)
+    visit = book(
+        clinic=clinic,
+        patient=email_patient,
+        starts_at=NOW + timedelta(hours=1),
+        kind="session",
+        series=series,
+        session_number=1,
+    )
     set_status(visit, "completed")
     reminders_sync_for_appointments(appointments=[visit])
     aftercare = rows(visit, kind="aftercare")
@@ -132,10 +144,15 @@ def _book_series(clinic, patient, starts):
     location, provider, room = clinic
     series = SeriesFactory(patient=patient, consultation__patient=patient, location=location)
     with transaction.atomic():
-        visits = appointments_book(location=location, patient=patient, series=series, visits=[
-            visit_spec(provider=provider, room=room, starts_at=start, kind="session", numbing=30, session_number=n)
-            for n, start in enumerate(starts, 1)
-        ])
+        visits = appointments_book(
+            location=location,
+            patient=patient,
+            series=series,
+            visits=[
+                visit_spec(provider=provider, room=room, starts_at=start, kind="session", numbing=30, session_number=n)
+                for n, start in enumerate(starts, 1)
+            ],
+        )
         reminders_sync_for_appointments(appointments=visits)  # the booking service may sync first
         reminders_series_booked(series=series, appointments=visits)
     return series, visits
@@ -161,7 +178,9 @@ def test_a_moved_series_session_gets_its_own_confirmation(clinic, email_patient)
 
 
 def test_series_completed_schedules_a_maintenance_prompt_at_the_protocols_interval(clinic, email_patient, protocol):
-    series, visits = _book_series(clinic, email_patient, [NOW + timedelta(hours=1)] + [VISIT + timedelta(weeks=w) for w in (4, 8)])
+    series, visits = _book_series(
+        clinic, email_patient, [NOW + timedelta(hours=1)] + [VISIT + timedelta(weeks=w) for w in (4, 8)]
+    )
     for visit in visits:
         set_status(visit, "completed", completed_at=NOW)
     TreatmentSeries.objects.filter(pk=series.pk).update(status="completed")
@@ -178,3 +197,14 @@ def test_sms_reminder_due_in_quiet_hours_is_written_for_the_morning(clinic, sms_
     [day_before] = [r for r in rows(visit, kind="pre_visit") if r.payload["lead_hours"] == 24]
     assert day_before.due_at == london(2027, 3, 10, 8)
     assert day_before.deferred_for_quiet_hours
+
+
+def test_a_series_on_hold_gets_no_reminders_until_released(clinic, email_patient):
+    starts = [VISIT, VISIT + timedelta(weeks=4), VISIT + timedelta(weeks=8)]
+    series, visits = _book_series(clinic, email_patient, starts)
+    TreatmentSeries.objects.filter(pk=series.pk).update(status="on_hold")
+    reminders_sync_for_appointments(appointments=visits)
+    assert Reminder.objects.filter(kind="pre_visit", status="pending").count() == 0
+    TreatmentSeries.objects.filter(pk=series.pk).update(status="active")
+    reminders_sync_for_appointments(appointments=visits)
+    assert Reminder.objects.filter(kind="pre_visit", status="pending").count() == 6

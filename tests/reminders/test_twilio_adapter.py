@@ -18,10 +18,14 @@ class FakeTwilio(BaseHTTPRequestHandler):
 
     def do_POST(self):  # noqa: N802 - the name http.server calls
         length = int(self.headers["Content-Length"])
-        type(self).requests.append({
-            "path": self.path, "auth": self.headers["Authorization"], "type": self.headers["Content-Type"],
-            "form": {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()},
-        })
+        type(self).requests.append(
+            {
+                "path": self.path,
+                "auth": self.headers["Authorization"],
+                "type": self.headers["Content-Type"],
+                "form": {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()},
+            }
+        )
         status, body = type(self).answers.pop(0) if type(self).answers else (201, {"sid": "SM123"})
         data = json.dumps(body).encode()
         self.send_response(status)
@@ -46,8 +50,9 @@ def fake_twilio():
 
 
 def backend(base_url: str) -> TwilioSmsBackend:
-    return TwilioSmsBackend(account_sid="AC0001", auth_token="secret", from_number="+447700900000", base_url=base_url,
-                            timeout=2)
+    return TwilioSmsBackend(
+        account_sid="AC0001", auth_token="secret", from_number="+447700900000", base_url=base_url, timeout=2
+    )
 
 
 def test_posts_the_message_form_with_basic_auth_and_returns_the_sid(fake_twilio):

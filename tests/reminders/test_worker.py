@@ -35,7 +35,11 @@ from .backends import FailingSmsBackend
 from .conftest import book, move, set_status, texts
 
 # serialized_rollback: the project puts back the rows data migrations made after a flush.
-pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 NOW = london(2027, 3, 1, 9)
 VISIT = london(2027, 3, 10, 10)
@@ -78,8 +82,9 @@ def worker(clock, settings):
     task_postrun.connect(_close_connections, weak=False)
     task_postrun.connect(_note_dispatch_done, weak=False)
     try:
-        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, loglevel="WARNING",
-                          shutdown_timeout=5):
+        with start_worker(
+            app, pool="solo", concurrency=1, perform_ping_check=False, loglevel="WARNING", shutdown_timeout=5
+        ):
             yield
     finally:
         task_postrun.disconnect(_close_connections)
@@ -105,9 +110,13 @@ def beat_tick() -> None:
     reminders_dispatch.apply_async(expires=55, task_id=task_id)
     wait_until(done.is_set)
     del _dispatch_done[task_id]
-    wait_until(lambda: not Reminder.objects.filter(
-        Q(status="pending", due_at__lte=started) | Q(status__in=["queued", "sending"])
-    ).exists())
+    wait_until(
+        lambda: (
+            not Reminder.objects.filter(
+                Q(status="pending", due_at__lte=started) | Q(status__in=["queued", "sending"])
+            ).exists()
+        )
+    )
 
 
 def sent(**filters) -> list[Reminder]:
@@ -171,7 +180,16 @@ def test_quiet_hours_defer_sms_to_the_morning(clinic, sms_patient, sms_dir, cloc
     clock.move_to(london(2027, 3, 2, 7, 59))
     beat_tick()
     assert texts(sms_dir) == []
-    clock.move_to(london(2027, 3, 2, 8, 0, ) + timedelta(seconds=20))
+    clock.move_to(
+        london(
+            2027,
+            3,
+            2,
+            8,
+            0,
+        )
+        + timedelta(seconds=20)
+    )
     beat_tick()
     [confirmation] = sent(kind="confirmation")
     assert confirmation.sent_at >= london(2027, 3, 2, 8)
@@ -214,11 +232,22 @@ def test_two_dispatchers_at_once_send_each_reminder_once(clinic, sms_patient, sm
     visit = book(clinic=clinic, patient=sms_patient, starts_at=VISIT)
     Reminder.objects.all().delete()
     now = timezone.now()
-    Reminder.objects.bulk_create([
-        Reminder(key=f"load:{n}", kind="confirmation", slot="confirmation", channel="sms", patient=sms_patient,
-                 appointment=visit, due_at=now - timedelta(seconds=n), visit_starts_at=VISIT, payload={})
-        for n in range(400)
-    ])
+    Reminder.objects.bulk_create(
+        [
+            Reminder(
+                key=f"load:{n}",
+                kind="confirmation",
+                slot="confirmation",
+                channel="sms",
+                patient=sms_patient,
+                appointment=visit,
+                due_at=now - timedelta(seconds=n),
+                visit_starts_at=VISIT,
+                payload={},
+            )
+            for n in range(400)
+        ]
+    )
     # Beat's dispatcher in the worker, and two more (a second beat, an admin) at the same moment.
     start = threading.Barrier(3)
 
@@ -244,8 +273,14 @@ def test_two_dispatchers_at_once_send_each_reminder_once(clinic, sms_patient, sm
 def test_maintenance_prompts_repeat_every_interval_until_booked(clinic, email_patient, protocol, clock):
     location, provider, room = clinic
     series = SeriesFactory(patient=email_patient, consultation__patient=email_patient, location=location)
-    last = book(clinic=clinic, patient=email_patient, starts_at=NOW + timedelta(hours=1), kind="session", series=series,
-                session_number=1)
+    last = book(
+        clinic=clinic,
+        patient=email_patient,
+        starts_at=NOW + timedelta(hours=1),
+        kind="session",
+        series=series,
+        session_number=1,
+    )
     with transaction.atomic():
         set_status(last, "completed", completed_at=NOW + timedelta(hours=2))
         TreatmentSeries.objects.filter(pk=series.pk).update(status="completed")
@@ -261,8 +296,9 @@ def test_maintenance_prompts_repeat_every_interval_until_booked(clinic, email_pa
         clock.move_to(due + timedelta(seconds=30))
         beat_tick()
         assert len(sent(kind="maintenance")) == number
-    booked = book(clinic=clinic, patient=email_patient, starts_at=first + interval * 2 + timedelta(days=10),
-                  kind="maintenance")
+    booked = book(
+        clinic=clinic, patient=email_patient, starts_at=first + interval * 2 + timedelta(days=10), kind="maintenance"
+    )
     clock.move_to(first + interval * 2 + timedelta(seconds=30))
     beat_tick()
     assert len(sent(kind="maintenance")) == 2
