@@ -2,9 +2,10 @@
 
 import os
 import socket
+from pathlib import Path
 
 from .base import *  # noqa: F401,F403
-from .base import VAR_DIR, env, tune_database
+from .base import STATIC_ROOT, VAR_DIR, env, tune_database
 
 
 def _reachable(host: str, port: int) -> bool:
@@ -34,3 +35,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # whitenoise expects it, collected or not
