@@ -17,7 +17,6 @@ from clinic.api.views import ClinicApi
 from clinic.errors import InvalidRequest
 from clinic.models import Location
 from patients.models import Consultation
-from patients.services import consultation_cautions_open
 
 from .. import services, visit_selectors
 from ..models import Appointment, TreatmentSeries
@@ -42,16 +41,6 @@ def _plan_result(result, *, consultation: Consultation, location: Location) -> d
         "alternatives": [_plan_data(p, consultation=consultation, location=location) for p in result.alternatives],
         "problem": result.problem,
     }
-
-
-def _cautions_checked(consultation: Consultation) -> None:
-    """Every caution (not only hyperpigmentation) needs a provider's acknowledgement first."""
-    open_cautions = consultation_cautions_open(consultation)
-    if open_cautions:
-        raise InvalidRequest(
-            "A provider must acknowledge the caution before a series is planned: " + "; ".join(open_cautions) + ".",
-            details={"consultation": ["Caution not acknowledged."]},
-        )
 
 
 # --- Availability ---------------------------------------------------------------------
@@ -169,7 +158,6 @@ class ProposalApi(ClinicApi):
     def post(self, request):
         data = self.validated(s.ProposalIn, request.data)
         consultation = get_object_or_404(Consultation.objects.select_related("patient"), pk=data["consultation"].pk)
-        _cautions_checked(consultation)
         prefs = data.get("preferences") or {}
         preferences = Preferences(
             provider_id=prefs["provider"].pk if prefs.get("provider") else None,
@@ -217,7 +205,6 @@ class HoldCreateApi(ClinicApi):
             raise InvalidRequest(
                 "This proposal has no treatment sessions.", details={"proposal": ["Not a series proposal."]}
             )
-        _cautions_checked(consultation)
         hold = services.series_hold(consultation=consultation, location=location, plan=plan, held_by=request.user)
         return Response(s.HoldOut(hold).data, status=status.HTTP_201_CREATED)
 
@@ -248,8 +235,6 @@ class HoldConfirmApi(ClinicApi):
     @idempotent
     def post(self, request, hold_id):
         hold = get_object_or_404(visit_selectors.hold_visible(provider=self.scope()), pk=hold_id)
-        if hold.consultation_id:
-            _cautions_checked(hold.consultation)
         series = services.series_confirm(hold=hold, confirmed_by=request.user)
         series = visit_selectors.series_with_visits(provider=None).get(pk=series.pk)
         return Response(s.SeriesOut(series, context=self.context()).data, status=status.HTTP_201_CREATED)

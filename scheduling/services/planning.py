@@ -19,6 +19,7 @@ from clinic.audit import audit_record
 from clinic.errors import Conflict, InvalidRequest, NotFound
 from clinic.models import Location, Provider, Room
 from patients.models import Consultation, Patient
+from patients.services import consultation_cautions_open
 
 from .. import loader
 from ..models import Appointment, HeldVisit, SeriesHold, TreatmentProtocol, TreatmentSeries
@@ -211,9 +212,12 @@ def consultation_check_plannable(*, consultation: Consultation, protocol: Treatm
             f"The consultation is older than {protocol.consultation_valid_days} days; book a new consultation first.",
             details={"consultation": ["Too old."]},
         )
-    if consultation.hyperpigmentation_caution and consultation.caution_acknowledged_at is None:
-        raise InvalidRequest("A provider must acknowledge the hyperpigmentation caution before a series is planned.",
-                             details={"consultation": ["Caution not acknowledged."]})
+    open_cautions = consultation_cautions_open(consultation)  # every caution, not only hyperpigmentation
+    if open_cautions:
+        raise InvalidRequest(
+            "A provider must acknowledge the caution before a series is planned: " + "; ".join(open_cautions) + ".",
+            details={"consultation": ["Caution not acknowledged."]},
+        )
     if consultation.series.exclude(status=TreatmentSeries.Status.CANCELLED).exists():
         raise InvalidRequest("This consultation already has a series.", details={"consultation": ["Already has a series."]})
 

@@ -124,6 +124,16 @@ class TestPropose:
         with pytest.raises(InvalidRequest, match="acknowledge"):
             series_propose(consultation=consultation, location=location)
 
+    def test_needs_every_caution_acknowledged_not_only_hyperpigmentation(self, clinic):
+        location, _, _ = clinic
+        consultation = eligible(screening=[{"condition": "blood_thinners", "label": "Takes blood thinners",
+                                            "effect": "caution"}])
+        with pytest.raises(InvalidRequest, match="Takes blood thinners"):
+            series_propose(consultation=consultation, location=location)
+        consultation.caution_acknowledged_at = NOW
+        consultation.save()
+        assert series_propose(consultation=consultation, location=location).best is not None
+
     @pytest.mark.parametrize("kwargs, field", [({"session_count": 7}, "session_count"), ({"session_count": 2}, "session_count"),
                                                ({"target_interval_days": 21}, "target_interval_days"),
                                                ({"target_interval_days": 49}, "target_interval_days")])
