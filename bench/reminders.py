@@ -197,6 +197,15 @@ def status_counts() -> dict[str, int]:
         return dict(cursor.fetchall())
 
 
+def recovered_counts() -> str:
+    """How the drill's interrupted sends were finished: confirmed by the channel, or sent again."""
+    from scheduling.models import Reminder
+    from scheduling.reminders.dispatch import RECOVERED_SENT
+
+    confirmed = Reminder.objects.filter(last_error=RECOVERED_SENT).count()
+    return f"{confirmed} interrupted sends confirmed by the channel and not sent again"
+
+
 class Processes:
     """The worker and beat, each in its own process group so a kill takes its children too."""
 
@@ -330,7 +339,7 @@ def run_scenario(
         processes.stop()
         ensure_redis_running()
     duplicates, missing = count_delivered(keys, scratch / "sms")
-    print(f"{name}: statuses {status_counts()}", file=sys.stderr)
+    print(f"{name}: statuses {status_counts()}; {recovered_counts()}", file=sys.stderr)
     return {
         "scenario": name,
         "reminders": count,

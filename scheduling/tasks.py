@@ -48,6 +48,9 @@ def reminders_send_batch_task(token: str) -> dict:
     return {key: value for key, value in asdict(report).items() if key != "errors"} | {
         "errors": report.errors[:5],
         "refilled": refill.claimed + refill.requeued,
+        "recovered_sent": refill.recovered_sent,
+        "recovered_resent": refill.recovered_retry,
+        "recovered_failed": refill.recovered_failed,
     }
 
 

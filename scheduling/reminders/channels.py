@@ -21,7 +21,42 @@ def _message_id(key: str) -> str:
     return f"<reminder.{re.sub(r'[^A-Za-z0-9.-]', '.', key)}@needlepoint>"
 
 
-def email_send(*, reminder: Reminder, rendered: RenderedMessage) -> str:
+class MailSession:
+    """One connection to the mail server for a whole send batch, opened on first use and
+    dropped after a failure so the next message starts afresh."""
+
+    def __init__(self) -> None:
+        self._connection = None
+
+    def connection(self):
+        if self._connection is None:
+            self._connection = get_connection(fail_silently=False)
+            self._connection.open()
+        return self._connection
+
+    def close(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection must not fail the batch
+                pass
+            self._connection = None
+
+
+def email_send(*, reminder: Reminder, rendered: RenderedMessage, session: MailSession | None = None) -> str:
+    own_session = session is None
+    session = session or MailSession()
+    try:
+        return _email_send(reminder=reminder, rendered=rendered, session=session)
+    except Exception:
+        session.close()  # the next message reconnects
+        raise
+    finally:
+        if own_session:
+            session.close()
+
+
+def _email_send(*, reminder: Reminder, rendered: RenderedMessage, session: MailSession) -> str:
     message = EmailMultiAlternatives(
         subject=rendered.subject,
         body=rendered.text,
@@ -32,7 +67,7 @@ def email_send(*, reminder: Reminder, rendered: RenderedMessage) -> str:
             "List-Unsubscribe": f"<{rendered.unsubscribe_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
-        connection=get_connection(fail_silently=False),
+        connection=session.connection(),
     )
     message.attach_alternative(rendered.html, "text/html")
     if rendered.ics:

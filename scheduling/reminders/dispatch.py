@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from ..models import Appointment, MessageTemplate, Reminder, TreatmentSeries
 from . import config
-from .channels import channel_confirms_delivery, channel_delivered_keys, email_send, sms_send
+from .channels import MailSession, channel_confirms_delivery, channel_delivered_keys, email_send, sms_send
 from .errors import DeliveryError
 from .rendering import reminder_render, sms_render
 from .services import UPCOMING_STATUSES, patient_zone, prompt_time, reminder_channel_for, reminder_maintenance_next
@@ -68,6 +68,9 @@ SEND_DEFERRED = (
     "appointment__created_at",
     "appointment__updated_at",
 )
+
+RECOVERED_SENT = "The worker stopped after sending this; the channel confirmed it went, so it was not sent again."
+RECOVERED_RESENT = "The worker stopped before this message went out; it is sent again."
 
 VISIT_KINDS = (Reminder.Kind.CONFIRMATION, Reminder.Kind.PRE_VISIT, Reminder.Kind.FOLLOW_UP)
 
@@ -206,6 +209,7 @@ def _recover_interrupted_sends(*, now: datetime, report: DispatchReport) -> None
                         lease_until=None,
                         updated_at=now,
                         attempts=F("attempts") + 1,
+                        last_error=RECOVERED_SENT,
                     )
                     report.recovered_sent += 1
                 else:
@@ -214,7 +218,7 @@ def _recover_interrupted_sends(*, now: datetime, report: DispatchReport) -> None
                         claim_token=None,
                         lease_until=None,
                         updated_at=now,
-                        last_error="The worker stopped before this message went out; it is sent again.",
+                        last_error=RECOVERED_RESENT,
                     )
                     report.recovered_retry += 1
             else:
@@ -330,11 +334,13 @@ def _decide(row: Reminder, channel: str | None, now: datetime) -> Decision:
     return Decision("send")
 
 
-def _deliver(row: Reminder, channel: str, template: MessageTemplate, now: datetime) -> str:
+def _deliver(row: Reminder, channel: str, template: MessageTemplate, now: datetime, mail: MailSession) -> str:
     if channel == "sms":
         return sms_send(reminder=row, body=sms_render(row, template))
     visits = _series_visits(row.series_id) if row.kind == Reminder.Kind.SERIES_CONFIRMATION else None
-    return email_send(reminder=row, rendered=reminder_render(row, template, now=now, series_visits=visits))
+    return email_send(
+        reminder=row, rendered=reminder_render(row, template, now=now, series_visits=visits), session=mail
+    )
 
 
 def _superseded_leads(rows: list[Reminder]) -> set[int]:
@@ -386,6 +392,7 @@ def reminders_send_batch(*, token: uuid.UUID | str, now: datetime | None = None)
             )
         )
     superseded = _superseded_leads(rows)
+    mail = MailSession()
     sent_in_batch: list[int] = []
     follow_ons: list[Reminder] = []
     for row in rows:
@@ -408,7 +415,7 @@ def reminders_send_batch(*, token: uuid.UUID | str, now: datetime | None = None)
         try:
             if template is None:
                 raise DeliveryError(f"There is no message template for '{row.get_kind_display()}'.")
-            provider_id = _deliver(row, channel, template, now)
+            provider_id = _deliver(row, channel, template, now, mail)
         except Exception as error:  # noqa: BLE001 - any failure is recorded on the row for staff
             _record_failure(row, _mine(row, token, Reminder.Status.SENDING), error, now=now, report=report)
             continue
@@ -430,6 +437,7 @@ def reminders_send_batch(*, token: uuid.UUID | str, now: datetime | None = None)
             follow_on = reminder_maintenance_next(reminder=row, now=now)
             if follow_on is not None:
                 follow_ons.append(follow_on)
+    mail.close()
     if sent_in_batch:
         Reminder.objects.filter(pk__in=sent_in_batch, claim_token=token, status=Reminder.Status.SENDING).update(
             status=Reminder.Status.SENT,

@@ -276,3 +276,25 @@ def test_dispatcher_keeps_only_a_few_batches_waiting_for_workers(
     assert dispatch(django_capture_on_commit_callbacks, batch_size=1) == []  # the workers have enough
     reminders_send_batch(token=tokens[0])
     assert len(dispatch(django_capture_on_commit_callbacks, batch_size=1)) == 1  # one taken, one more handed out
+
+
+def test_a_batch_of_emails_shares_one_connection_to_the_mail_server(
+    clinic, email_patient, settings, django_capture_on_commit_callbacks
+):
+    from .backends import CountingEmailBackend
+
+    settings.EMAIL_BACKEND = "tests.reminders.backends.CountingEmailBackend"
+    CountingEmailBackend.connections = 0
+    for day in range(3):
+        book(clinic=clinic, patient=email_patient, starts_at=VISIT + timedelta(days=day))
+    run(django_capture_on_commit_callbacks)
+    assert len(mail.outbox) == 3 and CountingEmailBackend.connections == 1
+
+
+def test_a_batch_is_read_in_a_fixed_number_of_queries(clinic, sms_patient, sms_dir, django_capture_on_commit_callbacks,
+                                                      django_assert_max_num_queries):
+    for day in range(10):
+        book(clinic=clinic, patient=sms_patient, starts_at=VISIT + timedelta(days=day))
+    [token] = dispatch(django_capture_on_commit_callbacks)
+    with django_assert_max_num_queries(6):
+        assert reminders_send_batch(token=token).sent == 10
