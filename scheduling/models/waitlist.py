@@ -23,7 +23,11 @@ class WaitlistEntry(models.Model):
     patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="waitlist_entries")
     location = models.ForeignKey("clinic.Location", on_delete=models.CASCADE, related_name="waitlist_entries")
     provider = models.ForeignKey(
-        "clinic.Provider", on_delete=models.CASCADE, null=True, blank=True, related_name="waitlist_entries",
+        "clinic.Provider",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="waitlist_entries",
         help_text="Empty means any provider.",
     )
     kind = models.CharField(max_length=16, help_text="The kind of visit wanted (consultation, session, ...).")
