@@ -291,10 +291,71 @@ def test_a_batch_of_emails_shares_one_connection_to_the_mail_server(
     assert len(mail.outbox) == 3 and CountingEmailBackend.connections == 1
 
 
-def test_a_batch_is_read_in_a_fixed_number_of_queries(clinic, sms_patient, sms_dir, django_capture_on_commit_callbacks,
-                                                      django_assert_max_num_queries):
+def test_a_batch_is_read_in_a_fixed_number_of_queries(
+    clinic, sms_patient, sms_dir, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
     for day in range(10):
         book(clinic=clinic, patient=sms_patient, starts_at=VISIT + timedelta(days=day))
     [token] = dispatch(django_capture_on_commit_callbacks)
     with django_assert_max_num_queries(6):
         assert reminders_send_batch(token=token).sent == 10
+
+
+def test_series_confirmation_lists_every_visit_and_carries_them_all_in_one_calendar_file(
+    clinic, email_patient, django_capture_on_commit_callbacks
+):
+    from .test_sync import _book_series
+
+    starts = [VISIT, VISIT + timedelta(weeks=4), VISIT + timedelta(weeks=8)]
+    _book_series(clinic, email_patient, starts)
+    run(django_capture_on_commit_callbacks)
+    [message] = mail.outbox
+    assert "3 visits" in message.subject
+    for label in ("Treatment session 1 of 3", "Treatment session 2 of 3", "Treatment session 3 of 3"):
+        assert label in message.body
+    [(_, calendar, _)] = message.attachments
+    assert calendar.count("BEGIN:VEVENT") == 3
+
+
+def test_aftercare_gives_the_advice_and_when_to_call_the_clinic(
+    clinic, email_patient, protocol, django_capture_on_commit_callbacks
+):
+    from tests.factories import SeriesFactory
+
+    series = SeriesFactory(patient=email_patient, consultation__patient=email_patient, location=clinic[0])
+    visit = book(
+        clinic=clinic,
+        patient=email_patient,
+        starts_at=NOW + timedelta(hours=1),
+        kind="session",
+        series=series,
+        session_number=1,
+    )
+    Reminder.objects.all().update(status="cancelled")
+    set_status(visit, "completed")
+    run(django_capture_on_commit_callbacks)
+    [message] = mail.outbox
+    for advice in (
+        "sunscreen",
+        "gentle cleanser",
+        "non-comedogenic moisturiser",
+        "No harsh or abrasive products",
+        "mild sunburn",
+        "Call us on +44 20 7946 0000",
+    ):
+        assert advice in message.body
+
+
+def test_a_patient_who_opts_out_gets_no_more_maintenance_prompts(
+    clinic, email_patient, protocol, django_capture_on_commit_callbacks, clock
+):
+    from scheduling.reminders.services import reminders_series_completed
+    from tests.factories import SeriesFactory
+
+    series = SeriesFactory(patient=email_patient, consultation__patient=email_patient, location=clinic[0])
+    reminders_series_completed(series=series)
+    reminders_opt_out(patient=email_patient, channels=["email", "sms"])
+    clock.move_to(NOW + timedelta(days=protocol.maintenance_min_days + 1))
+    run(django_capture_on_commit_callbacks)
+    assert mail.outbox == []
+    assert list(Reminder.objects.filter(kind="maintenance").values_list("status", flat=True)) == ["skipped"]
