@@ -25,7 +25,7 @@ from datetime import UTC, datetime, time, timezone
 from math import ceil, floor
 from operator import attrgetter, le, lt
 
-from .clock import DAY, Clock, LocalDay, utc_seconds
+from .clock import DAY, EPOCH_ORDINAL, Clock, LocalDay, utc_seconds
 from .intervals import (
     Span,
     Spans,
@@ -36,6 +36,9 @@ from .intervals import (
     intersect,
     merge,
     starts_inside,
+    starts_inside_of,
+    union_free_starts,
+    union_starts_inside,
     subtract,
     union,
 )
@@ -76,6 +79,22 @@ class _WindowedTimeline:
         j = bisect_left(self.starts, datetime.fromtimestamp(hi, UTC))
         return [(floor(a.timestamp()), ceil(b.timestamp()))
                 for a, b in zip(self.starts[i:j], self.ends[i:j], strict=True)]
+
+    def cut(self, spans: Sequence[Span]) -> Spans:
+        """The parts of sorted, disjoint `spans` that nothing busy meets."""
+        if not spans:
+            return []
+        busy = self.within(spans[0][0], spans[-1][1])
+        return subtract(spans, busy) if busy else list(spans)
+
+    def free_in(self, lo: int, hi: int) -> Spans:
+        return self.cut([(lo, hi)])
+
+    def runs(self, spans: Sequence[Span], length: int) -> Spans:
+        return [(a, b) for a, b in self.cut(spans) if b - a >= length]
+
+    def starts_between(self, spans: Sequence[Span], offset: int, length: int, allowed: Sequence[Span]) -> Spans:
+        return starts_inside_of(self.cut(spans), offset, length, allowed)
 
 
 class _LazyTimeline:
@@ -258,7 +277,7 @@ class Availability:
     def weekday_miss(self, ordinal: int) -> bool:
         """Whether a date is outside the preferred weekdays (False when none given)."""
         weekdays = self.preferences.weekdays
-        return weekdays is not None and self.clock.day(ordinal).weekday not in weekdays
+        return weekdays is not None and (ordinal + 6) % 7 not in weekdays
 
     def hours_miss(self, wall: int, shape: Shape) -> bool:
         """Whether a visit starting at this wall-clock time leaves the preferred hours.
@@ -274,24 +293,34 @@ class Availability:
         found = self._clinic.get(ordinal)
         if found is not None:
             return found
-        day = self.clock.day(ordinal)
-        # On a daylight-saving date the UTC length of a span differs from its
-        # wall-clock length; `at` handles it (and maps gap times to the jump).
-        spans = merge((day.at(a), day.at(b)) for a, b in self.opening[day.weekday])
-        if spans and self.closures:
-            spans = subtract(spans, self.closures.within(spans[0][0], spans[-1][1]))
+        if not self.opening[(ordinal + 6) % 7] or self._closed_all_day(ordinal):
+            spans: Spans = []
+        else:
+            day = self.clock.day(ordinal)
+            # On a daylight-saving date the UTC length of a span differs from its
+            # wall-clock length; `at` handles it (and maps gap times to the jump).
+            spans = merge((day.at(a), day.at(b)) for a, b in self.opening[day.weekday])
+            if spans and self.closures:
+                spans = self.closures.cut(spans)
         self._clinic[ordinal] = spans
         return spans
+
+    def _closed_all_day(self, ordinal: int) -> bool:
+        """Whether one closure surely covers the whole local date, without working out
+        its bounds: UTC offsets are under a day, so the date lies within a day either
+        side of its naive midnight (the time between a loader's windows is like that)."""
+        starts = self.closures.starts
+        naive = (ordinal - EPOCH_ORDINAL) * DAY
+        i = bisect_right(starts, naive - DAY) - 1
+        return i >= 0 and self.closures.ends[i] >= naive + 2 * DAY
 
     # Free time per local date, whatever the visit: a visit lies inside its own date's
     # opening hours, so the date's bounds are the only window that matters.
 
     def _free_in_day(self, day: LocalDay, busy: Timeline | _WindowedTimeline) -> Spans:
-        window = [(day.start, day.end)]
         if not busy:
-            return window
-        overlapping = busy.within(day.start, day.end)
-        return subtract(window, overlapping) if overlapping else window
+            return [(day.start, day.end)]
+        return busy.free_in(day.start, day.end)
 
     def patient_free(self, ordinal: int) -> Spans:
         found = self._patient_free.get(ordinal)
@@ -316,9 +345,7 @@ class Availability:
 
     def _off(self, provider: _Provider, work: Spans) -> Spans:
         if work and provider.time_off:
-            off = provider.time_off.within(work[0][0], work[-1][1])
-            if off:
-                work = subtract(work, off)
+            work = provider.time_off.cut(work)
         return work
 
     def provider_free(self, ordinal: int, provider_id: int) -> Spans:
@@ -330,9 +357,7 @@ class Availability:
             day = self.clock.day(ordinal)
             found = self._off(provider, self._work(provider, day))
             if found and provider.busy:
-                busy = provider.busy.within(found[0][0], found[-1][1])
-                if busy:
-                    found = subtract(found, busy)
+                found = provider.busy.cut(found)
             self._provider_free[key] = found
         return found
 
@@ -361,8 +386,14 @@ class Availability:
         """Starts at which at least one room is free from start to room_end."""
         if not spans or not shape.needs_room:
             return spans
-        per_room = [starts_inside(free, 0, shape.room) for free in self.rooms_free(ordinal)]
-        return intersect(spans, union(per_room))
+        frees = self._rooms_free.get(ordinal)
+        if frees is None:
+            busy = [room.busy for room in self.rooms]
+            if all(type(timeline) is Timeline for timeline in busy):
+                day = self.clock.day(ordinal)
+                return intersect(spans, union_free_starts(busy, day.start, day.end, shape.room))
+            frees = self.rooms_free(ordinal)
+        return intersect(spans, union_starts_inside(frees, 0, shape.room))
 
     def base(self, ordinal: int, shape: Shape) -> Spans:
         """Starts on this date that every provider-independent constraint allows."""
@@ -370,14 +401,15 @@ class Availability:
         found = self._base.get(key)
         if found is not None:
             return found
-        day = self.clock.day(ordinal)
-        if self._strict_day_miss(day) or day.end <= self.lo or day.start >= self.hi:
-            spans: Spans = []
-        else:
-            spans = starts_inside(self.clinic_free(ordinal), 0, shape.room)
-            spans = self._period(day, shape, spans)
-            spans = self._patient_starts(ordinal, shape, spans)
-            spans = self._room_starts(ordinal, shape, spans)
+        spans: Spans = []
+        clinic = self.clinic_free(ordinal)
+        if clinic:  # else nothing below could leave a start
+            day = self.clock.day(ordinal)
+            if not (self._strict_day_miss(day) or day.end <= self.lo or day.start >= self.hi):
+                spans = starts_inside(clinic, 0, shape.room)
+                spans = self._period(day, shape, spans)
+                spans = self._patient_starts(ordinal, shape, spans)
+                spans = self._room_starts(ordinal, shape, spans)
         self._base[key] = spans
         return spans
 
@@ -388,16 +420,52 @@ class Availability:
         found = self._spans_cache.get(key)
         if found is not None:
             return found
-        found = self._allowed(ordinal, shape, provider_id)
-        if found and not has_grid_point(found, self.clock.grid(ordinal, self.slot)[0]):
-            found = []
+        found = []
+        provider = self.providers[provider_id]
+        # The weekday of a date ordinal (date(1, 1, 1) was a Monday), without the LocalDay.
+        if provider.hours[(ordinal + 6) % 7]:
+            base = self._base.get((ordinal, shape.key))
+            if base is None:
+                base = self.base(ordinal, shape)
+            if base:
+                free = self._provider_free.get((ordinal, provider_id))
+                if free is not None:
+                    found = starts_inside_of(free, shape.prep, shape.prov, base)
+                else:
+                    # Straight from the bookings: the provider's free spans of the day
+                    # are rarely wanted for a second visit shape, so they are not kept.
+                    work = self._off(provider, self._work(provider, self.clock.day(ordinal)))
+                    if work:
+                        busy = provider.busy
+                        if busy:
+                            found = busy.starts_between(work, shape.prep, shape.prov, base)
+                        else:
+                            found = starts_inside_of(work, shape.prep, shape.prov, base)
+                if found and not self._on_grid(ordinal, found):
+                    found = []
         self._spans_cache[key] = found
         return found
 
+    def _on_grid(self, ordinal: int, spans: Spans) -> bool:
+        """Whether the spans hold a start on the date's slot grid (`has_grid_point`)."""
+        day = self.clock.day(ordinal)
+        if not day.uniform:
+            return has_grid_point(spans, self.clock.grid(ordinal, self.slot)[0])
+        # The grid is day.start + k * slot for k = 0, 1, ... while before day.start + DAY.
+        start = day.start
+        slot = self.slot
+        last = start + (DAY - 1) // slot * slot
+        for lo, hi in spans:
+            if lo < start:
+                lo = start
+            point = lo + (start - lo) % slot  # the first grid instant at or after lo
+            if point < hi and point <= last:
+                return True
+        return False
+
     def _allowed(self, ordinal: int, shape: Shape, provider_id: int) -> Spans:
         """Allowed start instants on this date, on the slot grid or not."""
-        day = self.clock.day(ordinal)
-        if not self.providers[provider_id].hours[day.weekday]:
+        if not self.providers[provider_id].hours[(ordinal + 6) % 7]:
             return []
         base = self.base(ordinal, shape)
         if not base:
@@ -414,7 +482,34 @@ class Availability:
 
     def has_starts(self, ordinal: int, shape: Shape, provider_id: int) -> bool:
         """Whether this visit fits with this provider on this date at all."""
-        return bool(self._spans(ordinal, shape, provider_id))
+        found = self._spans_cache.get((ordinal, shape.key, provider_id))
+        if found is None:
+            found = self._spans(ordinal, shape, provider_id)
+        return bool(found)
+
+    def open_on(self, ordinal: int, shape: Shape) -> bool:
+        """Whether the provider-independent rules leave this visit any start on this date."""
+        base = self._base.get((ordinal, shape.key))
+        if base is None:
+            base = self.base(ordinal, shape)
+        return bool(base)
+
+    def any_starts(self, ordinal: int, shape: Shape, provider_ids: Iterable[int]) -> bool:
+        """Whether this visit fits on this date with any of these providers."""
+        key = shape.key
+        base = self._base.get((ordinal, key))
+        if base is None:
+            base = self.base(ordinal, shape)
+        if not base:
+            return False
+        cache = self._spans_cache
+        for provider_id in provider_ids:
+            found = cache.get((ordinal, key, provider_id))
+            if found is None:
+                found = self._spans(ordinal, shape, provider_id)
+            if found:
+                return True
+        return False
 
     def starts(self, ordinal: int, shape: Shape, provider_id: int) -> tuple[list[int], list[int]]:
         """Every allowed start of this visit with this provider on this local date,

@@ -114,8 +114,12 @@ class Chain:
         key = (day, mode, shape.key)
         found = self._visit.get(key)
         if found is None:
-            av = self.av
-            found = day <= self.last_day and any(av.has_starts(day, shape, p) for p in self.providers(mode))
+            if day > self.last_day:
+                found = False
+            elif mode is ANY:
+                found = self.av.any_starts(day, shape, self.allowed)
+            else:
+                found = self.av.has_starts(day, shape, mode)
             self._visit[key] = found
         return found
 
@@ -124,7 +128,7 @@ class Chain:
         found = self._fu_day.get(key)
         if found is None:
             av = self.av
-            found = day <= self.last_day and any(av.has_starts(day, rule.shape, p) for p in self.allowed)
+            found = day <= self.last_day and av.any_starts(day, rule.shape, self.allowed)
             self._fu_day[key] = found
         return found
 
@@ -225,7 +229,15 @@ class Chain:
         if found is None:
             found = self.node_ok(k, day, mode)
             if found and k < self.spec.count:
-                found = any(self.can_finish(k + 1, d, mode) for d in self.next_days(day))
+                found = False
+                # A date the visit-independent rules close (most, between the loaded
+                # windows) cannot take the next visit: skip it without a lookup per mode.
+                open_on = self.av.open_on
+                shape = self.spec.shape_of(k + 1)
+                for d in self.next_days(day):
+                    if open_on(d, shape) and self.can_finish(k + 1, d, mode):
+                        found = True
+                        break
             self._finish[key] = found
         return found
 
@@ -273,16 +285,24 @@ class Chain:
             return av.has_starts(days[k], shapes[k], p)
 
         chosen: list[int] = []
+        n = len(days)
         k = 0
-        while k < len(days):
+        while k < n:
             best, reach = -1, -1
             for p in self.allowed:
-                j = k
-                while j < len(days) and free(p, j):
+                if reach >= k:
+                    # To go further than the best so far, p must be free on every visit
+                    # from k to `reach`; the last of them rules most out.
+                    if not free(p, reach) or not all(free(p, i) for i in range(k, reach)):
+                        continue
+                    j = reach + 1
+                else:
+                    j = k
+                while j < n and free(p, j):
                     j += 1
                 if j > reach:
                     best, reach = p, j
-                    if reach == len(days):
+                    if reach == n:
                         break  # nobody can go further
             assert reach > k, "a feasible day has a provider"
             chosen.extend([best] * (reach - k))
@@ -451,15 +471,8 @@ class Chain:
             # Single-provider series, for the providers who can start soonest (a few
             # more than the plans wanted: the others would only rank lower on
             # completion, all else being equal).
-            shape = self.spec.shape_of(1)
-            soonest = []
-            for p in self.allowed:
-                first = next((d for d in window if self.visit_ok(d, p, shape)), None)
-                if first is not None:
-                    soonest.append((first, p))
-            soonest.sort()
             found = tried = 0
-            for first, p in soonest:
+            for first, p in self._soonest(window):
                 if found >= want + 2 or tried >= 2 * (want + 2):
                     break
                 tried += 1
@@ -490,6 +503,23 @@ class Chain:
                                     candidate.visits, followups))
         finals.sort(key=lambda c: (c.penalty, c.key))
         return finals, None
+
+    def _soonest(self, window: range) -> Iterable[tuple[int, int]]:
+        """(first day of the window on which visit 1 fits with p, p) for every allowed
+        provider p who has one, ordered by day then provider. Found day by day, so only
+        as many are looked for as are taken."""
+        shape = self.spec.shape_of(1)
+        waiting = sorted(self.allowed)
+        open_on = self.av.open_on
+        for d in window:
+            if not waiting:
+                break
+            if not open_on(d, shape):
+                continue  # nobody's visit fits
+            for p in list(waiting):
+                if self.visit_ok(d, p, shape):
+                    waiting.remove(p)
+                    yield d, p
 
     # -- output -------------------------------------------------------------
 

@@ -38,9 +38,31 @@ def to_datetime(seconds: int) -> datetime:
 
 
 def _offset_at(tz: ZoneInfo, seconds: int) -> int:
-    offset = datetime.fromtimestamp(seconds, UTC).astimezone(tz).utcoffset()
+    offset = datetime.fromtimestamp(seconds, tz).utcoffset()
     assert offset is not None
     return int(offset.total_seconds())
+
+
+EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+def _midnight(tz: ZoneInfo, ordinal: int) -> tuple[int, int]:
+    """UTC seconds of the start of a local date (as `wall_to_utc(tz, day, 0)`) and the
+    UTC offset in force at that instant.
+
+    The usual case costs two zoneinfo look-ups: midnight with its fold=0 offset,
+    confirmed by the offset at the instant found (the wall-clock time exists exactly
+    when they agree). A midnight inside a spring-forward gap takes `wall_to_utc`."""
+    day = date.fromordinal(ordinal)
+    offset = datetime(day.year, day.month, day.day, tzinfo=tz).utcoffset()
+    assert offset is not None
+    naive = (ordinal - EPOCH_ORDINAL) * DAY
+    seconds = naive - int(offset.total_seconds())
+    actual = _offset_at(tz, seconds)
+    if seconds + actual != naive:
+        seconds, _ = wall_to_utc(tz, day, 0)
+        actual = _offset_at(tz, seconds)
+    return seconds, actual
 
 
 def wall_to_utc(tz: ZoneInfo, day: date, wall: int) -> tuple[int, bool]:
@@ -75,19 +97,21 @@ class LocalDay:
 
     __slots__ = ("ordinal", "date", "weekday", "start", "end", "uniform", "_tz")
 
-    def __init__(self, tz: ZoneInfo, ordinal: int) -> None:
+    def __init__(self, tz: ZoneInfo, ordinal: int, start: tuple[int, int] | None = None,
+                 end: tuple[int, int] | None = None) -> None:
+        """`start` and `end` are `_midnight` of this date and the next, if known."""
         self._tz = tz
         self.ordinal = ordinal
         self.date = date.fromordinal(ordinal)
         self.weekday = self.date.weekday()
-        self.start, _ = wall_to_utc(tz, self.date, 0)
-        self.end, _ = wall_to_utc(tz, self.date, DAY)
+        self.start, start_offset = start or _midnight(tz, ordinal)
+        self.end, _ = end or _midnight(tz, ordinal + 1)
         # Most days have one offset all day: then wall-clock arithmetic is plain
         # addition. A day with a daylight-saving change (23 or 25 hours long, or with
         # a change that moves midnight) takes the careful path in `at`.
         self.uniform = (
             self.end - self.start == DAY
-            and _offset_at(tz, self.start) == _offset_at(tz, self.end - 1)
+            and start_offset == _offset_at(tz, self.end - 1)
         )
 
     def at(self, wall: int) -> int:
@@ -103,12 +127,22 @@ class Clock:
     def __init__(self, tz_name: str) -> None:
         self.tz = ZoneInfo(tz_name)
         self._days: dict[int, LocalDay] = {}
+        self._midnights: dict[int, tuple[int, int]] = {}
         self._grids: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
+        self._walls: dict[int, list[int]] = {}
+
+    def midnight(self, ordinal: int) -> tuple[int, int]:
+        found = self._midnights.get(ordinal)
+        if found is None:
+            found = self._midnights[ordinal] = _midnight(self.tz, ordinal)
+        return found
 
     def day(self, ordinal: int) -> LocalDay:
         found = self._days.get(ordinal)
         if found is None:
-            found = self._days[ordinal] = LocalDay(self.tz, ordinal)
+            # Neighbouring dates share a midnight: each is worked out once.
+            found = self._days[ordinal] = LocalDay(self.tz, ordinal, self.midnight(ordinal),
+                                                   self.midnight(ordinal + 1))
         return found
 
     def grid(self, ordinal: int, slot: int) -> tuple[list[int], list[int]]:
@@ -123,10 +157,14 @@ class Clock:
         if found is not None:
             return found
         day = self.day(ordinal)
-        walls = list(range(0, DAY, slot))
         if day.uniform:
-            utcs = [day.start + wall for wall in walls]
+            # Every wall-clock time of such a day exists once: one list of them serves all.
+            walls = self._walls.get(slot)
+            if walls is None:
+                walls = self._walls[slot] = list(range(0, DAY, slot))
+            utcs = list(range(day.start, day.start + DAY, slot))
         else:
+            walls = list(range(0, DAY, slot))
             utcs, kept = [], []
             for wall in walls:
                 seconds, exists = wall_to_utc(self.tz, day.date, wall)

@@ -78,6 +78,29 @@ def starts_inside(free: Sequence[Span], offset: int, length: int) -> Spans:
     return [(a - offset, b - offset - length + 1) for a, b in free if b - a >= length]
 
 
+def starts_inside_of(free: Sequence[Span], offset: int, length: int, allowed: Sequence[Span]) -> Spans:
+    """`intersect(starts_inside(free, offset, length), allowed)` in one pass."""
+    out: Spans = []
+    j = 0
+    m = len(allowed)
+    for a, b in free:
+        if b - a < length:
+            continue
+        lo = a - offset
+        hi = b - offset - length + 1
+        while j < m and allowed[j][1] <= lo:
+            j += 1
+        while j < m:
+            x, y = allowed[j]
+            if x >= hi:
+                break
+            out.append((x if x > lo else lo, y if y < hi else hi))
+            if y > hi:
+                break  # it may meet the next span too
+            j += 1
+    return out
+
+
 def starts_overlapping(busy: Sequence[Span], offset: int, length: int) -> Spans:
     """Starts whose phase [start+offset, start+offset+length) overlaps some busy span."""
     return merge((u - offset - length + 1, v - offset) for u, v in busy)
@@ -85,6 +108,52 @@ def starts_overlapping(busy: Sequence[Span], offset: int, length: int) -> Spans:
 
 def union(lists: Iterable[Sequence[Span]]) -> Spans:
     return merge(span for spans in lists for span in spans)
+
+
+def union_starts_inside(frees: Iterable[Sequence[Span]], offset: int, length: int) -> Spans:
+    """`union(starts_inside(free, offset, length) for free in frees)` in one pass."""
+    return _merge_sorted(sorted([(a - offset, b - offset - length + 1)
+                                 for free in frees for a, b in free if b - a >= length]))
+
+
+def union_free_starts(timelines: Iterable[Timeline], lo: int, hi: int, length: int) -> Spans:
+    """Starts s at which [s, s+length) lies inside [lo, hi) and meets nothing busy on at
+    least one of the timelines: `union_starts_inside([t.free_in(lo, hi) for t in
+    timelines], 0, length)` without building each timeline's free spans."""
+    found: Spans = []
+    shift = length - 1
+    for timeline in timelines:
+        starts, ends = timeline.starts, timeline.ends
+        i = bisect_right(ends, lo)
+        j = bisect_left(starts, hi)
+        if i == j:
+            if hi - lo >= length:
+                found.append((lo, hi - shift))
+            continue
+        if starts[i] - lo >= length:
+            found.append((lo, starts[i] - shift))
+        found += [(a, b - shift) for a, b in zip(ends[i:j - 1], starts[i + 1:j]) if b - a >= length]
+        if hi - ends[j - 1] >= length:
+            found.append((ends[j - 1], hi - shift))
+    found.sort()
+    return _merge_sorted(found)
+
+
+def _merge_sorted(starts: Sequence[Span]) -> Spans:
+    """Merge sorted, non-empty spans that overlap or touch."""
+    out: Spans = []
+    if not starts:
+        return out
+    cur_lo, cur_hi = starts[0]
+    for lo, hi in starts:
+        if lo <= cur_hi:
+            if hi > cur_hi:
+                cur_hi = hi
+        else:
+            out.append((cur_lo, cur_hi))
+            cur_lo, cur_hi = lo, hi
+    out.append((cur_lo, cur_hi))
+    return out
 
 
 class Timeline:
@@ -119,6 +188,97 @@ class Timeline:
         i = bisect_right(self.ends, lo)
         j = bisect_left(self.starts, hi)
         return list(zip(self.starts[i:j], self.ends[i:j], strict=True))
+
+    def cut(self, spans: Sequence[Span]) -> Spans:
+        """The parts of sorted, disjoint `spans` that nothing busy meets: the same as
+        `subtract(spans, self.within(...))`, found by bisecting instead of slicing."""
+        starts, ends = self.starts, self.ends
+        n = len(starts)
+        out: Spans = []
+        for lo, hi in spans:
+            i = bisect_right(ends, lo)  # the first busy span ending after lo
+            cur = lo
+            while i < n and starts[i] < hi:
+                if starts[i] > cur:
+                    out.append((cur, starts[i]))
+                if ends[i] > cur:
+                    cur = ends[i]
+                if cur >= hi:
+                    break
+                i += 1
+            if cur < hi:
+                out.append((cur, hi))
+        return out
+
+    def free_in(self, lo: int, hi: int) -> Spans:
+        """The parts of [lo, hi) that nothing busy meets (as `cut([(lo, hi)])`)."""
+        starts, ends = self.starts, self.ends
+        i = bisect_right(ends, lo)
+        j = bisect_left(starts, hi)
+        if i == j:
+            return [(lo, hi)]
+        out = [(lo, starts[i])] if starts[i] > lo else []
+        out += [(a, b) for a, b in zip(ends[i:j - 1], starts[i + 1:j]) if a < b]
+        if ends[j - 1] < hi:
+            out.append((ends[j - 1], hi))
+        return out
+
+    def runs(self, spans: Sequence[Span], length: int) -> Spans:
+        """The parts of sorted, disjoint `spans` that nothing busy meets and that last at
+        least `length`: `[s for s in self.cut(spans) if s[1] - s[0] >= length]`."""
+        starts, ends = self.starts, self.ends
+        out: Spans = []
+        for lo, hi in spans:
+            i = bisect_right(ends, lo)
+            j = bisect_left(starts, hi)
+            if i == j:
+                if hi - lo >= length:
+                    out.append((lo, hi))
+                continue
+            # Busy spans i..j-1 meet [lo, hi): the free runs are before the first, between
+            # neighbours, and after the last.
+            if starts[i] - lo >= length:
+                out.append((lo, starts[i]))
+            out += [(a, b) for a, b in zip(ends[i:j - 1], starts[i + 1:j]) if b - a >= length]
+            if hi - ends[j - 1] >= length:
+                out.append((ends[j - 1], hi))
+        return out
+
+    def starts_between(self, spans: Sequence[Span], offset: int, length: int, allowed: Sequence[Span]) -> Spans:
+        """`starts_inside_of(self.cut(spans), offset, length, allowed)`: the allowed starts
+        whose phase [start+offset, start+offset+length) lies inside `spans` and meets
+        nothing busy.
+
+        With few allowed spans only the busy time their phases could meet is looked at:
+        a free run clipped to that window gives exactly the part of its starts that the
+        allowed span keeps."""
+        if len(allowed) > 4:
+            return starts_inside_of(self.runs(spans, length), offset, length, allowed)
+        starts, ends = self.starts, self.ends
+        n = len(starts)
+        out: Spans = []
+        for x, y in allowed:
+            window_lo = x + offset
+            window_hi = y - 1 + offset + length
+            for a, b in spans:
+                if b <= window_lo:
+                    continue
+                if a >= window_hi:
+                    break
+                lo = a if a > window_lo else window_lo
+                hi = b if b < window_hi else window_hi
+                i = bisect_right(ends, lo)
+                cur = lo
+                while i < n and starts[i] < hi:
+                    if starts[i] - cur >= length:
+                        out.append((cur - offset, starts[i] - offset - length + 1))
+                    cur = ends[i]  # past lo, and ends ascend
+                    if cur >= hi:
+                        break
+                    i += 1
+                if hi - cur >= length:
+                    out.append((cur - offset, hi - offset - length + 1))
+        return out
 
 
 def grid_points(spans: Sequence[Span], grid: Sequence[int]) -> list[int]:
