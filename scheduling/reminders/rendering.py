@@ -11,11 +11,18 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.template import Context, Template
+from django.utils import timezone
+from django.utils.html import escape
 
 from ..models import Appointment, MessageTemplate, Reminder
 from .ics import CalendarEvent, calendar_build
 from .services import TREATMENT_KINDS, patient_zone
+from .config import site_url
 from .tokens import message_url, unsubscribe_url
+
+# Reminders about a visit still ahead carry the patient's own signed link to confirm or
+# cancel that one visit.
+MANAGEABLE_KINDS = frozenset({Reminder.Kind.CONFIRMATION, Reminder.Kind.PRE_VISIT, Reminder.Kind.FOLLOW_UP})
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,7 @@ class RenderedMessage:
     ics: str | None
     unsubscribe_url: str
     link: str
+    manage_url: str | None = None
 
 
 _compiled: dict[tuple[str, str, str], Template] = {}
@@ -149,22 +157,42 @@ def reminder_render(
     context = reminder_context(reminder, series_visits=series_visits)
     link = message_url(reminder_id=reminder.pk)
     unsubscribe = unsubscribe_url(patient_id=reminder.patient_id, channel="email")
-    context.update(link=link, unsubscribe_url=unsubscribe)
+    manage = manage_url(reminder, now=now)
+    context.update(link=link, unsubscribe_url=unsubscribe, manage_url=manage)
     plain = Context(context, autoescape=False)
     calendar = None
     if reminder.kind == Reminder.Kind.CONFIRMATION and reminder.appointment_id:
         calendar = _calendar_for(reminder, [reminder.appointment], now)
     elif reminder.kind == Reminder.Kind.SERIES_CONFIRMATION:
         calendar = _calendar_for(reminder, series_visits or [], now)
+    text = _template(template, "email_text").render(plain)
+    html = _template(template, "email_html").render(Context(context))
+    if manage:
+        text = f"{text.rstrip()}\n\nConfirm or cancel this visit: {manage}\n"
+        html = f'{html}<p><a href="{escape(manage)}">Confirm or cancel this visit</a></p>'
     return RenderedMessage(
         subject=" ".join(_template(template, "email_subject").render(plain).split()),
-        text=_template(template, "email_text").render(plain),
-        html=_template(template, "email_html").render(Context(context)),
+        text=text,
+        html=html,
         sms=sms_render(reminder, template),
         ics=calendar,
         unsubscribe_url=unsubscribe,
         link=link,
+        manage_url=manage,
     )
+
+
+def manage_url(reminder: Reminder, *, now: datetime | None = None) -> str | None:
+    """The patient's confirm-or-cancel link for the visit this reminder is about, while
+    that visit is still ahead and can be changed; None otherwise."""
+    from ..patient_links import patient_link_url
+
+    appointment = reminder.appointment if reminder.appointment_id else None
+    if appointment is None or reminder.kind not in MANAGEABLE_KINDS:
+        return None
+    if appointment.status not in ("booked", "confirmed") or appointment.starts_at <= (now or timezone.now()):
+        return None
+    return f"{site_url()}{patient_link_url(appointment)}"
 
 
 def sms_render(reminder: Reminder, template: MessageTemplate) -> str:
@@ -184,6 +212,7 @@ def sms_render(reminder: Reminder, template: MessageTemplate) -> str:
         "first_name": patient.first_name,
         "time": when,
         "clinic": location.name if location else "the clinic",
-        "link": message_url(reminder_id=reminder.pk),
+        # A visit still ahead: straight to its confirm-or-cancel page; else the message.
+        "link": manage_url(reminder) or message_url(reminder_id=reminder.pk),
     }
     return " ".join(_template(template, "sms_body").render(Context(context, autoescape=False)).split())

@@ -359,3 +359,33 @@ def test_a_patient_who_opts_out_gets_no_more_maintenance_prompts(
     run(django_capture_on_commit_callbacks)
     assert mail.outbox == []
     assert list(Reminder.objects.filter(kind="maintenance").values_list("status", flat=True)) == ["skipped"]
+
+
+def test_visit_reminders_carry_the_patients_link_to_confirm_or_cancel_that_visit(
+    clinic, email_patient, sms_patient, sms_dir, django_capture_on_commit_callbacks
+):
+    import re
+
+    from scheduling.patient_links import patient_link_appointment
+
+    by_email = book(clinic=clinic, patient=email_patient, starts_at=VISIT)
+    by_text = book(clinic=clinic, patient=sms_patient, starts_at=VISIT + timedelta(hours=2))
+    run(django_capture_on_commit_callbacks)
+    [message] = mail.outbox
+    [text] = [m["body"] for m in texts(sms_dir)]
+    for body, visit in ((message.body, by_email), (message.alternatives[0][0], by_email), (text, by_text)):
+        appointment_id, token = re.search(r"/visit/(\d+)/([^/\s\"]+)/", body).groups()
+        assert int(appointment_id) == visit.pk
+        assert patient_link_appointment(appointment_id=visit.pk, token=token) == visit
+
+
+def test_aftercare_carries_no_confirm_or_cancel_link(clinic, email_patient, protocol, django_capture_on_commit_callbacks):
+    from tests.factories import SeriesFactory
+
+    series = SeriesFactory(patient=email_patient, consultation__patient=email_patient, location=clinic[0])
+    visit = book(clinic=clinic, patient=email_patient, starts_at=VISIT, kind="session", series=series, session_number=1)
+    Reminder.objects.filter(appointment=visit).update(status="sent", sent_at=NOW)
+    set_status(visit, "completed", completed_at=NOW)
+    run(django_capture_on_commit_callbacks)
+    [aftercare] = mail.outbox
+    assert "sunscreen" in aftercare.body.lower() and "/visit/" not in aftercare.body
