@@ -127,10 +127,9 @@ class Consultation(models.Model):
         return f"Consultation for {self.patient} ({self.get_outcome_display()})"
 
 
-class RecommendedArea(models.Model):
-    """One area of the recommended plan, with the needle depth the provider chose."""
+class AreaDepth(models.Model):
+    """A treatment area and its needle depth: planned at a consultation, used at a session."""
 
-    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="recommended_areas")
     area = models.CharField(max_length=16, choices=TreatmentArea.choices)
     depth_mm = models.DecimalField(
         max_digits=3,
@@ -139,16 +138,26 @@ class RecommendedArea(models.Model):
     )
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["consultation", "area"], name="recommended_area_once_per_consultation"),
-            models.CheckConstraint(
-                condition=Q(depth_mm__gte=Decimal(MIN_DEPTH_MM), depth_mm__lte=Decimal(MAX_DEPTH_MM)),
-                name="recommended_area_depth_0_5_to_2_5_mm",
-            ),
-        ]
+        abstract = True
 
     def __str__(self) -> str:
         return f"{self.get_area_display()} {self.depth_mm} mm"
+
+
+# The database holds the depth bounds too; each concrete model names its own constraint.
+DEPTH_IN_RANGE = Q(depth_mm__gte=Decimal(MIN_DEPTH_MM), depth_mm__lte=Decimal(MAX_DEPTH_MM))
+
+
+class RecommendedArea(AreaDepth):
+    """One area of the recommended plan, with the needle depth the provider chose."""
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="recommended_areas")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["consultation", "area"], name="recommended_area_once_per_consultation"),
+            models.CheckConstraint(condition=DEPTH_IN_RANGE, name="recommended_area_depth_0_5_to_2_5_mm"),
+        ]
 
 
 class ScreeningRule(models.Model):

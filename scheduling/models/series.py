@@ -1,7 +1,6 @@
 """Protocols, treatment series and the appointments that occupy people and rooms."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
@@ -11,7 +10,8 @@ from django.db.models import F, Func, Q
 
 from clinic.db import PostgresExclusionConstraint
 from clinic.validators import ChoiceListValidator
-from patients.choices import MAX_DEPTH_MM, MIN_DEPTH_MM, SideEffect, TreatmentArea
+from patients.choices import SideEffect
+from patients.models import DEPTH_IN_RANGE, AreaDepth
 
 
 class TsTzRange(Func):
@@ -316,25 +316,13 @@ class Appointment(models.Model):
         return self.status in self.ACTIVE_STATUSES
 
 
-class TreatedArea(models.Model):
+class TreatedArea(AreaDepth):
     """One area treated at a session, with the depth actually used."""
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="treated_areas")
-    area = models.CharField(max_length=16, choices=TreatmentArea.choices)
-    depth_mm = models.DecimalField(
-        max_digits=3,
-        decimal_places=2,
-        validators=[MinValueValidator(Decimal(MIN_DEPTH_MM)), MaxValueValidator(Decimal(MAX_DEPTH_MM))],
-    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["appointment", "area"], name="treated_area_once_per_session"),
-            models.CheckConstraint(
-                condition=Q(depth_mm__gte=Decimal(MIN_DEPTH_MM), depth_mm__lte=Decimal(MAX_DEPTH_MM)),
-                name="treated_area_depth_0_5_to_2_5_mm",
-            ),
+            models.CheckConstraint(condition=DEPTH_IN_RANGE, name="treated_area_depth_0_5_to_2_5_mm"),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.get_area_display()} {self.depth_mm} mm"
