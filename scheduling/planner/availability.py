@@ -37,14 +37,17 @@ from .intervals import (
     merge,
     starts_inside,
     starts_inside_of,
-    union_free_starts,
-    union_starts_inside,
     subtract,
     union,
+    union_free_starts,
+    union_starts_inside,
 )
 from .types import BusySpans, Interval, LocationCalendar, Preferences, ProviderCalendar, RoomCalendar, VisitShape
 
 NO_STARTS: tuple[list[int], list[int]] = ([], [])
+# Up to this many candidate starts on a date, each is tried in turn for a provider;
+# with more, the provider's free time is walked instead.
+FEW_POINTS = 8
 
 
 def interval_spans(intervals: Iterable[Interval] | BusySpans) -> list[Span]:
@@ -199,16 +202,24 @@ class _Provider:
         self.id = calendar.id
         self.name = calendar.name
         self.hours = calendar.hours.seconds
-        self._time_off = _LazyTimeline(calendar.time_off)
-        self._busy = _LazyTimeline(calendar.busy)
+        self._time_off: _LazyTimeline | Timeline | _WindowedTimeline = _LazyTimeline(calendar.time_off)
+        self._busy: _LazyTimeline | Timeline | _WindowedTimeline = _LazyTimeline(calendar.busy)
+
+    # Made searchable on first use, then kept as they are.
 
     @property
     def time_off(self) -> Timeline | _WindowedTimeline:
-        return self._time_off.get()
+        found = self._time_off
+        if type(found) is _LazyTimeline:
+            found = self._time_off = found.get()
+        return found
 
     @property
     def busy(self) -> Timeline | _WindowedTimeline:
-        return self._busy.get()
+        found = self._busy
+        if type(found) is _LazyTimeline:
+            found = self._busy = found.get()
+        return found
 
 
 class _Room:
@@ -257,6 +268,10 @@ class Availability:
         self._provider_free: dict[tuple[int, int], Spans] = {}
         self._starts: dict[tuple[int, int, int], tuple[list[int], list[int]]] = {}
         self._spans_cache: dict[tuple[int, int, int], Spans] = {}
+        self._has: dict[tuple[int, int, int], bool] = {}
+        self._points: dict[tuple[int, int], list[int]] = {}
+        self._open: dict[int, dict[int, bool]] = {}
+        self._phase_cache: dict[tuple[int, int], list[tuple[int, int, int, int]]] = {}
 
     # -- inputs --------------------------------------------------------------
 
@@ -482,31 +497,124 @@ class Availability:
 
     def has_starts(self, ordinal: int, shape: Shape, provider_id: int) -> bool:
         """Whether this visit fits with this provider on this date at all."""
-        found = self._spans_cache.get((ordinal, shape.key, provider_id))
+        key = (ordinal, shape.key, provider_id)
+        found = self._has.get(key)
         if found is None:
-            found = self._spans(ordinal, shape, provider_id)
-        return bool(found)
+            found = self._has[key] = self._has_starts(ordinal, shape, provider_id)
+        return found
+
+    def _has_starts(self, ordinal: int, shape: Shape, provider_id: int) -> bool:
+        """`bool(self._spans(...))`, stopping at the first start found."""
+        spans = self._spans_cache.get((ordinal, shape.key, provider_id))
+        if spans is not None:
+            return bool(spans)
+        provider = self.providers[provider_id]
+        hours = provider.hours[(ordinal + 6) % 7]
+        if not hours:
+            return False
+        points = self._points.get((ordinal, shape.key))
+        if points is None:
+            points = self.base_points(ordinal, shape)
+        if not points:
+            return False
+        day = self.clock.day(ordinal)
+        busy = provider.busy
+        off = provider.time_off
+        if len(points) <= FEW_POINTS and day.uniform and type(busy) is Timeline and type(off) is Timeline:
+            # Few candidate starts (a busy day's rooms leave few): try each of them. The
+            # provider phase must lie inside working hours (compared as wall-clock
+            # seconds) and meet neither bookings nor time off.
+            busy_starts, busy_ends = busy.starts, busy.ends
+            off_starts, off_ends = off.starts, off.ends
+            for lo, hi, wall_lo, wall_hi in self._phases(ordinal, shape, points, day.start):
+                for a, b in hours:
+                    if a <= wall_lo and wall_hi <= b:
+                        break
+                else:
+                    continue  # not while working
+                i = bisect_left(busy_starts, hi)
+                if i and busy_ends[i - 1] > lo:
+                    continue  # booked
+                if off_starts:
+                    i = bisect_left(off_starts, hi)
+                    if i and off_ends[i - 1] > lo:
+                        continue  # time off
+                return True
+            return False
+        if not day.uniform or type(busy) is not Timeline:
+            return bool(self._spans(ordinal, shape, provider_id))
+        work = self._off(provider, self._work(provider, day))
+        if not work:
+            return False
+        start = day.start
+        slot = self.slot
+        base = self._base[(ordinal, shape.key)]
+        return busy.has_grid_start(work, shape.prep, shape.prov, base, start, slot, start + (DAY - 1) // slot * slot)
+
+    def _phases(self, ordinal: int, shape: Shape, points: list[int], start: int) -> list[tuple[int, int, int, int]]:
+        key = (ordinal, shape.key)
+        found = self._phase_cache.get(key)
+        if found is None:
+            prep, prov = shape.prep, shape.prov
+            found = self._phase_cache[key] = [
+                (point + prep, point + prep + prov, point + prep - start, point + prep + prov - start)
+                for point in points]
+        return found
+
+    def base_points(self, ordinal: int, shape: Shape) -> list[int]:
+        """The starts on the date's slot grid that `base` allows (UTC seconds, ascending)."""
+        key = (ordinal, shape.key)
+        found = self._points.get(key)
+        if found is None:
+            base = self.base(ordinal, shape)
+            found = []
+            if base:
+                day = self.clock.day(ordinal)
+                if day.uniform:
+                    start = day.start
+                    slot = self.slot
+                    end = start + (DAY - 1) // slot * slot + 1  # past the last grid instant
+                    for lo, hi in base:
+                        if lo < start:
+                            lo = start
+                        found += range(lo + (start - lo) % slot, hi if hi < end else end, slot)
+                else:
+                    utcs = self.clock.grid(ordinal, self.slot)[0]
+                    found = [utcs[i] for i in grid_points(base, utcs)]
+            self._points[key] = found
+        return found
 
     def open_on(self, ordinal: int, shape: Shape) -> bool:
         """Whether the provider-independent rules leave this visit any start on this date."""
-        base = self._base.get((ordinal, shape.key))
-        if base is None:
-            base = self.base(ordinal, shape)
-        return bool(base)
+        flags = self.open_days(shape)
+        found = flags.get(ordinal)
+        if found is None:
+            points = self._points.get((ordinal, shape.key))
+            if points is None:
+                points = self.base_points(ordinal, shape)
+            found = flags[ordinal] = bool(points)
+        return found
+
+    def open_days(self, shape: Shape) -> dict[int, bool]:
+        """`open_on` of the dates asked about so far, by date."""
+        found = self._open.get(shape.key)
+        if found is None:
+            found = self._open[shape.key] = {}
+        return found
 
     def any_starts(self, ordinal: int, shape: Shape, provider_ids: Iterable[int]) -> bool:
         """Whether this visit fits on this date with any of these providers."""
         key = shape.key
-        base = self._base.get((ordinal, key))
-        if base is None:
-            base = self.base(ordinal, shape)
-        if not base:
+        points = self._points.get((ordinal, key))
+        if points is None:
+            points = self.base_points(ordinal, shape)
+        if not points:
             return False
-        cache = self._spans_cache
+        cache = self._has
         for provider_id in provider_ids:
             found = cache.get((ordinal, key, provider_id))
             if found is None:
-                found = self._spans(ordinal, shape, provider_id)
+                found = cache[(ordinal, key, provider_id)] = self._has_starts(ordinal, shape, provider_id)
             if found:
                 return True
         return False
@@ -517,7 +625,7 @@ class Availability:
         key = (ordinal, shape.key, provider_id)
         found = self._starts.get(key)
         if found is None:
-            spans = self._spans(ordinal, shape, provider_id)
+            spans = self._spans(ordinal, shape, provider_id) if self._has.get(key) is not False else []
             found = NO_STARTS
             if spans:
                 utcs, walls = self.clock.grid(ordinal, self.slot)

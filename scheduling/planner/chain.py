@@ -104,6 +104,7 @@ class Chain:
         self._last: dict[int, bool] = {}
         self._joint: dict[int, bool] = {}
         self._finish: dict[tuple[int, int, int | None], bool] = {}
+        self._shapes = (spec.shape,) + tuple(spec.shape_of(k) for k in range(1, spec.count + 1))
 
     # -- feasibility of one day ------------------------------------------------
 
@@ -227,27 +228,50 @@ class Chain:
         key = (k, day, mode)
         found = self._finish.get(key)
         if found is None:
-            found = self.node_ok(k, day, mode)
-            if found and k < self.spec.count:
-                found = False
-                # A date the visit-independent rules close (most, between the loaded
-                # windows) cannot take the next visit: skip it without a lookup per mode.
-                open_on = self.av.open_on
-                shape = self.spec.shape_of(k + 1)
-                for d in self.next_days(day):
-                    if open_on(d, shape) and self.can_finish(k + 1, d, mode):
-                        found = True
-                        break
-            self._finish[key] = found
+            found = self._finish[key] = self._can_finish(k, day, mode)
         return found
+
+    def _can_finish(self, k: int, day: int, mode: int | None) -> bool:
+        spec = self.spec
+        if day > self.last_day:
+            return False
+        # node_ok, with a single provider's look-up memoised by the availability alone.
+        if mode is ANY:
+            if not self.visit_ok(day, ANY, self._shapes[k]):
+                return False
+        elif not self.av.has_starts(day, self._shapes[k], mode):
+            return False
+        if k == spec.count:
+            return self.last_ok(day)
+        if not self.each_ok(day):
+            return False
+        # A date the visit-independent rules close (most, between the loaded windows)
+        # cannot take the next visit: skip it without a look-up per mode.
+        shape = self._shapes[k + 1]
+        is_open = self.av.open_days(shape)
+        open_on = self.av.open_on
+        finish = self._finish
+        for d in range(day + spec.gap_min, min(day + spec.gap_max, self.last_day) + 1):
+            flag = is_open.get(d)
+            if flag is None:
+                flag = open_on(d, shape)
+            if flag:
+                found = finish.get((k + 1, d, mode))
+                if found is None:
+                    found = finish[(k + 1, d, mode)] = self._can_finish(k + 1, d, mode)
+                if found:
+                    return True
+        return False
 
     def feasible_firsts(self, mode: int | None, days: Iterable[int], limit: int,
                         accept: Callable[[int], bool] | None = None) -> list[int]:
         found: list[int] = []
+        open_on = self.av.open_on
+        shape = self._shapes[1]
         for day in days:
             if len(found) >= limit:
                 break
-            if (accept is None or accept(day)) and self.can_finish(1, day, mode):
+            if (accept is None or accept(day)) and open_on(day, shape) and self.can_finish(1, day, mode):
                 found.append(day)
         return found
 

@@ -122,6 +122,9 @@ def union_free_starts(timelines: Iterable[Timeline], lo: int, hi: int, length: i
     timelines], 0, length)` without building each timeline's free spans."""
     found: Spans = []
     shift = length - 1
+    # The free time between two busy spans of each timeline: from one's end to the next's start.
+    gap_starts: list[int] = []
+    gap_ends: list[int] = []
     for timeline in timelines:
         starts, ends = timeline.starts, timeline.ends
         i = bisect_right(ends, lo)
@@ -132,9 +135,11 @@ def union_free_starts(timelines: Iterable[Timeline], lo: int, hi: int, length: i
             continue
         if starts[i] - lo >= length:
             found.append((lo, starts[i] - shift))
-        found += [(a, b - shift) for a, b in zip(ends[i:j - 1], starts[i + 1:j]) if b - a >= length]
+        gap_starts += ends[i:j - 1]
+        gap_ends += starts[i + 1:j]
         if hi - ends[j - 1] >= length:
             found.append((ends[j - 1], hi - shift))
+    found += [(a, b - shift) for a, b in zip(gap_starts, gap_ends, strict=True) if b - a >= length]
     found.sort()
     return _merge_sorted(found)
 
@@ -218,7 +223,7 @@ class Timeline:
         if i == j:
             return [(lo, hi)]
         out = [(lo, starts[i])] if starts[i] > lo else []
-        out += [(a, b) for a, b in zip(ends[i:j - 1], starts[i + 1:j]) if a < b]
+        out += [(a, b) for a, b in zip(ends[i:j - 1], starts[i + 1:j], strict=True) if a < b]
         if ends[j - 1] < hi:
             out.append((ends[j - 1], hi))
         return out
@@ -239,10 +244,51 @@ class Timeline:
             # neighbours, and after the last.
             if starts[i] - lo >= length:
                 out.append((lo, starts[i]))
-            out += [(a, b) for a, b in zip(ends[i:j - 1], starts[i + 1:j]) if b - a >= length]
+            out += [(a, b) for a, b in zip(ends[i:j - 1], starts[i + 1:j], strict=True) if b - a >= length]
             if hi - ends[j - 1] >= length:
                 out.append((ends[j - 1], hi))
         return out
+
+    def has_grid_start(self, spans: Sequence[Span], offset: int, length: int, allowed: Sequence[Span],
+                       grid_start: int, slot: int, grid_last: int) -> bool:
+        """Whether `starts_between(spans, offset, length, allowed)` holds an instant of the
+        grid grid_start + k * slot (k >= 0, up to grid_last); stops at the first found."""
+        starts, ends = self.starts, self.ends
+        n = len(starts)
+        for x, y in allowed:
+            window_lo = x + offset
+            window_hi = y - 1 + offset + length
+            for a, b in spans:
+                if b <= window_lo:
+                    continue
+                if a >= window_hi:
+                    break
+                lo = a if a > window_lo else window_lo
+                hi = b if b < window_hi else window_hi
+                i = bisect_right(ends, lo)
+                cur = lo
+                while True:
+                    if i < n and starts[i] < hi:
+                        run_hi = starts[i]
+                    elif cur < hi:
+                        run_hi = hi
+                    else:
+                        break
+                    if run_hi - cur >= length:
+                        # Starts cur - offset .. run_hi - offset - length (inclusive).
+                        first = cur - offset
+                        if first < grid_start:
+                            first = grid_start
+                        point = first + (grid_start - first) % slot
+                        if point <= run_hi - offset - length and point <= grid_last:
+                            return True
+                    if run_hi == hi:
+                        break
+                    cur = ends[i]
+                    if cur >= hi:
+                        break
+                    i += 1
+        return False
 
     def starts_between(self, spans: Sequence[Span], offset: int, length: int, allowed: Sequence[Span]) -> Spans:
         """`starts_inside_of(self.cut(spans), offset, length, allowed)`: the allowed starts

@@ -1,13 +1,28 @@
 """Busy time handed over as epoch-second spans plans exactly like the same time as Intervals."""
 
+import os
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from scheduling.planner import BusySpans, Interval, LocationCalendar, ProviderCalendar, RoomCalendar, plan_series
-import random
-
+from scheduling.planner import (
+    BusySpans,
+    Interval,
+    LocationCalendar,
+    ProviderCalendar,
+    RoomCalendar,
+    find_slots,
+    plan_maintenance,
+    plan_series,
+)
+from tests.planner.strategies import series_requests
 from tests.planner.synthetic import busy_location, series_request
+
+QUICK = settings(max_examples=int(os.environ.get("PLANNER_EXAMPLES", "60")), deadline=None,
+                 suppress_health_check=[HealthCheck.too_slow])
 
 
 def _as_spans(intervals) -> BusySpans:
@@ -53,3 +68,45 @@ def test_spans_read_back_as_intervals():
     start = datetime(2027, 3, 1, 9, tzinfo=UTC)
     spans = BusySpans([int(start.timestamp())], [int((start + timedelta(hours=1)).timestamp())])
     assert list(spans) == [Interval(start, start + timedelta(hours=1))]
+
+
+def _loaded(intervals, split: bool) -> BusySpans:
+    """Busy time as the loader hands it over: merged epoch-second spans, some of them
+    (with `split`) cut in two touching pieces as separate bookings would be."""
+    pairs = []
+    for item in _merged(intervals):
+        lo, hi = int(item.start.timestamp()), int(item.end.timestamp())
+        if split and hi - lo >= 120:
+            pairs += [(lo, lo + 60), (lo + 60, hi)]
+        else:
+            pairs.append((lo, hi))
+    return BusySpans.from_pairs(pairs)
+
+
+def _as_loaded(request, split: bool):
+    from dataclasses import replace
+
+    location = request.location
+    loaded = LocationCalendar(
+        tz=location.tz, opening_hours=location.opening_hours, closures=_loaded(location.closures, split),
+        providers=tuple(ProviderCalendar(p.id, p.name, p.hours, _loaded(p.time_off, split), _loaded(p.busy, split))
+                        for p in location.providers),
+        rooms=tuple(RoomCalendar(r.id, r.name, _loaded(r.busy, split)) for r in location.rooms),
+        slot_minutes=location.slot_minutes,
+    )
+    return replace(request, location=loaded, patient_busy=_loaded(request.patient_busy, split))
+
+
+@QUICK
+@given(series_requests(), st.booleans(), st.integers(-3, 2))
+def test_random_requests_plan_alike_from_spans_and_intervals(request, split, days_before):
+    # The property tests check plans from Intervals against a brute-force search; spans,
+    # the loader's form, take other paths through the availability and must agree.
+    loaded = _as_loaded(request, split)
+    assert plan_series(loaded) == plan_series(request)
+    after = request.earliest_start + timedelta(days=days_before)
+    assert plan_maintenance(loaded, after, 2) == plan_maintenance(request, after, 2)
+    shape = request.rules.session
+    end = request.earliest_start + timedelta(days=5)
+    assert (find_slots(loaded.location, shape, request.earliest_start, end, patient_busy=loaded.patient_busy)
+            == find_slots(request.location, shape, request.earliest_start, end, patient_busy=request.patient_busy))

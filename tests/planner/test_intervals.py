@@ -14,8 +14,11 @@ from scheduling.planner.intervals import (
     intersect,
     merge,
     starts_inside,
+    starts_inside_of,
     starts_overlapping,
     subtract,
+    union_free_starts,
+    union_starts_inside,
 )
 
 spans = st.lists(st.tuples(st.integers(0, 60), st.integers(0, 12)).map(lambda t: (t[0], t[0] + t[1])), max_size=8)
@@ -75,3 +78,48 @@ def test_bookings_searched_as_given_or_converted_give_the_same_answers(busy, lo,
     assert lazy.overlaps(*window) == reference.overlaps(*window)
     assert points(merge(lazy.within(*window))) & set(range(*window)) == points(reference.within(*window)) & set(
         range(*window))
+
+
+def loaded(busy) -> Timeline:
+    """Busy time as a loader hands it over: sorted and disjoint, but neighbours may touch."""
+    busy = merge(busy)
+    # Split a span in two touching ones now and then, as separate bookings would be.
+    split = [piece for lo, hi in busy for piece in (((lo, lo + 1), (lo + 1, hi)) if hi - lo > 2 else ((lo, hi),))]
+    return Timeline.from_sorted([lo for lo, _ in split], [hi for _, hi in split])
+
+
+@settings(max_examples=300)
+@given(spans, spans, st.integers(1, 8))
+def test_free_time_of_a_timeline(busy, window, length):
+    timeline = loaded(busy)
+    window = merge(window)
+    free = subtract(window, merge(busy))
+    assert timeline.cut(window) == free
+    assert timeline.runs(window, length) == [s for s in free if s[1] - s[0] >= length]
+    if window:
+        assert timeline.free_in(*window[0]) == subtract(window[:1], merge(busy))
+
+
+@settings(max_examples=300)
+@given(spans, spans, spans, st.integers(0, 5), st.integers(1, 8), st.integers(-3, 3), st.integers(1, 7),
+       st.integers(1, 20))
+def test_starts_between_bookings(busy, work, allowed, offset, length, grid_start, slot, count):
+    timeline = loaded(busy)
+    work, allowed = merge(work), merge(allowed)
+    expected = intersect(starts_inside(subtract(work, merge(busy)), offset, length), allowed)
+    assert starts_inside_of(subtract(work, merge(busy)), offset, length, allowed) == expected
+    assert timeline.starts_between(work, offset, length, allowed) == expected
+    grid = {grid_start + k * slot for k in range(count)}
+    assert timeline.has_grid_start(work, offset, length, allowed, grid_start, slot,
+                                   grid_start + (count - 1) * slot) == bool(points(expected) & grid)
+
+
+@settings(max_examples=300)
+@given(st.lists(spans, max_size=4), st.integers(0, 30), st.integers(1, 40), st.integers(1, 8))
+def test_union_of_free_starts(busy_lists, lo, length, visit):
+    hi = lo + length
+    timelines = [loaded(busy) for busy in busy_lists]
+    frees = [subtract([(lo, hi)], merge(busy)) for busy in busy_lists]
+    expected = merge(span for free in frees for span in starts_inside(free, 0, visit))
+    assert union_starts_inside(frees, 0, visit) == expected
+    assert union_free_starts(timelines, lo, hi, visit) == expected
