@@ -45,7 +45,7 @@ HOLD_MINUTES = getattr(settings, "SERIES_HOLD_MINUTES", 10)
 SHORT_HORIZON_SLACK_DAYS = 35
 LONG_HORIZON_DAYS = 365
 # How many days late each session may fall in the first, narrow search.
-TARGET_WINDOW_SLACK_DAYS = 4
+TARGET_WINDOW_SLACK_DAYS = 3
 PROPOSAL_SALT = "scheduling.proposal"
 PROPOSAL_MAX_AGE = 30 * 60
 
