@@ -15,6 +15,12 @@ with that date's slot grid:
 Opening hours bound the patient's time and the room's turnover: start..room_end
 must lie inside one opening span of the visit's local date. A phone visit needs
 no room and has no turnover, but still happens while the clinic is open.
+
+Whether a provider can take a visit on a date at all is what the chain search asks
+most, so it is answered without building their spans: the provider-independent
+rules leave a set of grid starts per (date, shape) (`base_points`; on a busy day
+the rooms leave a handful), and the provider is checked at each of them, or, when
+there are many, along their free time near them.
 """
 
 from __future__ import annotations
@@ -202,24 +208,16 @@ class _Provider:
         self.id = calendar.id
         self.name = calendar.name
         self.hours = calendar.hours.seconds
-        self._time_off: _LazyTimeline | Timeline | _WindowedTimeline = _LazyTimeline(calendar.time_off)
-        self._busy: _LazyTimeline | Timeline | _WindowedTimeline = _LazyTimeline(calendar.busy)
-
-    # Made searchable on first use, then kept as they are.
+        self._time_off = _LazyTimeline(calendar.time_off)
+        self._busy = _LazyTimeline(calendar.busy)
 
     @property
     def time_off(self) -> Timeline | _WindowedTimeline:
-        found = self._time_off
-        if type(found) is _LazyTimeline:
-            found = self._time_off = found.get()
-        return found
+        return self._time_off.get()
 
     @property
     def busy(self) -> Timeline | _WindowedTimeline:
-        found = self._busy
-        if type(found) is _LazyTimeline:
-            found = self._busy = found.get()
-        return found
+        return self._busy.get()
 
 
 class _Room:
@@ -552,6 +550,8 @@ class Availability:
         return busy.has_grid_start(work, shape.prep, shape.prov, base, start, slot, start + (DAY - 1) // slot * slot)
 
     def _phases(self, ordinal: int, shape: Shape, points: list[int], start: int) -> list[tuple[int, int, int, int]]:
+        """The provider phase of a visit at each point, in UTC and as seconds after `start`
+        (local midnight of a date with one offset all day); the same for every provider."""
         key = (ordinal, shape.key)
         found = self._phase_cache.get(key)
         if found is None:
