@@ -99,9 +99,6 @@ class _WindowedTimeline:
     def free_in(self, lo: int, hi: int) -> Spans:
         return self.cut([(lo, hi)])
 
-    def runs(self, spans: Sequence[Span], length: int) -> Spans:
-        return [(a, b) for a, b in self.cut(spans) if b - a >= length]
-
     def starts_between(self, spans: Sequence[Span], offset: int, length: int, allowed: Sequence[Span]) -> Spans:
         return starts_inside_of(self.cut(spans), offset, length, allowed)
 
