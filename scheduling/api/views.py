@@ -2,9 +2,6 @@
 cancel the rest, maintenance) and appointments (diary, reschedule, cancel, check in,
 complete, no-show). Each view validates, calls one service and serializes."""
 
-import hashlib
-from datetime import timedelta
-
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -44,44 +41,13 @@ def _plan_result(result, *, consultation: Consultation, location: Location) -> d
 
 
 # --- Availability ---------------------------------------------------------------------
-AVAILABILITY_CACHE_SECONDS = 30
-
-
-def _diary_fingerprint(location: Location, start, end) -> tuple:
-    """What availability at this location between start and end depends on that changes
-    minute to minute: live visits of its providers and rooms (count, last change, last id)
-    and the holds not yet expired. Any booking, move, cancellation or hold changes it.
-    One query, on the indexes by provider, location and start."""
-    from django.db import connection
-    from django.utils import timezone
-
-    staff = "SELECT provider_id FROM clinic_workinghours WHERE location_id = %s"
-    sql = f"""
-        SELECT visits.live, visits.changed, visits.last, holds.n, holds.last FROM
-          (SELECT count(*) FILTER (WHERE status IN ('booked', 'confirmed', 'checked_in', 'completed')) AS live,
-                  max(updated_at) AS changed, max(id) AS last
-             FROM scheduling_appointment
-            WHERE (location_id = %s OR provider_id IN ({staff})) AND starts_at < %s AND room_ends_at > %s) AS visits,
-          (SELECT count(*) AS n, max(h.created_at) AS last
-             FROM scheduling_heldvisit v JOIN scheduling_serieshold h ON h.id = v.hold_id
-            WHERE (h.location_id = %s OR v.provider_id IN ({staff})) AND h.status = 'held' AND h.expires_at > %s
-              AND v.starts_at < %s AND v.room_ends_at > %s) AS holds
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql, [location.pk, location.pk, end, start, location.pk, location.pk, timezone.now(), end, start]
-        )
-        return tuple(str(value) for value in cursor.fetchone())
-
-
 class AvailabilityApi(ClinicApi):
     """Free times for one visit of a kind at a location, with any provider or one.
 
-    For ranges up to a week, every provider's free slots are found once and kept for up to
-    30 seconds under a fingerprint of the diary they depend on (so a booking or a hold
-    shows at once; an edit to hours, closures or time off within 30 seconds); a question
-    about one provider, or with a smaller limit, is answered from that list. Booking
-    always re-checks everything."""
+    For ranges up to a week the answer comes from `services.availability_shared` (every
+    provider's slots, cached briefly under a fingerprint of the diary); a question about
+    one provider, or with a smaller limit, is answered from that list. Booking always
+    re-checks everything."""
 
     @extend_schema(
         parameters=[s.AvailabilityIn], responses=s.SlotOut(many=True), summary="Free slots", tags=TAG_AVAILABILITY
@@ -91,16 +57,18 @@ class AvailabilityApi(ClinicApi):
         location, start, end = data["location"], data["start"], data["end"]
         areas = sorted(data.get("areas") or [])
         provider = data.get("provider")
-        if data.get("patient") is None and end - start <= SHARED_RANGE:
-            shared = _shared_slots(location=location, kind=data["kind"], start=start, end=end, areas=areas)
-            if shared is not None:
-                if provider is not None and provider.pk not in shared["providers"]:
-                    raise InvalidRequest(
-                        f"{provider} does not work at {location}.",
-                        details={"provider": ["Does not work at this location."]},
-                    )
-                slots = [slot for slot in shared["slots"] if provider is None or slot["provider"] == provider.pk]
-                return Response(slots[: data["limit"]])
+        shared = None
+        if data.get("patient") is None:
+            shared = services.availability_shared(location=location, kind=data["kind"], start=start, end=end,
+                                                  areas=areas)
+        if shared is not None:
+            if provider is not None and provider.pk not in shared.provider_ids:
+                raise InvalidRequest(
+                    f"{provider} does not work at {location}.",
+                    details={"provider": ["Does not work at this location."]},
+                )
+            slots = [slot for slot in shared.slots if provider is None or slot.provider_id == provider.pk]
+            return Response(s.SlotOut(slots[: data["limit"]], many=True).data)
         slots = services.availability_find(
             location=location,
             kind=data["kind"],
@@ -112,39 +80,6 @@ class AvailabilityApi(ClinicApi):
             limit=data["limit"],
         )
         return Response(s.SlotOut(slots, many=True).data)
-
-
-SHARED_RANGE = timedelta(days=7)
-SHARED_LIMIT = 3000
-
-
-def _shared_slots(*, location: Location, kind: str, start, end, areas: list[str]) -> dict | None:
-    """Every provider's free slots in the range (cached), or None when there are too many
-    to keep whole, so the caller asks the planner directly."""
-    from django.core.cache import cache
-    from django.utils import timezone
-
-    from clinic.models import WorkingHours
-
-    now = timezone.now()
-    # A range that has begun is cut at "now", so the answer also depends on the minute.
-    minute = int(now.timestamp() // 60) if start < now + timedelta(minutes=5) else 0
-    question = (location.pk, kind, start.timestamp(), end.timestamp(), tuple(areas), minute)
-    digest = hashlib.sha1(repr((question, _diary_fingerprint(location, start, end))).encode()).hexdigest()
-    key = f"availability:{digest}"
-    shared = cache.get(key)
-    if shared is None:
-        slots = services.availability_find(
-            location=location, kind=kind, start=start, end=end, areas=areas or None, limit=SHARED_LIMIT
-        )
-        shared = {
-            "slots": [dict(slot) for slot in s.SlotOut(slots, many=True).data] if len(slots) < SHARED_LIMIT else None,
-            "providers": sorted(
-                set(WorkingHours.objects.filter(location=location).values_list("provider_id", flat=True))
-            ),
-        }
-        cache.set(key, shared, AVAILABILITY_CACHE_SECONDS)
-    return shared if shared["slots"] is not None else None
 
 
 # --- Series: propose, hold, confirm ---------------------------------------------------

@@ -2,6 +2,7 @@
 goes through these functions, inside a transaction; the API, the pages, the admin and
 the tasks all call them."""
 
+from .availability import availability_shared, diary_fingerprint
 from .booking import appointments_book, conflict_from_integrity_error
 from .planning import (
     ReschedulePreview,
@@ -40,10 +41,12 @@ __all__ = [
     "appointment_reschedule_preview",
     "appointments_book",
     "availability_find",
+    "availability_shared",
     "conflict_from_integrity_error",
     "consultation_book",
     "consultation_check_plannable",
     "default_protocol",
+    "diary_fingerprint",
     "hold_release",
     "holds_expire",
     "maintenance_book",
