@@ -8,7 +8,8 @@ same slots; confirming turns it into appointments all at once or not at all."""
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core import signing
@@ -17,7 +18,7 @@ from django.utils import timezone
 
 from clinic.audit import audit_record
 from clinic.errors import Conflict, InvalidRequest, NotFound
-from clinic.models import Location, Provider, Room
+from clinic.models import Location, Provider, Room, TimeOff
 from patients.models import Consultation, Patient
 from patients.services import consultation_cautions_open
 
@@ -80,7 +81,7 @@ def _lock_location(location: Location) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
-def _held_conflicts(*, visits: list[VisitSpec], patient_id: int, ignore_hold_id=None, now: datetime) -> list[str]:
+def _held_conflicts(*, visits: list[VisitSpec], ignore_hold_id=None, now: datetime) -> list[str]:
     """Slots another desk holds right now."""
     problems = []
     held = (
@@ -113,8 +114,6 @@ def _rule_conflicts(*, location: Location, visits: list[VisitSpec]) -> list[str]
         if any(v.starts_at < closure.ends_at and closure.starts_at < v.room_ends_at for v in visits):
             problems.append(f"The clinic is closed then ({closure.reason}).")
     provider_ids = {v.provider_id for v in visits}
-    from clinic.models import TimeOff  # local: only needed on this path
-
     for off in TimeOff.objects.filter(provider_id__in=provider_ids, starts_at__lt=last, ends_at__gt=first).select_related("provider"):
         if any(v.provider_id == off.provider_id and v.provider_starts_at < off.ends_at and off.starts_at < v.provider_ends_at
                for v in visits):
@@ -288,8 +287,6 @@ def series_propose(
 def _target_windows(*, location: Location, start: datetime, rules) -> list[tuple[datetime, datetime]]:
     """Local days around each session at the target interval from the earliest start,
     with their healing checks and the review, as UTC ranges."""
-    from zoneinfo import ZoneInfo
-
     tz = ZoneInfo(location.time_zone)
     first = start.astimezone(tz).date()
     # A session up to SLACK days late, and its healing check up to two days into its window.
@@ -322,8 +319,6 @@ def proposal_sign(*, consultation: Consultation, location: Location, plan: Plan)
 def proposal_unsign(*, token: str) -> tuple[int, int, Plan]:
     """(consultation id, location id, plan) from a proposal token; InvalidRequest if
     it was altered or is older than half an hour."""
-    from datetime import date
-
     try:
         data = signing.loads(token, salt=PROPOSAL_SALT, max_age=PROPOSAL_MAX_AGE)
     except signing.SignatureExpired as error:
@@ -347,7 +342,7 @@ def _check_free(*, location: Location, patient: Patient, visits: list[VisitSpec]
         raise Conflict("Part of this plan is already in the past; ask for a new proposal.")
     problems = (
         appointment_conflicts(patient_id=patient.pk, visits=visits, ignore_ids=ignore_ids)
-        + _held_conflicts(visits=visits, patient_id=patient.pk, ignore_hold_id=ignore_hold_id, now=now)
+        + _held_conflicts(visits=visits, ignore_hold_id=ignore_hold_id, now=now)
         + _rule_conflicts(location=location, visits=visits)
     )
     if problems:
@@ -495,8 +490,6 @@ def appointment_reschedule_preview(
     Moving session k keeps later sessions where they are when their intervals still
     fit, and otherwise moves them by the smallest change that puts every interval back
     in its window; healing checks and the review follow the sessions they belong to."""
-    from zoneinfo import ZoneInfo
-
     if appointment.status not in ("booked", "confirmed"):
         raise InvalidRequest(f"A {appointment.get_status_display().lower()} visit cannot be moved.")
     if timezone.is_naive(new_start):
@@ -535,9 +528,9 @@ def appointment_reschedule_preview(
         elif visit.session_number in planner_number:
             booked.append(replace(_as_planned(visit, local_date), number=planner_number[visit.session_number]))
     start = min(timezone.now(), new_start)
-    end = max(a.room_ends_at for a in own) + timedelta(days=protocol.max_interval_days * series.session_count
-                                                       + protocol.review_max_days + 60)
-    end = max(end, new_start + timedelta(days=protocol.max_interval_days * series.session_count + protocol.review_max_days))
+    # Far enough for every later session to move to the end of its window, and its review.
+    reach = timedelta(days=protocol.max_interval_days * series.session_count + protocol.review_max_days)
+    end = max(max(a.room_ends_at for a in own) + reach + timedelta(days=60), new_start + reach)
     ignore = [a.pk for a in own]
     request = SeriesRequest(
         location=loader.location_calendar(location=location, start=start, end=end, ignore_appointment_ids=ignore),
