@@ -1,7 +1,7 @@
 """Database helpers shared by the apps."""
 
 from django.contrib.postgres.constraints import ExclusionConstraint
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, migrations
 
 
 class PostgresExclusionConstraint(ExclusionConstraint):
@@ -34,3 +34,18 @@ class PostgresExclusionConstraint(ExclusionConstraint):
         if not self._is_postgres(connections[using]):
             return
         super().validate(model, instance, exclude=exclude, using=using)
+
+
+class PostgresRunSQL(migrations.RunSQL):
+    """SQL that only PostgreSQL runs (triggers, functions, tables they keep).
+
+    SQLite gets none of it: there the code paths that would read what it keeps fall back
+    to the plain tables."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)

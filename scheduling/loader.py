@@ -2,16 +2,23 @@
 
 However many appointments the clinic has, loading a location for a horizon costs the
 same queries: hours, closures, providers with their working hours, time off, rooms,
-provider busy time, room busy time, held slots and the patient's visits. On PostgreSQL
-the busy time is merged per provider and per room in SQL (range_agg over the same
-partial GiST indexes the exclusion constraints use), so only the merged intervals of
-the horizon cross the wire."""
+busy time, held slots and the patient's visits. On PostgreSQL the busy time comes
+already merged per provider and per room and day (the `scheduling_busyday` table that
+triggers keep, migration 0010), so a horizon costs one short row per owner and day
+instead of every visit in it."""
 
-from collections import defaultdict
+from __future__ import annotations
+
 import math
+import sys
+from array import array
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
@@ -75,14 +82,61 @@ def series_rules(
 
 # --- Busy time ------------------------------------------------------------------------
 # No visit lasts a day (a check constraint says so), so every visit that touches a
-# window starts at most a day before it: a plain range on starts_at, which the partial
-# covering indexes answer without reading the table.
+# window starts at most a day before it.
 LONGEST_VISIT = timedelta(days=1)
 
 Spans = list[tuple[int, int]]
 
 
-def _merge(spans: list[tuple[int, int]]) -> Spans:
+class Busy:
+    """One provider's or room's busy time as sorted, disjoint [start, end) epoch seconds,
+    in two parallel lists: the shape the planner's BusySpans takes without conversion."""
+
+    __slots__ = ("starts", "ends")
+
+    def __init__(self, starts: list[int] | None = None, ends: list[int] | None = None) -> None:
+        self.starts = starts if starts is not None else []
+        self.ends = ends if ends is not None else []
+
+    @classmethod
+    def from_spans(cls, spans: Spans) -> Busy:
+        merged = _merge(spans)
+        return cls([lo for lo, _ in merged], [hi for _, hi in merged])
+
+    @classmethod
+    def unpack(cls, packed: bytes) -> Busy:
+        """Days of scheduling_busyday laid end to end: big-endian int64 start, end pairs."""
+        numbers = array("q", packed)
+        if sys.byteorder == "little":
+            numbers.byteswap()
+        return cls(numbers[0::2].tolist(), numbers[1::2].tolist())
+
+    def add(self, spans: Spans) -> Busy:
+        return Busy.from_spans(list(zip(self.starts, self.ends)) + spans) if spans else self
+
+    def remove(self, lo: int, hi: int) -> None:
+        """Free [lo, hi): the time of a visit being planned again. Live visits of one
+        provider or room never overlap (the exclusion constraints), so what remains is
+        exactly the others' time."""
+        first = bisect_right(self.ends, lo)
+        last = bisect_left(self.starts, hi)
+        if first >= last:
+            return
+        pieces_starts, pieces_ends = [], []
+        if self.starts[first] < lo:
+            pieces_starts.append(self.starts[first])
+            pieces_ends.append(lo)
+        if self.ends[last - 1] > hi:
+            pieces_starts.append(hi)
+            pieces_ends.append(self.ends[last - 1])
+        self.starts[first:last] = pieces_starts
+        self.ends[first:last] = pieces_ends
+
+    def spans(self) -> BusySpans:
+        return BusySpans(self.starts, self.ends)
+
+
+def _merge(spans: Spans) -> Spans:
     spans.sort()
     merged: Spans = []
     for lo, hi in spans:
@@ -99,51 +153,106 @@ def _seconds(lo: datetime, hi: datetime) -> tuple[int, int]:
     return math.floor(lo.timestamp()), math.ceil(hi.timestamp())
 
 
-_MERGED_BUSY_SQL = """
-    SELECT owner, floor(extract(epoch FROM lower(span)))::bigint, ceil(extract(epoch FROM upper(span)))::bigint
-    FROM (
-        SELECT a.{owner} AS owner, unnest(range_agg(tstzrange(a.{start}, a.{end}, '[)'))) AS span
-        FROM unnest(%(lows)s::timestamptz[], %(highs)s::timestamptz[]) AS w(lo, hi)
-        JOIN scheduling_appointment a
-          ON a.{owner} = ANY(%(owners)s)
-         AND a.status IN ('booked', 'confirmed', 'checked_in', 'completed') {extra}
-         AND a.starts_at >= w.lo - interval '1 day' AND a.starts_at < w.hi AND a.{end} > w.lo
-        WHERE NOT (a.id = ANY(%(ignore)s))
-        GROUP BY a.{owner}
-    ) merged
+def _inner_seconds(lo: datetime, hi: datetime) -> tuple[int, int]:
+    """Inwards to whole seconds, so freeing a visit's time never frees a neighbour's."""
+    return math.ceil(lo.timestamp()), math.floor(hi.timestamp())
+
+
+# Merged busy time per provider and room and UTC day, kept by triggers (migration
+# scheduling 0010), laid end to end per owner: the location's active providers and rooms,
+# one index range per window (OFFSET 0 keeps the planner from flattening the lateral
+# into one scan of every day).
+_BUSY_DAYS_SQL = """
+    SELECT b.owner, b.owner_id, string_agg(b.spans, ''::bytea ORDER BY b.day)
+      FROM unnest(%s::date[], %s::date[]) AS w(lo, hi)
+     CROSS JOIN LATERAL (
+           SELECT * FROM scheduling_busyday b
+            WHERE b.owner = 'provider' AND b.day BETWEEN w.lo AND w.hi
+              AND b.owner_id IN (SELECT h.provider_id FROM clinic_workinghours h
+                                   JOIN clinic_provider p ON p.id = h.provider_id
+                                  WHERE h.location_id = %s AND p.is_active)
+           OFFSET 0) AS b
+     GROUP BY b.owner, b.owner_id
+    UNION ALL
+    SELECT b.owner, b.owner_id, string_agg(b.spans, ''::bytea ORDER BY b.day)
+      FROM unnest(%s::date[], %s::date[]) AS w(lo, hi)
+     CROSS JOIN LATERAL (
+           SELECT * FROM scheduling_busyday b
+            WHERE b.owner = 'room' AND b.day BETWEEN w.lo AND w.hi
+              AND b.owner_id IN (SELECT r.id FROM clinic_room r WHERE r.location_id = %s AND r.is_active)
+           OFFSET 0) AS b
+     GROUP BY b.owner, b.owner_id
 """
 
 
-def _busy_by_owner(
-    *, owner: str, start_field: str, end_field: str, owners: list[int], windows: list[tuple[datetime, datetime]],
-    ignore_ids: list[int],
-) -> dict[int, Spans]:
-    """Active appointments' spans per provider or room within the windows, merged, as
-    epoch seconds. On PostgreSQL the merging happens in SQL (range_agg)."""
-    found: dict[int, Spans] = defaultdict(list)
-    if not owners or not windows:
-        return found
-    if connection.vendor == "postgresql":
-        sql = _MERGED_BUSY_SQL.format(owner=owner, start=start_field, end=end_field,
-                                      extra="AND a.room_id IS NOT NULL" if owner == "room_id" else "")
-        with connection.cursor() as cursor:
-            cursor.execute(sql, {"owners": owners, "lows": [w[0] for w in windows], "highs": [w[1] for w in windows],
-                                 "ignore": ignore_ids})
-            # range_agg yields each owner's spans merged and in order.
-            for owner_id, lo, hi in cursor.fetchall():
-                found[owner_id].append((lo, hi))
-        return found
+def _day_windows(windows: list[tuple[datetime, datetime]]) -> list[tuple[date, date]]:
+    """The UTC days the windows touch, as ranges that share no day (a day read twice
+    would repeat its spans)."""
+    days: list[tuple[date, date]] = []
+    for lo, hi in windows:
+        first, last = lo.astimezone(UTC).date(), (hi - timedelta(microseconds=1)).astimezone(UTC).date()
+        if days and first <= days[-1][1] + timedelta(days=1):
+            days[-1] = (days[-1][0], max(days[-1][1], last))
+        else:
+            days.append((first, last))
+    return days
+
+
+def _busy_merged_here(
+    *, provider_ids: list[int], room_ids: list[int], windows: list[tuple[datetime, datetime]], ignore_ids: list[int]
+) -> tuple[dict[int, Busy], dict[int, Busy]]:
+    """Without the busy-day table (SQLite): live visits' time per provider and per room
+    within the windows, merged here."""
+    providers: dict[int, Busy] = defaultdict(Busy)
+    rooms: dict[int, Busy] = defaultdict(Busy)
+    if not windows or not (provider_ids or room_ids):
+        return providers, rooms
     touching = Q()
     for lo, hi in windows:
-        touching |= Q(starts_at__gte=lo - LONGEST_VISIT, starts_at__lt=hi, **{f"{end_field}__gt": lo})
-    rows = (
-        Appointment.objects.filter(touching, **{f"{owner}__in": owners}, status__in=ACTIVE)
+        touching |= Q(starts_at__gte=lo - LONGEST_VISIT, starts_at__lt=hi, room_ends_at__gt=lo)
+    provider_spans: dict[int, Spans] = defaultdict(list)
+    room_spans: dict[int, Spans] = defaultdict(list)
+    for provider_id, room_id, a, b, c, d in (
+        Appointment.objects.filter(touching, Q(provider_id__in=provider_ids) | Q(room_id__in=room_ids), status__in=ACTIVE)
         .exclude(id__in=ignore_ids)
-        .values_list(owner, start_field, end_field)
-    )
-    for owner_id, span_start, span_end in rows:
-        found[owner_id].append(_seconds(span_start, span_end))
-    return {owner_id: _merge(spans) for owner_id, spans in found.items()}
+        .values_list("provider_id", "room_id", "provider_starts_at", "provider_ends_at", "starts_at", "room_ends_at")
+    ):
+        if provider_id in provider_ids:
+            provider_spans[provider_id].append(_seconds(a, b))
+        if room_id in room_ids:
+            room_spans[room_id].append(_seconds(c, d))
+    providers.update((key, Busy.from_spans(spans)) for key, spans in provider_spans.items())
+    rooms.update((key, Busy.from_spans(spans)) for key, spans in room_spans.items())
+    return providers, rooms
+
+
+def _fetch_together(statements: list) -> list[list[tuple]]:
+    """The rows of several statements (querysets or (sql, params) pairs) in one round
+    trip on PostgreSQL: one string of statements, each result read with nextset()."""
+    compiled = []
+    for statement in statements:
+        if isinstance(statement, tuple):
+            compiled.append(statement)
+            continue
+        try:
+            compiled.append(statement.query.sql_with_params())
+        except EmptyResultSet:
+            compiled.append(("SELECT 1 WHERE false", ()))
+    if connection.vendor != "postgresql" or len(compiled) == 1:
+        results = []
+        with connection.cursor() as cursor:
+            for sql, params in compiled:
+                cursor.execute(sql, params)
+                results.append(cursor.fetchall())
+        return results
+    sql = ";\n".join(statement_sql for statement_sql, _ in compiled)
+    params = [param for _, statement_params in compiled for param in statement_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        results = [cursor.fetchall()]
+        while cursor.nextset():
+            results.append(cursor.fetchall())
+    return results
 
 
 def _intervals(spans: Spans) -> BusySpans:
@@ -169,72 +278,114 @@ def _weekly(rows: Iterable[tuple[int, time, time]]) -> WeeklyHours:
     return WeeklyHours.build(spec)
 
 
-def location_calendar(
+@dataclass(frozen=True, slots=True)
+class Diary:
+    """What the planner needs for one request: the location and the patient's own visits."""
+
+    location: LocationCalendar
+    patient_busy: BusySpans
+
+
+def diary_load(
     *,
     location: Location,
     start: datetime,
     end: datetime,
+    patient: Patient | None = None,
     windows: Sequence[tuple[datetime, datetime]] | None = None,
     ignore_appointment_ids: Iterable[int] = (),
     ignore_hold_ids: Iterable = (),
     now: datetime | None = None,
-) -> LocationCalendar:
-    """Everything the planner needs to know about a location between start and end.
+) -> Diary:
+    """Everything the planner needs to know about a location (and the patient's own
+    visits anywhere, so a plan never double-books them) between start and end.
 
     With `windows`, only the time inside them is loaded, and the time between them is
     handed to the planner as closed, so it can never place a visit where it knows
     nothing. `ignore_appointment_ids` leaves out visits being re-planned (a series' own
-    visits when one of them moves); `ignore_hold_ids` leaves out the caller's own hold."""
+    visits when one of them moves); `ignore_hold_ids` leaves out the caller's own hold.
+
+    On PostgreSQL every statement goes to the server in one round trip; elsewhere one
+    query each (and busy time is merged here)."""
     now = now or timezone.now()
     ignore_ids = list(ignore_appointment_ids)
     windows = _merge_windows(windows if windows is not None else [(start, end)], start, end)
-    opening = _weekly(OpeningHours.objects.filter(location=location).values_list("weekday", "opens", "closes"))
-    closed = [
-        _seconds(a, b)
-        for a, b in Closure.objects.filter(location=location, starts_at__lt=end, ends_at__gt=start)
-        .values_list("starts_at", "ends_at")
-    ]
-    edges = [start] + [edge for window in windows for edge in window] + [end]
-    closed += [_seconds(lo, hi) for lo, hi in zip(edges[::2], edges[1::2]) if lo < hi]  # between the windows
-    hours_rows: dict[int, list] = defaultdict(list)
-    names: dict[int, str] = {}
-    for provider_id, name, weekday, starts, ends in WorkingHours.objects.filter(
-        location=location, provider__is_active=True
-    ).values_list("provider_id", "provider__display_name", "weekday", "starts", "ends"):
-        hours_rows[provider_id].append((weekday, starts, ends))
-        names[provider_id] = name
-    provider_ids = sorted(hours_rows)
-    time_off: dict[int, Spans] = defaultdict(list)
-    for provider_id, a, b in TimeOff.objects.filter(
-        provider_id__in=provider_ids, starts_at__lt=end, ends_at__gt=start
-    ).values_list("provider_id", "starts_at", "ends_at"):
-        time_off[provider_id].append(_seconds(a, b))
-    rooms = list(Room.objects.filter(location=location, is_active=True).order_by("id").values_list("id", "name"))
-    room_ids = [room_id for room_id, _ in rooms]
-
-    provider_busy = _busy_by_owner(owner="provider_id", start_field="provider_starts_at", end_field="provider_ends_at",
-                                   owners=provider_ids, windows=windows, ignore_ids=ignore_ids)
-    room_busy = _busy_by_owner(owner="room_id", start_field="starts_at", end_field="room_ends_at",
-                               owners=room_ids, windows=windows, ignore_ids=ignore_ids)
-    # Slots another desk holds count as taken until the hold expires.
-    held = False
-    for provider_id, room_id, a, b, c, d in (
+    staff = WorkingHours.objects.filter(location=location, provider__is_active=True)
+    postgres = connection.vendor == "postgresql"
+    statements = [
+        OpeningHours.objects.filter(location=location).values_list("weekday", "opens", "closes"),
+        Closure.objects.filter(location=location, starts_at__lt=end, ends_at__gt=start).values_list("starts_at", "ends_at"),
+        staff.values_list("provider_id", "provider__display_name", "weekday", "starts", "ends"),
+        TimeOff.objects.filter(provider_id__in=staff.values("provider_id"), starts_at__lt=end, ends_at__gt=start)
+        .values_list("provider_id", "starts_at", "ends_at"),
+        Room.objects.filter(location=location, is_active=True).order_by("id").values_list("id", "name"),
+        # Slots another desk holds count as taken until the hold expires.
         HeldVisit.objects.filter(hold__status=SeriesHold.Status.HELD, hold__expires_at__gt=now,
                                  starts_at__lt=end, room_ends_at__gt=start)
         .exclude(hold_id__in=list(ignore_hold_ids))
-        .values_list("provider_id", "room_id", "provider_starts_at", "provider_ends_at", "starts_at", "room_ends_at")
-    ):
-        held = True
-        provider_busy.setdefault(provider_id, []).append(_seconds(a, b))
-        if room_id is not None:
-            room_busy.setdefault(room_id, []).append(_seconds(c, d))
-    if held:
-        provider_busy = {key: _merge(spans) for key, spans in provider_busy.items()}
-        room_busy = {key: _merge(spans) for key, spans in room_busy.items()}
+        .values_list("provider_id", "room_id", "provider_starts_at", "provider_ends_at", "starts_at", "room_ends_at"),
+    ]
+    if patient is not None:
+        statements.append(
+            Appointment.objects.filter(patient=patient, status__in=ACTIVE, starts_at__gte=start - LONGEST_VISIT,
+                                       starts_at__lt=end, ends_at__gt=start)
+            .exclude(id__in=ignore_ids)
+            .values_list("starts_at", "ends_at")
+        )
+    if postgres and windows:
+        days = _day_windows(windows)
+        lows, highs = [lo for lo, _ in days], [hi for _, hi in days]
+        statements.append((_BUSY_DAYS_SQL, (lows, highs, location.pk) * 2))
+        if ignore_ids:
+            statements.append(
+                Appointment.objects.filter(id__in=ignore_ids, status__in=ACTIVE)
+                .values_list("provider_id", "room_id", "provider_starts_at", "provider_ends_at", "starts_at", "room_ends_at")
+            )
+    results = iter(_fetch_together(statements))
+    opening_rows, closure_rows, hours, time_off_rows, rooms, held = (next(results) for _ in range(6))
+    patient_rows = next(results) if patient is not None else []
 
-    return LocationCalendar(
+    hours_rows: dict[int, list] = defaultdict(list)
+    names: dict[int, str] = {}
+    for provider_id, name, weekday, starts, ends in hours:
+        hours_rows[provider_id].append((weekday, starts, ends))
+        names[provider_id] = name
+    provider_ids = sorted(hours_rows)
+    room_ids = [room_id for room_id, _ in rooms]
+    if postgres:
+        provider_busy: dict[int, Busy] = defaultdict(Busy)
+        room_busy: dict[int, Busy] = defaultdict(Busy)
+        owners = {"provider": provider_busy, "room": room_busy}
+        for owner, owner_id, packed in next(results, []):
+            owners[owner][owner_id] = Busy.unpack(packed)
+        for provider_id, room_id, a, b, c, d in next(results, []):  # visits being planned again
+            if provider_id in provider_busy:
+                provider_busy[provider_id].remove(*_inner_seconds(a, b))
+            if room_id in room_busy:
+                room_busy[room_id].remove(*_inner_seconds(c, d))
+    else:
+        provider_busy, room_busy = _busy_merged_here(provider_ids=provider_ids, room_ids=room_ids, windows=windows,
+                                                     ignore_ids=ignore_ids)
+    held_providers: dict[int, Spans] = defaultdict(list)
+    held_rooms: dict[int, Spans] = defaultdict(list)
+    for provider_id, room_id, a, b, c, d in held:
+        held_providers[provider_id].append(_seconds(a, b))
+        if room_id is not None:
+            held_rooms[room_id].append(_seconds(c, d))
+    for key, spans in held_providers.items():
+        provider_busy[key] = provider_busy[key].add(spans)
+    for key, spans in held_rooms.items():
+        room_busy[key] = room_busy[key].add(spans)
+
+    closed = [_seconds(a, b) for a, b in closure_rows]
+    edges = [start] + [edge for window in windows for edge in window] + [end]
+    closed += [_seconds(lo, hi) for lo, hi in zip(edges[::2], edges[1::2]) if lo < hi]  # between the windows
+    time_off: dict[int, Spans] = defaultdict(list)
+    for provider_id, a, b in time_off_rows:
+        time_off[provider_id].append(_seconds(a, b))
+    calendar = LocationCalendar(
         tz=location.time_zone,
-        opening_hours=opening,
+        opening_hours=_weekly(opening_rows),
         closures=_intervals(_merge(closed)),
         providers=tuple(
             ProviderCalendar(
@@ -242,25 +393,11 @@ def location_calendar(
                 name=names[provider_id],
                 hours=_weekly(hours_rows[provider_id]),
                 time_off=_intervals(_merge(time_off[provider_id])),
-                busy=_intervals(provider_busy.get(provider_id, [])),
+                busy=provider_busy[provider_id].spans(),
             )
             for provider_id in provider_ids
         ),
-        rooms=tuple(RoomCalendar(id=room_id, name=name, busy=_intervals(room_busy.get(room_id, [])))
-                    for room_id, name in rooms),
+        rooms=tuple(RoomCalendar(id=room_id, name=name, busy=room_busy[room_id].spans()) for room_id, name in rooms),
         slot_minutes=location.slot_minutes,
     )
-
-
-def patient_busy(
-    *, patient: Patient, start: datetime, end: datetime, ignore_appointment_ids: Iterable[int] = ()
-) -> BusySpans:
-    """The patient's own active visits anywhere, so a plan never double-books them."""
-    spans = [
-        _seconds(a, b)
-        for a, b in Appointment.objects.filter(patient=patient, status__in=ACTIVE, starts_at__gte=start - LONGEST_VISIT,
-                                               starts_at__lt=end, ends_at__gt=start)
-        .exclude(id__in=list(ignore_appointment_ids))
-        .values_list("starts_at", "ends_at")
-    ]
-    return _intervals(_merge(spans))
+    return Diary(location=calendar, patient_busy=_intervals(_merge([_seconds(a, b) for a, b in patient_rows])))

@@ -147,11 +147,10 @@ def availability_find(
     start = max(start, timezone.now())
     if end <= start:
         return []
-    calendar = loader.location_calendar(location=location, start=start, end=end)
-    if provider is not None and provider.pk not in {p.id for p in calendar.providers}:
+    diary = loader.diary_load(location=location, start=start, end=end, patient=patient)
+    if provider is not None and provider.pk not in {p.id for p in diary.location.providers}:
         raise InvalidRequest(f"{provider} does not work at {location}.", details={"provider": ["Does not work at this location."]})
-    busy = loader.patient_busy(patient=patient, start=start, end=end) if patient else ()
-    return find_slots(calendar, shape, start, end, patient_busy=busy,
+    return find_slots(diary.location, shape, start, end, patient_busy=diary.patient_busy,
                       provider_id=provider.pk if provider else None, limit=limit, kind=kind)
 
 
@@ -166,9 +165,10 @@ def _single_visit(
         raise InvalidRequest("That time has already passed.", details={"starts_at": ["Must be in the future."]})
     shape = loader.visit_shape(protocol, kind, areas or ["face"])
     window_end = starts_at + timedelta(minutes=shape.room_minutes + 1)
-    calendar = loader.location_calendar(location=location, start=starts_at, end=window_end, ignore_appointment_ids=ignore_ids)
-    busy = loader.patient_busy(patient=patient, start=starts_at, end=window_end, ignore_appointment_ids=ignore_ids)
-    slots = find_slots(calendar, shape, starts_at, window_end, patient_busy=busy, provider_id=provider.pk, limit=50, kind=kind)
+    diary = loader.diary_load(location=location, start=starts_at, end=window_end, patient=patient,
+                              ignore_appointment_ids=ignore_ids)
+    slots = find_slots(diary.location, shape, starts_at, window_end, patient_busy=diary.patient_busy,
+                       provider_id=provider.pk, limit=50, kind=kind)
     for slot in slots:
         if slot.start == starts_at and (room is None or slot.room_id == room.pk or not shape.needs_room):
             return slot
@@ -269,10 +269,12 @@ def series_propose(
     result = None
     for days, windows in stages:
         end = start + timedelta(days=days)
+        diary = loader.diary_load(location=location, start=start, end=end, patient=consultation.patient,
+                                  windows=windows, now=now)
         request = SeriesRequest(
-            location=loader.location_calendar(location=location, start=start, end=end, windows=windows, now=now),
+            location=diary.location,
             rules=rules,
-            patient_busy=loader.patient_busy(patient=consultation.patient, start=start, end=end),
+            patient_busy=diary.patient_busy,
             earliest_start=start,
             horizon_end=end,
             preferences=preferences,
@@ -531,11 +533,12 @@ def appointment_reschedule_preview(
     # Far enough for every later session to move to the end of its window, and its review.
     reach = timedelta(days=protocol.max_interval_days * series.session_count + protocol.review_max_days)
     end = max(max(a.room_ends_at for a in own) + reach + timedelta(days=60), new_start + reach)
-    ignore = [a.pk for a in own]
+    diary = loader.diary_load(location=location, start=start, end=end, patient=series.patient,
+                              ignore_appointment_ids=[a.pk for a in own])
     request = SeriesRequest(
-        location=loader.location_calendar(location=location, start=start, end=end, ignore_appointment_ids=ignore),
+        location=diary.location,
         rules=loader.series_rules(protocol, session_count=len(sessions), areas=_areas(series.consultation)),
-        patient_busy=loader.patient_busy(patient=series.patient, start=start, end=end, ignore_appointment_ids=ignore),
+        patient_busy=diary.patient_busy,
         earliest_start=start,
         horizon_end=end,
         preferences=Preferences(),
@@ -644,10 +647,11 @@ def maintenance_propose(*, series: TreatmentSeries, count: int = 1, alternatives
     end = last.ends_at + timedelta(days=protocol.maintenance_max_days * count + 30)
     if end <= start:
         end = start + timedelta(days=protocol.maintenance_max_days * count + 30)
+    diary = loader.diary_load(location=series.location, start=start, end=end, patient=series.patient)
     request = SeriesRequest(
-        location=loader.location_calendar(location=series.location, start=start, end=end),
+        location=diary.location,
         rules=loader.series_rules(protocol, session_count=series.session_count, areas=_areas(series.consultation)),
-        patient_busy=loader.patient_busy(patient=series.patient, start=start, end=end),
+        patient_busy=diary.patient_busy,
         earliest_start=start,
         horizon_end=end,
         preferences=Preferences(provider_id=series.provider_id) if series.provider_id else Preferences(),

@@ -1,0 +1,243 @@
+"""On PostgreSQL, triggers keep each provider's and room's merged busy time per UTC day
+(scheduling_busyday), and the loader plans from it. Whatever happens to the visits
+(booked, moved, cancelled, reassigned, deleted, one by one or in bulk, by two desks at
+once), it says exactly what the visits say."""
+
+import math
+import random
+import threading
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import DatabaseError, connection, connections, transaction
+from django.db.models import F
+
+from scheduling import loader
+from scheduling.models import Appointment
+from tests.factories import LocationFactory, PatientFactory, ProviderFactory, RoomFactory
+
+pytestmark = pytest.mark.postgres
+
+# Late evening UTC, so visits run across midnight into the next UTC day.
+BASE = datetime(2027, 3, 9, 21, 0, tzinfo=UTC)
+LIVE = Appointment.ACTIVE_STATUSES
+
+
+def _table() -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT owner, owner_id, day, spans FROM scheduling_busyday")
+        rows = cursor.fetchall()
+    found = {}
+    for owner, owner_id, day, packed in rows:
+        busy = loader.Busy.unpack(bytes(packed))
+        if busy.starts:
+            found[(owner, owner_id, day)] = list(zip(busy.starts, busy.ends, strict=True))
+    return found
+
+
+def _cut_at_midnight(key, lo: int, hi: int, into: dict) -> None:
+    while lo < hi:
+        day = datetime.fromtimestamp(lo, UTC).date()
+        midnight = int(datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC).timestamp())
+        into[(*key, day)].append((lo, min(hi, midnight)))
+        lo = midnight
+
+
+def _expected() -> dict:
+    """The same, worked out here from the visits themselves."""
+    spans = defaultdict(list)
+    for visit in Appointment.objects.filter(status__in=LIVE):
+        _cut_at_midnight(("provider", visit.provider_id), math.floor(visit.provider_starts_at.timestamp()),
+                         math.ceil(visit.provider_ends_at.timestamp()), spans)
+        if visit.room_id is not None:
+            _cut_at_midnight(("room", visit.room_id), math.floor(visit.starts_at.timestamp()),
+                             math.ceil(visit.room_ends_at.timestamp()), spans)
+    return {key: loader._merge(found) for key, found in spans.items()}
+
+
+@pytest.fixture
+def clinic(db):
+    location = LocationFactory()
+    return {
+        "location": location,
+        "providers": [ProviderFactory(location=location) for _ in range(3)],
+        "rooms": [RoomFactory(location=location) for _ in range(2)] + [None],
+        "patients": [PatientFactory() for _ in range(4)],
+    }
+
+
+def _new_visit(clinic, rng: random.Random) -> Appointment:
+    start = BASE + timedelta(minutes=15 * rng.randrange(0, 4 * 40))
+    prep, treat, turnover = rng.choice([0, 15, 30]), rng.choice([15, 30, 45, 60]), rng.choice([0, 10])
+    room = rng.choice(clinic["rooms"])
+    return Appointment(
+        kind="consultation", location=clinic["location"], patient=rng.choice(clinic["patients"]),
+        provider=rng.choice(clinic["providers"]), room=room, starts_at=start,
+        provider_starts_at=start + timedelta(minutes=prep),
+        provider_ends_at=start + timedelta(minutes=prep + treat),
+        ends_at=start + timedelta(minutes=prep + treat),
+        room_ends_at=start + timedelta(minutes=prep + treat + (turnover if room else 0)),
+    )
+
+
+def _shift(visit: Appointment, minutes: int) -> None:
+    delta = timedelta(minutes=minutes)
+    for field in ("starts_at", "provider_starts_at", "provider_ends_at", "ends_at", "room_ends_at"):
+        setattr(visit, field, getattr(visit, field) + delta)
+
+
+def _change(clinic, rng: random.Random) -> None:
+    """One random change a clinic might make; the database may refuse it (an overlap)."""
+    visits = list(Appointment.objects.order_by("id"))
+    action = rng.choice(["book", "book", "book", "bulk book", "move", "cancel", "reinstate", "provider", "room",
+                         "confirm", "delete", "bulk move"] if visits else ["book", "bulk book"])
+    visit = rng.choice(visits) if visits else None
+    if action == "book":
+        _new_visit(clinic, rng).save()
+    elif action == "bulk book":
+        Appointment.objects.bulk_create([_new_visit(clinic, rng) for _ in range(3)])
+    elif action == "move":
+        _shift(visit, 15 * rng.choice([-8, -3, -1, 1, 2, 5, 96]))
+        visit.save()
+    elif action == "cancel":
+        visit.status, visit.cancel_reason = "cancelled", "Patient unwell"
+        visit.save()
+    elif action == "reinstate":
+        visit.status = "booked"
+        visit.save()
+    elif action == "provider":
+        visit.provider = rng.choice(clinic["providers"])
+        visit.save()
+    elif action == "room":
+        visit.room = rng.choice(clinic["rooms"])
+        visit.room_ends_at = visit.ends_at + (timedelta(minutes=10) if visit.room else timedelta(0))
+        visit.save()
+    elif action == "confirm":
+        Appointment.objects.filter(pk=visit.pk, status="booked").update(status="confirmed")
+    elif action == "delete":
+        visit.delete()
+    else:
+        delta = timedelta(minutes=15 * rng.choice([-2, 1, 4]))
+        Appointment.objects.filter(pk__in=[v.pk for v in rng.sample(visits, min(3, len(visits)))]).update(
+            starts_at=F("starts_at") + delta, provider_starts_at=F("provider_starts_at") + delta,
+            provider_ends_at=F("provider_ends_at") + delta, ends_at=F("ends_at") + delta,
+            room_ends_at=F("room_ends_at") + delta)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_busy_days_say_what_the_visits_say_after_any_changes(clinic, seed):
+    rng = random.Random(seed)
+    applied = 0
+    for _ in range(80):
+        try:
+            with transaction.atomic():
+                _change(clinic, rng)
+            applied += 1
+        except DatabaseError:
+            pass  # an overlap the constraints refused: nothing changed
+    assert applied > 40
+    assert Appointment.objects.filter(status__in=LIVE).count() > 5
+    assert any(day != BASE.date() for _, _, day in _table()), "some visits ran past midnight"
+    assert _table() == _expected()
+
+
+@pytest.mark.django_db
+def test_emptying_the_visits_empties_busy_days(clinic):
+    _new_visit(clinic, random.Random(1)).save()
+    assert _table()
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # a truncate waits for no foreign-key checks
+        cursor.execute("TRUNCATE scheduling_appointment CASCADE")
+    assert _table() == {}
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_desks_booking_the_same_day_at_once_both_count():
+    """The second desk's trigger waits for the first desk's commit, then recomputes the
+    day with both visits: neither is lost (the day already has a row, as a busy day does)."""
+    location = LocationFactory()
+    provider = ProviderFactory(location=location)
+    rooms = [RoomFactory(location=location), RoomFactory(location=location)]
+    patients = [PatientFactory(), PatientFactory()]
+    first_written, errors = threading.Event(), []
+
+    def visit(hour: int, index: int) -> Appointment:
+        start = BASE.replace(hour=hour)
+        end = start + timedelta(minutes=30)
+        return Appointment(kind="consultation", location=location, patient=patients[index], provider=provider,
+                           room=rooms[index], starts_at=start, provider_starts_at=start, provider_ends_at=end,
+                           ends_at=end, room_ends_at=end)
+
+    visit(8, 0).save()
+
+    def first_desk():
+        try:
+            with transaction.atomic():
+                visit(10, 0).save()
+                first_written.set()
+                time.sleep(0.5)  # the second desk writes meanwhile and waits for this commit
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    def second_desk():
+        try:
+            first_written.wait(5)
+            with transaction.atomic():
+                visit(14, 1).save()
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=first_desk), threading.Thread(target=second_desk)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert errors == []
+    assert Appointment.objects.count() == 3
+    table = _table()
+    assert len(table[("provider", provider.pk, BASE.date())]) == 3
+    assert table == _expected()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("seed", [4, 5])
+def test_the_loader_reads_the_same_busy_time_as_merging_the_visits(clinic, seed):
+    rng = random.Random(seed)
+    for _ in range(60):
+        try:
+            with transaction.atomic():
+                _new_visit(clinic, rng).save()
+        except DatabaseError:
+            pass
+    live = list(Appointment.objects.filter(status__in=LIVE).values_list("id", flat=True))
+    ignore = rng.sample(live, 3)
+    start, end = BASE - timedelta(hours=2), BASE + timedelta(days=3)
+    windows = [(BASE - timedelta(hours=1), BASE + timedelta(hours=5)), (BASE + timedelta(hours=20), end)]
+    diary = loader.diary_load(location=clinic["location"], start=start, end=end, windows=windows,
+                              ignore_appointment_ids=ignore)
+    providers = [p.pk for p in clinic["providers"]]
+    rooms = [r.pk for r in clinic["rooms"] if r]
+    merged_providers, merged_rooms = loader._busy_merged_here(provider_ids=providers, room_ids=rooms,
+                                                             windows=windows, ignore_ids=ignore)
+
+    def within(busy) -> list[tuple[int, int]]:
+        spans = []
+        for lo, hi in zip(busy.starts, busy.ends, strict=True):
+            for w_lo, w_hi in windows:
+                a, b = max(lo, int(w_lo.timestamp())), min(hi, int(w_hi.timestamp()))
+                if a < b:
+                    spans.append((a, b))
+        return loader._merge(spans)
+
+    assert any(within(calendar.busy) for calendar in diary.location.providers)
+    for calendar in diary.location.providers:
+        assert within(calendar.busy) == within(merged_providers[calendar.id]), calendar.name
+    for calendar in diary.location.rooms:
+        assert within(calendar.busy) == within(merged_rooms[calendar.id]), calendar.name
