@@ -3,9 +3,9 @@
 However many appointments the clinic has, loading a location for a horizon costs the
 same queries: hours, closures, providers with their working hours, time off, rooms,
 busy time, held slots and the patient's visits. On PostgreSQL the busy time comes
-already merged per provider and per room and day (the `scheduling_busyday` table that
-triggers keep, migration 0010), so a horizon costs one short row per owner and day
-instead of every visit in it."""
+already merged per provider and per room and week (the `scheduling_busyweek` table that
+triggers keep, migration 0010), so a horizon costs a few packed rows per owner instead
+of every visit in it, and all of it comes in one round trip."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
@@ -103,13 +104,16 @@ class Busy:
         merged = _merge(spans)
         return cls([lo for lo, _ in merged], [hi for _, hi in merged])
 
-    @classmethod
-    def unpack(cls, packed: bytes) -> Busy:
-        """Days of scheduling_busyday laid end to end: big-endian int64 start, end pairs."""
-        numbers = array("q", packed)
+    def extend_packed(self, packed: bytes, lo: int, hi: int) -> None:
+        """Add weeks of scheduling_busyweek laid end to end (big-endian uint32 start, end
+        pairs, later than what is here), keeping only what meets [lo, hi)."""
+        numbers = array("I", packed)
         if sys.byteorder == "little":
             numbers.byteswap()
-        return cls(numbers[0::2].tolist(), numbers[1::2].tolist())
+        starts, ends = numbers[0::2], numbers[1::2]
+        first, last = bisect_right(ends, lo), bisect_left(starts, hi)
+        self.starts += starts[first:last]
+        self.ends += ends[first:last]
 
     def add(self, spans: Spans) -> Busy:
         return Busy.from_spans(list(zip(self.starts, self.ends)) + spans) if spans else self
@@ -133,7 +137,7 @@ class Busy:
         self.ends[first:last] = pieces_ends
 
     def spans(self) -> BusySpans:
-        return BusySpans(self.starts, self.ends)
+        return BusySpans.merged(self.starts, self.ends)
 
 
 def _merge(spans: Spans) -> Spans:
@@ -158,51 +162,158 @@ def _inner_seconds(lo: datetime, hi: datetime) -> tuple[int, int]:
     return math.ceil(lo.timestamp()), math.floor(hi.timestamp())
 
 
-# Merged busy time per provider and room and UTC day, kept by triggers (migration
-# scheduling 0010), laid end to end per owner: the location's active providers and rooms,
-# one index range per window (OFFSET 0 keeps the planner from flattening the lateral
-# into one scan of every day).
-_BUSY_DAYS_SQL = """
-    SELECT b.owner, b.owner_id, string_agg(b.spans, ''::bytea ORDER BY b.day)
-      FROM unnest(%s::date[], %s::date[]) AS w(lo, hi)
-     CROSS JOIN LATERAL (
-           SELECT * FROM scheduling_busyday b
-            WHERE b.owner = 'provider' AND b.day BETWEEN w.lo AND w.hi
-              AND b.owner_id IN (SELECT h.provider_id FROM clinic_workinghours h
-                                   JOIN clinic_provider p ON p.id = h.provider_id
-                                  WHERE h.location_id = %s AND p.is_active)
-           OFFSET 0) AS b
-     GROUP BY b.owner, b.owner_id
-    UNION ALL
-    SELECT b.owner, b.owner_id, string_agg(b.spans, ''::bytea ORDER BY b.day)
-      FROM unnest(%s::date[], %s::date[]) AS w(lo, hi)
-     CROSS JOIN LATERAL (
-           SELECT * FROM scheduling_busyday b
-            WHERE b.owner = 'room' AND b.day BETWEEN w.lo AND w.hi
-              AND b.owner_id IN (SELECT r.id FROM clinic_room r WHERE r.location_id = %s AND r.is_active)
-           OFFSET 0) AS b
-     GROUP BY b.owner, b.owner_id
-"""
+# --- Reading the database -------------------------------------------------------------
+class _Rows(NamedTuple):
+    """What the database says about a location and a patient, before it is shaped for
+    the planner. Read in one round trip of plain SQL on PostgreSQL (`_rows_postgres`),
+    through the ORM elsewhere (`_rows_orm`); a test holds the two to the same answer."""
+
+    opening: list  # (weekday, opens, closes)
+    closures: list  # (starts_at, ends_at)
+    staff: list  # (provider_id, display_name, weekday, starts, ends): active providers' hours here
+    time_off: list  # (provider_id, starts_at, ends_at)
+    rooms: list  # (id, name), active, by id
+    held: list  # (provider_id, room_id, provider_starts_at, provider_ends_at, starts_at, room_ends_at)
+    patient: list  # (starts_at, ends_at) of the patient's live visits anywhere
+    provider_busy: dict[int, Busy]
+    room_busy: dict[int, Busy]
 
 
-def _day_windows(windows: list[tuple[datetime, datetime]]) -> list[tuple[date, date]]:
-    """The UTC days the windows touch, as ranges that share no day (a day read twice
-    would repeat its spans)."""
-    days: list[tuple[date, date]] = []
+_LIVE = "(" + ", ".join(f"'{status}'" for status in ACTIVE) + ")"
+_STAFF_IDS = """SELECT h.provider_id FROM clinic_workinghours h JOIN clinic_provider p ON p.id = h.provider_id
+                WHERE h.location_id = %s AND p.is_active"""
+
+# The planner is called for every proposal, so the statements are written out once here
+# rather than built by the ORM on each call (building them cost more than running them).
+_OPENING_SQL = "SELECT weekday, opens, closes FROM clinic_openinghours WHERE location_id = %s"
+_CLOSURES_SQL = "SELECT starts_at, ends_at FROM clinic_closure WHERE location_id = %s AND starts_at < %s AND ends_at > %s"
+_STAFF_SQL = """
+    SELECT h.provider_id, p.display_name, h.weekday, h.starts, h.ends
+      FROM clinic_workinghours h JOIN clinic_provider p ON p.id = h.provider_id
+     WHERE h.location_id = %s AND p.is_active"""
+_TIME_OFF_SQL = f"""
+    SELECT provider_id, starts_at, ends_at FROM clinic_timeoff
+     WHERE provider_id IN ({_STAFF_IDS}) AND starts_at < %s AND ends_at > %s"""
+_ROOMS_SQL = "SELECT id, name FROM clinic_room WHERE location_id = %s AND is_active ORDER BY id"
+_HELD_SQL = """
+    SELECT v.provider_id, v.room_id, v.provider_starts_at, v.provider_ends_at, v.starts_at, v.room_ends_at
+      FROM scheduling_heldvisit v JOIN scheduling_serieshold h ON h.id = v.hold_id
+     WHERE h.status = 'held' AND h.expires_at > %s AND v.starts_at < %s AND v.room_ends_at > %s
+       AND NOT (h.id = ANY(%s))"""
+_PATIENT_SQL = f"""
+    SELECT starts_at, ends_at FROM scheduling_appointment
+     WHERE patient_id = %s AND status IN {_LIVE} AND starts_at >= %s AND starts_at < %s AND ends_at > %s
+       AND NOT (id = ANY(%s))"""
+_IGNORED_SQL = f"""
+    SELECT provider_id, room_id, provider_starts_at, provider_ends_at, starts_at, room_ends_at
+      FROM scheduling_appointment WHERE id = ANY(%s) AND status IN {_LIVE}"""
+# Merged busy time per provider and room and UTC week, kept by triggers (migration
+# scheduling 0010): for each of the location's active providers and rooms and each range
+# of weeks, the weeks laid end to end (one index range each).
+_BUSY_WEEKS_SQL = f"""
+    SELECT o.owner, o.id, w.lo,
+           (SELECT string_agg(b.spans, ''::bytea ORDER BY b.week) FROM scheduling_busyweek b
+             WHERE b.owner = o.owner AND b.owner_id = o.id AND b.week BETWEEN w.lo AND w.hi)
+      FROM (SELECT DISTINCT 'provider' AS owner, s.provider_id AS id FROM ({_STAFF_IDS}) AS s
+            UNION ALL
+            SELECT 'room', r.id FROM clinic_room r WHERE r.location_id = %s AND r.is_active) AS o
+     CROSS JOIN unnest(%s::date[], %s::date[]) AS w(lo, hi)
+     ORDER BY o.owner, o.id, w.lo"""
+assert array("I").itemsize == 4, "busy time is packed as 4-byte integers"
+
+
+def _week_ranges(windows: list[tuple[datetime, datetime]]) -> list[tuple[date, date, int, int]]:
+    """The Mondays of the UTC weeks the (sorted, disjoint) windows touch, as ranges that
+    share no week (a week read twice would repeat its spans), each with the time its
+    windows cover (epoch seconds) so the rest of its weeks can be left out."""
+    weeks: list[tuple[date, date, int, int]] = []
     for lo, hi in windows:
         first, last = lo.astimezone(UTC).date(), (hi - timedelta(microseconds=1)).astimezone(UTC).date()
-        if days and first <= days[-1][1] + timedelta(days=1):
-            days[-1] = (days[-1][0], max(days[-1][1], last))
+        first, last = first - timedelta(days=first.weekday()), last - timedelta(days=last.weekday())
+        if weeks and first <= weeks[-1][1]:
+            weeks[-1] = (weeks[-1][0], last, weeks[-1][2], math.ceil(hi.timestamp()))
         else:
-            days.append((first, last))
-    return days
+            weeks.append((first, last, math.floor(lo.timestamp()), math.ceil(hi.timestamp())))
+    return weeks
+
+
+def _rows_postgres(*, location: Location, start: datetime, end: datetime, windows, patient: Patient | None,
+                   ignore_ids: list[int], ignore_hold_ids: list, now: datetime) -> _Rows:
+    """Every statement in one round trip (one string of statements, each result read
+    with nextset), busy time from the busy-week table."""
+    here = location.pk
+    weeks = _week_ranges(windows)
+    statements = [
+        (_OPENING_SQL, [here]),
+        (_CLOSURES_SQL, [here, end, start]),
+        (_STAFF_SQL, [here]),
+        (_TIME_OFF_SQL, [here, end, start]),
+        (_ROOMS_SQL, [here]),
+        (_HELD_SQL, [now, end, start, ignore_hold_ids]),
+        (_PATIENT_SQL, [patient.pk if patient else None, start - LONGEST_VISIT, end, start, ignore_ids]),
+        (_BUSY_WEEKS_SQL, [here, here, [week[0] for week in weeks], [week[1] for week in weeks]]),
+        (_IGNORED_SQL, [ignore_ids]),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(";\n".join(sql for sql, _ in statements), [value for _, params in statements for value in params])
+        results = [cursor.fetchall()]
+        while cursor.nextset():
+            results.append(cursor.fetchall())
+    opening, closures, staff, time_off, rooms, held, patient_rows, busy, ignored = results
+    provider_busy: dict[int, Busy] = defaultdict(Busy)
+    room_busy: dict[int, Busy] = defaultdict(Busy)
+    owners = {"provider": provider_busy, "room": room_busy}
+    covered = {week[0]: (week[2], week[3]) for week in weeks}
+    for owner, owner_id, first_week, packed in busy:  # by owner, then in week order
+        if packed:
+            owners[owner][owner_id].extend_packed(packed, *covered[first_week])
+    for provider_id, room_id, a, b, c, d in ignored:  # visits being planned again
+        if provider_id in provider_busy:
+            provider_busy[provider_id].remove(*_inner_seconds(a, b))
+        if room_id in room_busy:
+            room_busy[room_id].remove(*_inner_seconds(c, d))
+    return _Rows(opening, closures, staff, time_off, rooms, held, patient_rows, provider_busy, room_busy)
+
+
+def _rows_orm(*, location: Location, start: datetime, end: datetime, windows, patient: Patient | None,
+              ignore_ids: list[int], ignore_hold_ids: list, now: datetime) -> _Rows:
+    """The same through the ORM, one query each, busy time merged here."""
+    staff = WorkingHours.objects.filter(location=location, provider__is_active=True)
+    hours = list(staff.values_list("provider_id", "provider__display_name", "weekday", "starts", "ends"))
+    rooms = list(Room.objects.filter(location=location, is_active=True).order_by("id").values_list("id", "name"))
+    provider_busy, room_busy = _busy_merged_here(
+        provider_ids=sorted({row[0] for row in hours}), room_ids=[room_id for room_id, _ in rooms], windows=windows,
+        ignore_ids=ignore_ids)
+    patient_rows = []
+    if patient is not None:
+        patient_rows = list(
+            Appointment.objects.filter(patient=patient, status__in=ACTIVE, starts_at__gte=start - LONGEST_VISIT,
+                                       starts_at__lt=end, ends_at__gt=start)
+            .exclude(id__in=ignore_ids)
+            .values_list("starts_at", "ends_at"))
+    return _Rows(
+        opening=list(OpeningHours.objects.filter(location=location).values_list("weekday", "opens", "closes")),
+        closures=list(Closure.objects.filter(location=location, starts_at__lt=end, ends_at__gt=start)
+                      .values_list("starts_at", "ends_at")),
+        staff=hours,
+        time_off=list(TimeOff.objects.filter(provider_id__in=staff.values("provider_id"), starts_at__lt=end,
+                                             ends_at__gt=start).values_list("provider_id", "starts_at", "ends_at")),
+        rooms=rooms,
+        held=list(HeldVisit.objects.filter(hold__status=SeriesHold.Status.HELD, hold__expires_at__gt=now,
+                                           starts_at__lt=end, room_ends_at__gt=start)
+                  .exclude(hold_id__in=ignore_hold_ids)
+                  .values_list("provider_id", "room_id", "provider_starts_at", "provider_ends_at", "starts_at",
+                               "room_ends_at")),
+        patient=patient_rows,
+        provider_busy=provider_busy,
+        room_busy=room_busy,
+    )
 
 
 def _busy_merged_here(
     *, provider_ids: list[int], room_ids: list[int], windows: list[tuple[datetime, datetime]], ignore_ids: list[int]
 ) -> tuple[dict[int, Busy], dict[int, Busy]]:
-    """Without the busy-day table (SQLite): live visits' time per provider and per room
-    within the windows, merged here."""
+    """Live visits' time per provider and per room within the windows, merged here."""
     providers: dict[int, Busy] = defaultdict(Busy)
     rooms: dict[int, Busy] = defaultdict(Busy)
     if not windows or not (provider_ids or room_ids):
@@ -226,35 +337,6 @@ def _busy_merged_here(
     return providers, rooms
 
 
-def _fetch_together(statements: list) -> list[list[tuple]]:
-    """The rows of several statements (querysets or (sql, params) pairs) in one round
-    trip on PostgreSQL: one string of statements, each result read with nextset()."""
-    compiled = []
-    for statement in statements:
-        if isinstance(statement, tuple):
-            compiled.append(statement)
-            continue
-        try:
-            compiled.append(statement.query.sql_with_params())
-        except EmptyResultSet:
-            compiled.append(("SELECT 1 WHERE false", ()))
-    if connection.vendor != "postgresql" or len(compiled) == 1:
-        results = []
-        with connection.cursor() as cursor:
-            for sql, params in compiled:
-                cursor.execute(sql, params)
-                results.append(cursor.fetchall())
-        return results
-    sql = ";\n".join(statement_sql for statement_sql, _ in compiled)
-    params = [param for _, statement_params in compiled for param in statement_params]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        results = [cursor.fetchall()]
-        while cursor.nextset():
-            results.append(cursor.fetchall())
-    return results
-
-
 def _intervals(spans: Spans) -> BusySpans:
     """Merged spans in seconds go to the planner as they are: no datetimes to build."""
     return BusySpans.from_pairs(spans)
@@ -272,6 +354,12 @@ def _merge_windows(windows, start: datetime, end: datetime) -> list[tuple[dateti
 
 
 def _weekly(rows: Iterable[tuple[int, time, time]]) -> WeeklyHours:
+    return _weekly_from(tuple(sorted(rows)))
+
+
+@lru_cache(maxsize=1024)
+def _weekly_from(rows: tuple[tuple[int, time, time], ...]) -> WeeklyHours:
+    """WeeklyHours is immutable, and most providers keep the same hours week after week."""
     spec: dict[int, list[tuple[time, time]]] = defaultdict(list)
     for weekday, opens, closes in rows:
         spec[weekday].append((opens, closes))
@@ -303,72 +391,27 @@ def diary_load(
     With `windows`, only the time inside them is loaded, and the time between them is
     handed to the planner as closed, so it can never place a visit where it knows
     nothing. `ignore_appointment_ids` leaves out visits being re-planned (a series' own
-    visits when one of them moves); `ignore_hold_ids` leaves out the caller's own hold.
-
-    On PostgreSQL every statement goes to the server in one round trip; elsewhere one
-    query each (and busy time is merged here)."""
-    now = now or timezone.now()
-    ignore_ids = list(ignore_appointment_ids)
+    visits when one of them moves); `ignore_hold_ids` leaves out the caller's own hold."""
     windows = _merge_windows(windows if windows is not None else [(start, end)], start, end)
-    staff = WorkingHours.objects.filter(location=location, provider__is_active=True)
-    postgres = connection.vendor == "postgresql"
-    statements = [
-        OpeningHours.objects.filter(location=location).values_list("weekday", "opens", "closes"),
-        Closure.objects.filter(location=location, starts_at__lt=end, ends_at__gt=start).values_list("starts_at", "ends_at"),
-        staff.values_list("provider_id", "provider__display_name", "weekday", "starts", "ends"),
-        TimeOff.objects.filter(provider_id__in=staff.values("provider_id"), starts_at__lt=end, ends_at__gt=start)
-        .values_list("provider_id", "starts_at", "ends_at"),
-        Room.objects.filter(location=location, is_active=True).order_by("id").values_list("id", "name"),
-        # Slots another desk holds count as taken until the hold expires.
-        HeldVisit.objects.filter(hold__status=SeriesHold.Status.HELD, hold__expires_at__gt=now,
-                                 starts_at__lt=end, room_ends_at__gt=start)
-        .exclude(hold_id__in=list(ignore_hold_ids))
-        .values_list("provider_id", "room_id", "provider_starts_at", "provider_ends_at", "starts_at", "room_ends_at"),
-    ]
-    if patient is not None:
-        statements.append(
-            Appointment.objects.filter(patient=patient, status__in=ACTIVE, starts_at__gte=start - LONGEST_VISIT,
-                                       starts_at__lt=end, ends_at__gt=start)
-            .exclude(id__in=ignore_ids)
-            .values_list("starts_at", "ends_at")
-        )
-    if postgres and windows:
-        days = _day_windows(windows)
-        lows, highs = [lo for lo, _ in days], [hi for _, hi in days]
-        statements.append((_BUSY_DAYS_SQL, (lows, highs, location.pk) * 2))
-        if ignore_ids:
-            statements.append(
-                Appointment.objects.filter(id__in=ignore_ids, status__in=ACTIVE)
-                .values_list("provider_id", "room_id", "provider_starts_at", "provider_ends_at", "starts_at", "room_ends_at")
-            )
-    results = iter(_fetch_together(statements))
-    opening_rows, closure_rows, hours, time_off_rows, rooms, held = (next(results) for _ in range(6))
-    patient_rows = next(results) if patient is not None else []
+    read = _rows_postgres if connection.vendor == "postgresql" else _rows_orm
+    rows = read(location=location, start=start, end=end, windows=windows, patient=patient,
+                ignore_ids=list(ignore_appointment_ids), ignore_hold_ids=list(ignore_hold_ids),
+                now=now or timezone.now())
+    return Diary(location=_calendar(location, rows, start=start, end=end, windows=windows),
+                 patient_busy=_intervals(_merge([_seconds(a, b) for a, b in rows.patient])))
 
+
+def _calendar(location: Location, rows: _Rows, *, start: datetime, end: datetime, windows) -> LocationCalendar:
     hours_rows: dict[int, list] = defaultdict(list)
     names: dict[int, str] = {}
-    for provider_id, name, weekday, starts, ends in hours:
+    for provider_id, name, weekday, starts, ends in rows.staff:
         hours_rows[provider_id].append((weekday, starts, ends))
         names[provider_id] = name
-    provider_ids = sorted(hours_rows)
-    room_ids = [room_id for room_id, _ in rooms]
-    if postgres:
-        provider_busy: dict[int, Busy] = defaultdict(Busy)
-        room_busy: dict[int, Busy] = defaultdict(Busy)
-        owners = {"provider": provider_busy, "room": room_busy}
-        for owner, owner_id, packed in next(results, []):
-            owners[owner][owner_id] = Busy.unpack(packed)
-        for provider_id, room_id, a, b, c, d in next(results, []):  # visits being planned again
-            if provider_id in provider_busy:
-                provider_busy[provider_id].remove(*_inner_seconds(a, b))
-            if room_id in room_busy:
-                room_busy[room_id].remove(*_inner_seconds(c, d))
-    else:
-        provider_busy, room_busy = _busy_merged_here(provider_ids=provider_ids, room_ids=room_ids, windows=windows,
-                                                     ignore_ids=ignore_ids)
+    provider_busy, room_busy = rows.provider_busy, rows.room_busy
+    # Slots another desk holds count as taken until the hold expires.
     held_providers: dict[int, Spans] = defaultdict(list)
     held_rooms: dict[int, Spans] = defaultdict(list)
-    for provider_id, room_id, a, b, c, d in held:
+    for provider_id, room_id, a, b, c, d in rows.held:
         held_providers[provider_id].append(_seconds(a, b))
         if room_id is not None:
             held_rooms[room_id].append(_seconds(c, d))
@@ -376,16 +419,15 @@ def diary_load(
         provider_busy[key] = provider_busy[key].add(spans)
     for key, spans in held_rooms.items():
         room_busy[key] = room_busy[key].add(spans)
-
-    closed = [_seconds(a, b) for a, b in closure_rows]
+    closed = [_seconds(a, b) for a, b in rows.closures]
     edges = [start] + [edge for window in windows for edge in window] + [end]
     closed += [_seconds(lo, hi) for lo, hi in zip(edges[::2], edges[1::2]) if lo < hi]  # between the windows
     time_off: dict[int, Spans] = defaultdict(list)
-    for provider_id, a, b in time_off_rows:
+    for provider_id, a, b in rows.time_off:
         time_off[provider_id].append(_seconds(a, b))
-    calendar = LocationCalendar(
+    return LocationCalendar(
         tz=location.time_zone,
-        opening_hours=_weekly(opening_rows),
+        opening_hours=_weekly(rows.opening),
         closures=_intervals(_merge(closed)),
         providers=tuple(
             ProviderCalendar(
@@ -395,9 +437,8 @@ def diary_load(
                 time_off=_intervals(_merge(time_off[provider_id])),
                 busy=provider_busy[provider_id].spans(),
             )
-            for provider_id in provider_ids
+            for provider_id in sorted(hours_rows)
         ),
-        rooms=tuple(RoomCalendar(id=room_id, name=name, busy=room_busy[room_id].spans()) for room_id, name in rooms),
+        rooms=tuple(RoomCalendar(id=room_id, name=name, busy=room_busy[room_id].spans()) for room_id, name in rows.rooms),
         slot_minutes=location.slot_minutes,
     )
-    return Diary(location=calendar, patient_busy=_intervals(_merge([_seconds(a, b) for a, b in patient_rows])))

@@ -19,6 +19,7 @@ The rules, applied everywhere:
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 DAY = 86400
@@ -121,28 +122,35 @@ class LocalDay:
         return wall_to_utc(self._tz, self.date, wall)[0]
 
 
+@lru_cache(maxsize=16384)
+def _local_day(tz: ZoneInfo, ordinal: int) -> LocalDay:
+    """A local date, worked out once per process: a date's bounds and offsets never
+    change (tzdata is loaded once), and planning asks for the same months again and
+    again. Neighbouring dates share a midnight."""
+    return LocalDay(tz, ordinal, _cached_midnight(tz, ordinal), _cached_midnight(tz, ordinal + 1))
+
+
+@lru_cache(maxsize=16384)
+def _cached_midnight(tz: ZoneInfo, ordinal: int) -> tuple[int, int]:
+    return _midnight(tz, ordinal)
+
+
 class Clock:
     """Memoised local days and slot grids for one time zone."""
 
     def __init__(self, tz_name: str) -> None:
         self.tz = ZoneInfo(tz_name)
         self._days: dict[int, LocalDay] = {}
-        self._midnights: dict[int, tuple[int, int]] = {}
         self._grids: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
         self._walls: dict[int, list[int]] = {}
 
     def midnight(self, ordinal: int) -> tuple[int, int]:
-        found = self._midnights.get(ordinal)
-        if found is None:
-            found = self._midnights[ordinal] = _midnight(self.tz, ordinal)
-        return found
+        return _cached_midnight(self.tz, ordinal)
 
     def day(self, ordinal: int) -> LocalDay:
         found = self._days.get(ordinal)
         if found is None:
-            # Neighbouring dates share a midnight: each is worked out once.
-            found = self._days[ordinal] = LocalDay(self.tz, ordinal, self.midnight(ordinal),
-                                                   self.midnight(ordinal + 1))
+            found = self._days[ordinal] = _local_day(self.tz, ordinal)
         return found
 
     def grid(self, ordinal: int, slot: int) -> tuple[list[int], list[int]]:

@@ -50,6 +50,14 @@ class BusySpans:
         self.ends = ends
 
     @classmethod
+    def merged(cls, starts: Sequence[int], ends: Sequence[int]) -> BusySpans:
+        """From spans the caller already keeps sorted and disjoint (a loader whose
+        database merged them): no check, which would cost a pass over every span."""
+        spans = cls.__new__(cls)
+        spans.starts, spans.ends = tuple(starts), tuple(ends)
+        return spans
+
+    @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[int, int]]) -> BusySpans:
         pairs = list(pairs)
         return cls([lo for lo, _ in pairs], [hi for _, hi in pairs])

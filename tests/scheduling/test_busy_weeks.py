@@ -1,5 +1,5 @@
-"""On PostgreSQL, triggers keep each provider's and room's merged busy time per UTC day
-(scheduling_busyday), and the loader plans from it. Whatever happens to the visits
+"""On PostgreSQL, triggers keep each provider's and room's merged busy time per UTC week
+(scheduling_busyweek), and the loader plans from it. Whatever happens to the visits
 (booked, moved, cancelled, reassigned, deleted, one by one or in bulk, by two desks at
 once), it says exactly what the visits say."""
 
@@ -20,39 +20,41 @@ from tests.factories import LocationFactory, PatientFactory, ProviderFactory, Ro
 
 pytestmark = pytest.mark.postgres
 
-# Late evening UTC, so visits run across midnight into the next UTC day.
-BASE = datetime(2027, 3, 9, 21, 0, tzinfo=UTC)
+# Sunday evening UTC, so visits run across midnight into the next UTC week.
+BASE = datetime(2027, 3, 14, 21, 0, tzinfo=UTC)
 LIVE = Appointment.ACTIVE_STATUSES
 
 
 def _table() -> dict:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT owner, owner_id, day, spans FROM scheduling_busyday")
+        cursor.execute("SELECT owner, owner_id, week, spans FROM scheduling_busyweek")
         rows = cursor.fetchall()
     found = {}
-    for owner, owner_id, day, packed in rows:
-        busy = loader.Busy.unpack(bytes(packed))
+    for owner, owner_id, week, packed in rows:
+        busy = loader.Busy()
+        busy.extend_packed(bytes(packed), 0, 2**32)
         if busy.starts:
-            found[(owner, owner_id, day)] = list(zip(busy.starts, busy.ends, strict=True))
+            found[(owner, owner_id, week)] = list(zip(busy.starts, busy.ends, strict=True))
     return found
 
 
-def _cut_at_midnight(key, lo: int, hi: int, into: dict) -> None:
+def _cut_into_weeks(key, lo: int, hi: int, into: dict) -> None:
     while lo < hi:
         day = datetime.fromtimestamp(lo, UTC).date()
-        midnight = int(datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC).timestamp())
-        into[(*key, day)].append((lo, min(hi, midnight)))
-        lo = midnight
+        monday = day - timedelta(days=day.weekday())
+        next_monday = int(datetime.combine(monday + timedelta(days=7), datetime.min.time(), UTC).timestamp())
+        into[(*key, monday)].append((lo, min(hi, next_monday)))
+        lo = next_monday
 
 
 def _expected() -> dict:
     """The same, worked out here from the visits themselves."""
     spans = defaultdict(list)
     for visit in Appointment.objects.filter(status__in=LIVE):
-        _cut_at_midnight(("provider", visit.provider_id), math.floor(visit.provider_starts_at.timestamp()),
+        _cut_into_weeks(("provider", visit.provider_id), math.floor(visit.provider_starts_at.timestamp()),
                          math.ceil(visit.provider_ends_at.timestamp()), spans)
         if visit.room_id is not None:
-            _cut_at_midnight(("room", visit.room_id), math.floor(visit.starts_at.timestamp()),
+            _cut_into_weeks(("room", visit.room_id), math.floor(visit.starts_at.timestamp()),
                              math.ceil(visit.room_ends_at.timestamp()), spans)
     return {key: loader._merge(found) for key, found in spans.items()}
 
@@ -128,7 +130,7 @@ def _change(clinic, rng: random.Random) -> None:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_busy_days_say_what_the_visits_say_after_any_changes(clinic, seed):
+def test_busy_weeks_say_what_the_visits_say_after_any_changes(clinic, seed):
     rng = random.Random(seed)
     applied = 0
     for _ in range(80):
@@ -140,12 +142,29 @@ def test_busy_days_say_what_the_visits_say_after_any_changes(clinic, seed):
             pass  # an overlap the constraints refused: nothing changed
     assert applied > 40
     assert Appointment.objects.filter(status__in=LIVE).count() > 5
-    assert any(day != BASE.date() for _, _, day in _table()), "some visits ran past midnight"
     assert _table() == _expected()
 
 
 @pytest.mark.django_db
-def test_emptying_the_visits_empties_busy_days(clinic):
+def test_a_visit_across_monday_midnight_is_cut_in_the_table_and_read_back_whole(clinic):
+    provider, room = clinic["providers"][0], clinic["rooms"][0]
+    start = BASE.replace(hour=23, minute=30)  # Sunday
+    end = start + timedelta(hours=1)
+    Appointment.objects.create(kind="consultation", location=clinic["location"], patient=clinic["patients"][0],
+                               provider=provider, room=room, starts_at=start, provider_starts_at=start,
+                               provider_ends_at=end, ends_at=end, room_ends_at=end)
+    midnight = int(datetime(2027, 3, 15, tzinfo=UTC).timestamp())
+    table = _table()
+    assert table[("provider", provider.pk, BASE.date() - timedelta(days=6))] == [(int(start.timestamp()), midnight)]
+    assert table[("provider", provider.pk, BASE.date() + timedelta(days=1))] == [(midnight, int(end.timestamp()))]
+    diary = loader.diary_load(location=clinic["location"], start=BASE, end=BASE + timedelta(days=2))
+    busy = next(p.busy for p in diary.location.providers if p.id == provider.pk)
+    # Two spans that touch at midnight: the same busy time as one.
+    assert loader._merge(list(zip(busy.starts, busy.ends))) == [(int(start.timestamp()), int(end.timestamp()))]
+
+
+@pytest.mark.django_db
+def test_emptying_the_visits_empties_busy_weeks(clinic):
     _new_visit(clinic, random.Random(1)).save()
     assert _table()
     with connection.cursor() as cursor:
@@ -155,9 +174,9 @@ def test_emptying_the_visits_empties_busy_days(clinic):
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_desks_booking_the_same_day_at_once_both_count():
+def test_two_desks_booking_the_same_week_at_once_both_count():
     """The second desk's trigger waits for the first desk's commit, then recomputes the
-    day with both visits: neither is lost (the day already has a row, as a busy day does)."""
+    week with both visits: neither is lost (the week already has a row, as a busy one does)."""
     location = LocationFactory()
     provider = ProviderFactory(location=location)
     rooms = [RoomFactory(location=location), RoomFactory(location=location)]
@@ -202,7 +221,8 @@ def test_two_desks_booking_the_same_day_at_once_both_count():
     assert errors == []
     assert Appointment.objects.count() == 3
     table = _table()
-    assert len(table[("provider", provider.pk, BASE.date())]) == 3
+    monday = BASE.date() - timedelta(days=BASE.weekday())
+    assert len(table[("provider", provider.pk, monday)]) == 3
     assert table == _expected()
 
 
@@ -219,7 +239,9 @@ def test_the_loader_reads_the_same_busy_time_as_merging_the_visits(clinic, seed)
     live = list(Appointment.objects.filter(status__in=LIVE).values_list("id", flat=True))
     ignore = rng.sample(live, 3)
     start, end = BASE - timedelta(hours=2), BASE + timedelta(days=3)
-    windows = [(BASE - timedelta(hours=1), BASE + timedelta(hours=5)), (BASE + timedelta(hours=20), end)]
+    # The last two share a week, which the loader must read once.
+    windows = [(BASE - timedelta(hours=1), BASE + timedelta(hours=5)),
+               (BASE + timedelta(hours=20), BASE + timedelta(hours=30)), (BASE + timedelta(hours=40), end)]
     diary = loader.diary_load(location=clinic["location"], start=start, end=end, windows=windows,
                               ignore_appointment_ids=ignore)
     providers = [p.pk for p in clinic["providers"]]
@@ -241,3 +263,46 @@ def test_the_loader_reads_the_same_busy_time_as_merging_the_visits(clinic, seed)
         assert within(calendar.busy) == within(merged_providers[calendar.id]), calendar.name
     for calendar in diary.location.rooms:
         assert within(calendar.busy) == within(merged_rooms[calendar.id]), calendar.name
+
+
+@pytest.mark.django_db
+def test_reading_in_one_round_trip_gives_what_the_orm_gives(clinic, protocol):
+    """The loader's plain SQL on PostgreSQL and its ORM queries elsewhere read the same
+    hours, closures, time off, rooms, holds and patient visits."""
+    from clinic.models import Closure, TimeOff
+    from scheduling.models import HeldVisit, SeriesHold
+
+    rng = random.Random(7)
+    location, providers, patient = clinic["location"], clinic["providers"], clinic["patients"][0]
+    for _ in range(40):
+        try:
+            with transaction.atomic():
+                _new_visit(clinic, rng).save()
+        except DatabaseError:
+            pass
+    inactive = ProviderFactory(location=location, is_active=False)
+    ProviderFactory(location=LocationFactory())  # works elsewhere
+    RoomFactory(location=location, is_active=False)
+    Closure.objects.create(location=location, starts_at=BASE, ends_at=BASE + timedelta(hours=3), reason="Training")
+    Closure.objects.create(location=LocationFactory(), starts_at=BASE, ends_at=BASE + timedelta(hours=3), reason="Other")
+    TimeOff.objects.create(provider=providers[0], starts_at=BASE + timedelta(hours=12), ends_at=BASE + timedelta(days=1))
+    TimeOff.objects.create(provider=inactive, starts_at=BASE, ends_at=BASE + timedelta(days=1))
+    now = BASE - timedelta(days=1)
+    holds = [SeriesHold.objects.create(location=location, patient=clinic["patients"][1], protocol=protocol,
+                                       expires_at=now + timedelta(minutes=minutes)) for minutes in (10, -5, 10)]
+    for hold, hour in zip(holds, (2, 4, 6), strict=True):
+        start = BASE + timedelta(hours=hour)
+        HeldVisit.objects.create(hold=hold, kind="session", provider=providers[1], room=clinic["rooms"][0],
+                                 starts_at=start, provider_starts_at=start, provider_ends_at=start + timedelta(hours=1),
+                                 ends_at=start + timedelta(hours=1), room_ends_at=start + timedelta(hours=1))
+    mine = list(Appointment.objects.filter(patient=patient, status__in=LIVE).values_list("id", flat=True))
+    assert mine, "the patient has visits to read"
+    arguments = dict(location=location, start=BASE - timedelta(hours=2), end=BASE + timedelta(days=3),
+                     windows=[(BASE - timedelta(hours=2), BASE + timedelta(days=3))], patient=patient,
+                     ignore_ids=mine[:1], ignore_hold_ids=[holds[2].pk], now=now)
+    fast, plain = loader._rows_postgres(**arguments), loader._rows_orm(**arguments)
+    for name in ("opening", "closures", "staff", "time_off", "rooms", "held", "patient"):
+        assert sorted(getattr(fast, name)) == sorted(getattr(plain, name)), name
+    assert len(fast.held) == 1 and len(fast.closures) == 1 and len(fast.time_off) == 1
+    assert len(fast.patient) == len(mine) - 1
+    assert {row[0] for row in fast.staff} == {p.pk for p in providers}
