@@ -20,12 +20,18 @@ def user_roles(user) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, "_clinic_roles", None)
     if cached is None:
-        names = set(user.groups.filter(name__in=ALL_ROLES).values_list("name", flat=True))
-        if user.is_superuser:
-            names.add(roles.CLINIC_ADMIN)
-        cached = frozenset(names)
-        user._clinic_roles = cached
+        remember_roles(user, user.groups.filter(name__in=ALL_ROLES).values_list("name", flat=True))
+        cached = user._clinic_roles
     return cached
+
+
+def remember_roles(user, group_names) -> None:
+    """Keep the roles of a login whose groups were read along with it (token login
+    does so), so that `user_roles` needs no query of its own."""
+    names = set(group_names) & ALL_ROLES
+    if user.is_superuser:
+        names.add(roles.CLINIC_ADMIN)
+    user._clinic_roles = frozenset(names)
 
 
 def is_clinic_admin(user) -> bool:

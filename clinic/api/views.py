@@ -1,10 +1,14 @@
 """The API's base view, logins, and the clinic's resources (locations, rooms, providers)."""
 
+import json
+
 from django.contrib.auth import authenticate
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle
@@ -38,15 +42,37 @@ class ClinicApi(APIView):
 
     def query(self, serializer_class):
         """Query parameters through a serializer (lists repeat a key: ?status=booked&status=confirmed)."""
+        return self.validated(serializer_class, self._query_data(serializer_class))
+
+    def query_or_none(self, serializer_class):
+        """Query parameters through a serializer, or None where `query` would answer 400."""
+        serializer = serializer_class(data=self._query_data(serializer_class), context=self.context())
+        return serializer.validated_data if serializer.is_valid() else None
+
+    def _query_data(self, serializer_class) -> dict:
         data = {}
-        for name, field in serializer_class().fields.items():
+        # The declared fields, not an instance's copies: one deep copy per request is enough.
+        for name, field in serializer_class._declared_fields.items():
             if name not in self.request.query_params:
                 continue
             if isinstance(field, serializers.ListField | serializers.MultipleChoiceField):
                 data[name] = self.request.query_params.getlist(name)
             else:
                 data[name] = self.request.query_params.get(name)
-        return self.validated(serializer_class, data)
+        return data
+
+    @staticmethod
+    def render_json(data) -> bytes:
+        """Data written as the API writes JSON, to keep and send again with `rendered`."""
+        return JSONRenderer().render(data)
+
+    def rendered(self, body: bytes) -> HttpResponse:
+        """An answer written earlier by `render_json`, sent as it is; a caller that asked
+        for another format (the browsable API, indented JSON) gets it rendered afresh."""
+        renderer = self.request.accepted_renderer
+        if isinstance(renderer, JSONRenderer) and not renderer.get_indent(self.request.accepted_media_type, {}):
+            return HttpResponse(body, content_type=renderer.media_type)
+        return Response(json.loads(body))
 
     def page(self, queryset, serializer_class):
         paginator = self.pagination_class() if self.pagination_class else None

@@ -163,7 +163,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "clinic.api.schema.ClinicAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an anonymous call is told to authenticate (401), not refused (403).
-        "rest_framework.authentication.TokenAuthentication",
+        "clinic.api.authentication.ClinicTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["clinic.api.permissions.IsStaffMember"],

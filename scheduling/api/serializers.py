@@ -235,6 +235,16 @@ class AvailabilityIn(RangeIn):
         return data
 
 
+class AvailabilityRepeatIn(AvailabilityIn):
+    """An availability question read without looking anything up, to find an answer kept
+    from before (AvailabilityApi). Ids must be plain digits, so whatever this accepts,
+    AvailabilityIn reads the same way."""
+
+    location = serializers.RegexField(r"^[0-9]{1,18}$")
+    provider = serializers.RegexField(r"^[0-9]{1,18}$", required=False)
+    patient = None
+
+
 class SlotOut(serializers.Serializer):
     kind = serializers.CharField()
     provider = serializers.IntegerField(source="provider_id")

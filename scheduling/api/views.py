@@ -44,31 +44,45 @@ def _plan_result(result, *, consultation: Consultation, location: Location) -> d
 class AvailabilityApi(ClinicApi):
     """Free times for one visit of a kind at a location, with any provider or one.
 
-    For ranges up to a week the answer comes from `services.availability_shared` (every
-    provider's slots, cached briefly under a fingerprint of the diary); a question about
-    one provider, or with a smaller limit, is answered from that list. Booking always
-    re-checks everything."""
+    For ranges up to a week with no patient, the written answer comes from
+    `services.availability_answer` and is kept briefly under a fingerprint of the diary;
+    the same question asked again is answered from it before anything is looked up.
+    Other questions go to the planner. Booking always re-checks everything."""
 
     @extend_schema(
         parameters=[s.AvailabilityIn], responses=s.SlotOut(many=True), summary="Free slots", tags=TAG_AVAILABILITY
     )
     def get(self, request):
+        repeat = None if "patient" in request.query_params else self.query_or_none(s.AvailabilityRepeatIn)
+        if repeat is not None:
+            answer = services.availability_answer_kept(
+                location_id=int(repeat["location"]),
+                kind=repeat["kind"],
+                start=repeat["start"],
+                end=repeat["end"],
+                areas=sorted(repeat.get("areas") or []),
+                provider_id=int(repeat["provider"]) if "provider" in repeat else None,
+                limit=repeat["limit"],
+            )
+            if answer is not None:
+                return self.rendered(answer)
         data = self.query(s.AvailabilityIn)
         location, start, end = data["location"], data["start"], data["end"]
         areas = sorted(data.get("areas") or [])
         provider = data.get("provider")
-        shared = None
         if data.get("patient") is None:
-            shared = services.availability_shared(location=location, kind=data["kind"], start=start, end=end,
-                                                  areas=areas)
-        if shared is not None:
-            if provider is not None and provider.pk not in shared.provider_ids:
-                raise InvalidRequest(
-                    f"{provider} does not work at {location}.",
-                    details={"provider": ["Does not work at this location."]},
-                )
-            slots = [slot for slot in shared.slots if provider is None or slot.provider_id == provider.pk]
-            return Response(s.SlotOut(slots[: data["limit"]], many=True).data)
+            answer = services.availability_answer(
+                location=location,
+                kind=data["kind"],
+                start=start,
+                end=end,
+                areas=areas,
+                provider=provider,
+                limit=data["limit"],
+                render=lambda slots: self.render_json(s.SlotOut(slots, many=True).data),
+            )
+            if answer is not None:
+                return self.rendered(answer)
         slots = services.availability_find(
             location=location,
             kind=data["kind"],

@@ -2,7 +2,7 @@
 goes through these functions, inside a transaction; the API, the pages, the admin and
 the tasks all call them."""
 
-from .availability import availability_shared, diary_fingerprint
+from .availability import availability_answer, availability_answer_kept, availability_shared, diary_fingerprint
 from .booking import appointments_book, conflict_from_integrity_error
 from .planning import (
     ReschedulePreview,
@@ -40,6 +40,8 @@ __all__ = [
     "appointment_reschedule",
     "appointment_reschedule_preview",
     "appointments_book",
+    "availability_answer",
+    "availability_answer_kept",
     "availability_find",
     "availability_shared",
     "conflict_from_integrity_error",

@@ -1,11 +1,13 @@
 """Availability answers shared between callers for a short while.
 
 Every provider's free slots for a range are found once and kept for up to 30 seconds under
-a fingerprint of the diary they depend on, so a booking or a hold shows at once and an
-edit to hours, closures or time off within 30 seconds. Booking always re-checks
-everything, so a stale answer can only offer a slot that then turns out to be taken."""
+a fingerprint of the diary they depend on, and so is each finished answer, so a booking or
+a hold shows at once and an edit to hours, closures or time off within 30 seconds. Booking
+always re-checks everything, so a stale answer can only offer a slot that then turns out
+to be taken."""
 
 import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,7 +15,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
-from clinic.models import Location, WorkingHours
+from clinic.errors import InvalidRequest
+from clinic.models import Location, Provider, WorkingHours
 
 from ..planner import PlannedVisit
 from .planning import availability_find
@@ -21,6 +24,9 @@ from .planning import availability_find
 CACHE_SECONDS = 30
 SHARED_RANGE = timedelta(days=7)
 SHARED_LIMIT = 3000
+# A visit lasts less than a day (a check constraint on appointments), so only visits that
+# start after this much before a range can reach into it.
+LONGEST_VISIT = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -29,43 +35,59 @@ class SharedSlots:
     provider_ids: frozenset[int]
 
 
-def diary_fingerprint(*, location: Location, start: datetime, end: datetime) -> tuple:
+def diary_fingerprint(*, location_id: int, start: datetime, end: datetime) -> tuple:
     """What availability at this location between start and end depends on that changes
     minute to minute: live visits of its providers and rooms (count, last change, last id)
     and the holds not yet expired. Any booking, move, cancellation or hold changes it.
-    One query, on the indexes by provider, location and start."""
+    One query, on the indexes by location or provider and start."""
     staff = "SELECT provider_id FROM clinic_workinghours WHERE location_id = %s"
     sql = f"""
         SELECT visits.live, visits.changed, visits.last, holds.n, holds.last FROM
           (SELECT count(*) FILTER (WHERE status IN ('booked', 'confirmed', 'checked_in', 'completed')) AS live,
                   max(updated_at) AS changed, max(id) AS last
              FROM scheduling_appointment
-            WHERE (location_id = %s OR provider_id IN ({staff})) AND starts_at < %s AND room_ends_at > %s) AS visits,
+            WHERE (location_id = %s OR provider_id IN ({staff}))
+              AND starts_at < %s AND starts_at > %s AND room_ends_at > %s) AS visits,
           (SELECT count(*) AS n, max(h.created_at) AS last
              FROM scheduling_heldvisit v JOIN scheduling_serieshold h ON h.id = v.hold_id
             WHERE (h.location_id = %s OR v.provider_id IN ({staff})) AND h.status = 'held' AND h.expires_at > %s
               AND v.starts_at < %s AND v.room_ends_at > %s) AS holds
     """
+    params = [location_id, location_id, end, start - LONGEST_VISIT, start]
+    params += [location_id, location_id, timezone.now(), end, start]
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql, [location.pk, location.pk, end, start, location.pk, location.pk, timezone.now(), end, start]
-        )
+        cursor.execute(sql, params)
         return tuple(str(value) for value in cursor.fetchone())
 
 
+def _question(*, location_id: int, kind: str, start: datetime, end: datetime, areas: Sequence[str]) -> tuple:
+    now = timezone.now()
+    # A range that has begun is cut at "now", so the answer also depends on the minute.
+    minute = int(now.timestamp() // 60) if start < now + timedelta(minutes=5) else 0
+    return (location_id, kind, start.timestamp(), end.timestamp(), tuple(sorted(areas)), minute)
+
+
+def _key(kind: str, *parts) -> str:
+    return f"availability:{kind}:" + hashlib.sha1(repr(parts).encode()).hexdigest()
+
+
 def availability_shared(
-    *, location: Location, kind: str, start: datetime, end: datetime, areas: list[str]
+    *,
+    location: Location,
+    kind: str,
+    start: datetime,
+    end: datetime,
+    areas: Sequence[str],
+    fingerprint: tuple | None = None,
 ) -> SharedSlots | None:
     """Every provider's free slots in a range of up to a week (cached), or None when the
     range is longer or holds too many slots to keep whole: then ask availability_find."""
     if end - start > SHARED_RANGE:
         return None
-    now = timezone.now()
-    # A range that has begun is cut at "now", so the answer also depends on the minute.
-    minute = int(now.timestamp() // 60) if start < now + timedelta(minutes=5) else 0
-    question = (location.pk, kind, start.timestamp(), end.timestamp(), tuple(sorted(areas)), minute)
-    fingerprint = diary_fingerprint(location=location, start=start, end=end)
-    key = "availability:" + hashlib.sha1(repr((question, fingerprint)).encode()).hexdigest()
+    if fingerprint is None:
+        fingerprint = diary_fingerprint(location_id=location.pk, start=start, end=end)
+    question = _question(location_id=location.pk, kind=kind, start=start, end=end, areas=areas)
+    key = _key("slots", question, fingerprint)
     shared = cache.get(key)
     if shared is None:
         slots = availability_find(
@@ -76,3 +98,94 @@ def availability_shared(
         shared = SharedSlots(slots=tuple(slots), provider_ids=providers) if len(slots) < SHARED_LIMIT else False
         cache.set(key, shared, CACHE_SECONDS)
     return shared or None
+
+
+def _answer_key(
+    *,
+    location_id: int,
+    kind: str,
+    start: datetime,
+    end: datetime,
+    areas: Sequence[str],
+    provider_id: int | None,
+    limit: int,
+    fingerprint: tuple,
+) -> str:
+    question = _question(location_id=location_id, kind=kind, start=start, end=end, areas=areas)
+    return _key("answer", question, provider_id, limit, fingerprint)
+
+
+def availability_answer_kept(
+    *,
+    location_id: int,
+    kind: str,
+    start: datetime,
+    end: datetime,
+    areas: Sequence[str],
+    provider_id: int | None,
+    limit: int,
+) -> bytes | None:
+    """The answer `availability_answer` gave to this question since the diary last
+    changed, or None. One query and one cache read, with nothing looked up: an answer is
+    only kept once its question passed every check, so a location or provider switched
+    off can still be answered for up to CACHE_SECONDS, like any other edit to the clinic."""
+    if end - start > SHARED_RANGE:
+        return None
+    fingerprint = diary_fingerprint(location_id=location_id, start=start, end=end)
+    return cache.get(
+        _answer_key(
+            location_id=location_id,
+            kind=kind,
+            start=start,
+            end=end,
+            areas=areas,
+            provider_id=provider_id,
+            limit=limit,
+            fingerprint=fingerprint,
+        )
+    )
+
+
+def availability_answer(
+    *,
+    location: Location,
+    kind: str,
+    start: datetime,
+    end: datetime,
+    areas: Sequence[str],
+    provider: Provider | None,
+    limit: int,
+    render: Callable[[list[PlannedVisit]], bytes],
+) -> bytes | None:
+    """The answer to an availability question with no patient, as `render` writes the
+    slots, or None when the range is too long to share (then ask availability_find).
+
+    Most questions are asked again and again between two bookings, so the written answer
+    is kept under the question and the diary's fingerprint (availability_answer_kept
+    finds it again); a booking or a hold changes the fingerprint, so it shows at once."""
+    if end - start > SHARED_RANGE:
+        return None
+    fingerprint = diary_fingerprint(location_id=location.pk, start=start, end=end)
+    shared = availability_shared(
+        location=location, kind=kind, start=start, end=end, areas=areas, fingerprint=fingerprint
+    )
+    if shared is None:
+        return None
+    if provider is not None and provider.pk not in shared.provider_ids:
+        raise InvalidRequest(
+            f"{provider} does not work at {location}.", details={"provider": ["Does not work at this location."]}
+        )
+    slots = [slot for slot in shared.slots if provider is None or slot.provider_id == provider.pk]
+    answer = render(slots[:limit])
+    key = _answer_key(
+        location_id=location.pk,
+        kind=kind,
+        start=start,
+        end=end,
+        areas=areas,
+        provider_id=provider.pk if provider else None,
+        limit=limit,
+        fingerprint=fingerprint,
+    )
+    cache.set(key, answer, CACHE_SECONDS)
+    return answer

@@ -57,3 +57,45 @@ def test_the_docs_page_loads_its_scripts_from_our_own_static_files(desk_login, c
     page = client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
     assert "cdn.jsdelivr.net" not in page
+
+
+def _token_client(user) -> APIClient:
+    from rest_framework.authtoken.models import Token
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    return client
+
+
+def test_a_token_login_reads_the_user_and_all_their_roles_in_one_query(db, django_assert_num_queries):
+    from django.contrib.auth.models import Group
+
+    both = staff("Front desk", username="deskandadmin")
+    both.groups.add(Group.objects.get(name="Clinic admin"), Group.objects.create(name="Newsletter"))
+    client = _token_client(both)
+    with django_assert_num_queries(2):  # the login with its roles, then "am I a provider?"
+        body = client.get("/api/v1/me/").json()
+    assert body["username"] == "deskandadmin" and body["roles"] == ["Clinic admin", "Front desk"]
+
+
+def test_a_token_of_a_superuser_without_groups_is_a_clinic_admin(db):
+    from tests import factories
+
+    boss = factories.UserFactory(username="owner", is_superuser=True)
+    assert _token_client(boss).get("/api/v1/me/").json()["roles"] == ["Clinic admin"]
+
+
+def test_a_token_of_a_login_without_a_role_is_refused(db):
+    from tests import factories
+
+    assert _token_client(factories.UserFactory(username="visitor")).get("/api/v1/me/").status_code == 403
+
+
+def test_a_token_of_a_deactivated_login_or_an_unknown_token_is_a_401(desk_login):
+    client = _token_client(desk_login)
+    desk_login.is_active = False
+    desk_login.save(update_fields=["is_active"])
+    assert client.get("/api/v1/me/").status_code == 401
+    stranger = APIClient()
+    stranger.credentials(HTTP_AUTHORIZATION="Token 0123456789abcdef0123456789abcdef01234567")
+    assert stranger.get("/api/v1/me/").status_code == 401

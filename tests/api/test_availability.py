@@ -1,5 +1,7 @@
 """Availability: free slots as the planner finds them, kept briefly but never stale after a booking."""
 
+from datetime import UTC
+
 import pytest
 
 pytestmark = pytest.mark.django_db
@@ -89,4 +91,117 @@ def test_a_provider_who_does_not_work_there_is_a_400(world, desk):
             "end": "2027-03-10T00:00:00Z",
         },
     )
+    assert response.status_code == 400 and "provider" in response.json()["fields"]
+
+
+def _day(question: dict, day: int) -> dict:
+    return {**question, "start": f"2027-03-{day:02d}T00:00:00Z", "end": f"2027-03-{day + 1:02d}T00:00:00Z"}
+
+
+def _starts(client, question) -> list[str]:
+    response = client.get("/api/v1/availability/", question)
+    assert response.status_code == 200, response.json()
+    return [slot["starts_at"] for slot in response.json()]
+
+
+def _iso(moment) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def test_a_hold_shows_at_once_and_its_release_gives_the_time_back(world, desk, desk_user):
+    from scheduling import services
+    from scheduling.planner import Preferences
+
+    from .builders import eligible_consultation
+    from .conftest import at
+
+    consultation = eligible_consultation(clinic=world, when=at(2, 12))
+    world["clock"].move_to(at(2, 12, 30))
+    plan = services.series_propose(
+        consultation=consultation,
+        location=world["location"],
+        earliest_start=at(8, 9),
+        preferences=Preferences(provider_id=world["other_provider"].pk),
+    ).best
+    first = plan.sessions[0]
+    question = _day(
+        {
+            "location": world["location"].pk,
+            "kind": "session",
+            "areas": ["face"],
+            "provider": first.provider_id,
+            "limit": 200,
+        },
+        first.local_date.day,
+    )
+    assert _iso(first.start) in _starts(desk, question)
+
+    hold = services.series_hold(consultation=consultation, location=world["location"], plan=plan, held_by=desk_user)
+    assert _iso(first.start) not in _starts(desk, question)
+
+    services.hold_release(hold=hold, released_by=desk_user)
+    assert _iso(first.start) in _starts(desk, question)
+
+
+def test_a_cancelled_visit_gives_its_time_back_at_once(world, desk):
+    visit = world["pending_visit"]
+    question = _day(
+        {"location": world["location"].pk, "kind": "consultation", "provider": visit.provider_id, "limit": 200},
+        visit.starts_at.astimezone(UTC).day,
+    )
+    assert _iso(visit.starts_at) not in _starts(desk, question)
+    response = desk.post(f"/api/v1/appointments/{visit.pk}/cancel/", {"reason": "Patient is unwell"}, format="json")
+    assert response.status_code == 200
+    assert _iso(visit.starts_at) in _starts(desk, question)
+
+
+def test_a_repeated_question_is_answered_with_one_query_after_the_login(world, desk, django_assert_num_queries):
+    question = _day({"location": world["location"].pk, "kind": "consultation", "limit": 5}, 9)
+    first = desk.get("/api/v1/availability/", question)
+    with django_assert_num_queries(1):  # the diary's fingerprint; nothing is looked up
+        again = desk.get("/api/v1/availability/", question)
+    assert again.status_code == 200 and again.content == first.content
+    assert again["Content-Type"] == "application/json"
+
+
+def test_a_kept_answer_reads_the_same_as_a_fresh_one(world, desk):
+    from django.core.cache import cache
+
+    question = _day({"location": world["location"].pk, "kind": "session", "areas": ["face", "neck"], "limit": 7}, 8)
+    for provider in (None, world["provider"].pk, world["other_provider"].pk):
+        asked = {**question, "provider": provider} if provider else question
+        kept = desk.get("/api/v1/availability/", asked)
+        kept = desk.get("/api/v1/availability/", asked)  # the second comes from the kept answer
+        cache.clear()
+        fresh = desk.get("/api/v1/availability/", asked)
+        assert kept.status_code == fresh.status_code == 200
+        assert kept.json() == fresh.json() and len(fresh.json()) == 7
+
+
+def test_an_indented_or_browsable_answer_is_rendered_afresh(world, desk):
+    question = _day({"location": world["location"].pk, "kind": "consultation", "limit": 3}, 9)
+    compact = desk.get("/api/v1/availability/", question)
+    desk.get("/api/v1/availability/", question)
+    indented = desk.get("/api/v1/availability/", question, HTTP_ACCEPT="application/json; indent=2")
+    assert indented.status_code == 200 and b"\n  " in indented.content
+    assert indented.json() == compact.json()
+    page = desk.get("/api/v1/availability/", question, HTTP_ACCEPT="text/html")
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
+
+
+def test_ids_that_are_not_plain_numbers_are_a_400_even_when_the_question_was_answered(world, desk):
+    question = _day({"location": world["location"].pk, "kind": "consultation"}, 9)
+    assert desk.get("/api/v1/availability/", question).status_code == 200
+    for location in (f"{world['location'].pk}.0", f"x{world['location'].pk}", "99999999"):
+        response = desk.get("/api/v1/availability/", {**question, "location": location})
+        assert response.status_code == 400 and "location" in response.json()["fields"]
+
+
+def test_a_provider_from_elsewhere_is_a_400_even_when_the_location_was_answered(world, desk):
+    from tests import factories
+
+    elsewhere = factories.ProviderFactory(location=factories.LocationFactory())
+    question = _day({"location": world["location"].pk, "kind": "consultation"}, 9)
+    assert desk.get("/api/v1/availability/", question).status_code == 200
+    response = desk.get("/api/v1/availability/", {**question, "provider": elsewhere.pk})
     assert response.status_code == 400 and "provider" in response.json()["fields"]
