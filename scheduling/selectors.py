@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
 
-from .models import Appointment
+from patients.models import Consultation, RecommendedArea
+
+from .models import Appointment, TreatmentProtocol, TreatmentSeries
 
 
 @dataclass(frozen=True)
@@ -87,3 +89,33 @@ def _describe_clash(visit: VisitSpec, existing: Appointment, patient_id: int) ->
     if existing.patient_id == patient_id and _overlaps(visit.starts_at, visit.ends_at, existing.starts_at, existing.ends_at):
         found.append(f"The patient already has a visit at {when}.")
     return found
+
+
+@dataclass(frozen=True)
+class PlanningFacts:
+    """What a proposal needs to know before it loads the diary."""
+
+    protocol: TreatmentProtocol | None  # the active protocol (the first, by id)
+    has_live_series: bool  # the consultation already has a series that is not cancelled
+    areas: list[str]  # the areas its plan treats, as recorded
+
+
+def consultation_planning_facts(consultation: Consultation) -> PlanningFacts:
+    """The active protocol, whether the consultation already has a live series, and its
+    plan's areas, in one query (one row per area): a proposal is asked for often, and
+    each round trip to the database costs more than the reading."""
+    sql = f"""
+        SELECT p.*,
+               EXISTS (SELECT 1 FROM {TreatmentSeries._meta.db_table} s
+                        WHERE s.consultation_id = %s AND s.status <> %s) AS consultation_has_series,
+               a.area AS planned_area
+          FROM {TreatmentProtocol._meta.db_table} p
+          LEFT JOIN {RecommendedArea._meta.db_table} a ON a.consultation_id = %s
+         WHERE p.id = (SELECT id FROM {TreatmentProtocol._meta.db_table} WHERE is_active ORDER BY id LIMIT 1)
+         ORDER BY a.id"""
+    rows = list(TreatmentProtocol.objects.raw(
+        sql, [consultation.pk, TreatmentSeries.Status.CANCELLED.value, consultation.pk]))
+    if not rows:
+        return PlanningFacts(protocol=None, has_live_series=False, areas=[])
+    return PlanningFacts(protocol=rows[0], has_live_series=bool(rows[0].consultation_has_series),
+                         areas=[row.planned_area for row in rows if row.planned_area])

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from clinic.audit import audit_record
@@ -38,7 +37,7 @@ from ..planner import (
     plan_series,
 )
 from ..reminders.services import reminders_series_booked, reminders_sync_for_appointments
-from ..selectors import VisitSpec, appointment_conflicts
+from ..selectors import VisitSpec, appointment_conflicts, consultation_planning_facts
 from .booking import appointments_book, conflict_from_integrity_error
 
 HOLD_MINUTES = getattr(settings, "SERIES_HOLD_MINUTES", 10)
@@ -200,10 +199,12 @@ def consultation_book(
 
 
 # --- Series: propose, hold, confirm ---------------------------------------------------
-def consultation_check_plannable(*, consultation: Consultation, protocol: TreatmentProtocol, now: datetime) -> list[str]:
+def consultation_check_plannable(
+    *, consultation: Consultation, protocol: TreatmentProtocol, now: datetime, has_live_series: bool | None = None
+) -> None:
     """A series starts only from a recent eligible consultation whose caution (if any)
-    a provider acknowledged, and only once. Returns the areas its plan treats (read in
-    the same query as the check for an existing series)."""
+    a provider acknowledged, and only once (`has_live_series` when the caller has read
+    it already)."""
     if consultation.outcome != Consultation.Outcome.ELIGIBLE:
         label = consultation.get_outcome_display().lower()
         raise InvalidRequest(f"A series can only be planned from an eligible consultation; this one is {label}.",
@@ -219,15 +220,10 @@ def consultation_check_plannable(*, consultation: Consultation, protocol: Treatm
             "A provider must acknowledge the caution before a series is planned: " + "; ".join(open_cautions) + ".",
             details={"consultation": ["Caution not acknowledged."]},
         )
-    live_series = TreatmentSeries.objects.filter(consultation=OuterRef("pk")).exclude(
-        status=TreatmentSeries.Status.CANCELLED)
-    rows = list(
-        Consultation.objects.filter(pk=consultation.pk).annotate(has_series=Exists(live_series))
-        .order_by("recommended_areas__id").values_list("has_series", "recommended_areas__area")
-    )
-    if rows and rows[0][0]:
+    if has_live_series is None:
+        has_live_series = consultation.series.exclude(status=TreatmentSeries.Status.CANCELLED).exists()
+    if has_live_series:
         raise InvalidRequest("This consultation already has a series.", details={"consultation": ["Already has a series."]})
-    return [area for _, area in rows if area] or ["face"]
 
 
 def _areas(consultation: Consultation) -> list[str]:
@@ -246,9 +242,13 @@ def series_propose(
 ) -> PlanResult:
     """The planner's best whole series for this consultation, with alternatives, or
     a plain-English reason why none fits."""
-    protocol = default_protocol()
+    facts = consultation_planning_facts(consultation)
+    protocol = facts.protocol
+    if protocol is None:
+        raise InvalidRequest("No active treatment protocol is configured.")
     now = timezone.now()
-    areas = consultation_check_plannable(consultation=consultation, protocol=protocol, now=now)
+    consultation_check_plannable(consultation=consultation, protocol=protocol, now=now,
+                                 has_live_series=facts.has_live_series)
     count = session_count or consultation.recommended_sessions or protocol.session_count_default
     if not protocol.session_count_min <= count <= protocol.session_count_max:
         raise InvalidRequest(
@@ -267,7 +267,7 @@ def series_propose(
     preferences = preferences or Preferences()
     if preferences.provider_id is not None and not location.working_hours.filter(provider_id=preferences.provider_id).exists():
         raise InvalidRequest("That provider does not work at this location.", details={"provider": ["Not at this location."]})
-    rules = loader.series_rules(protocol, session_count=count, areas=areas,
+    rules = loader.series_rules(protocol, session_count=count, areas=facts.areas or ["face"],
                                 target_interval_days=target_interval_days)
     natural = (count - 1) * rules.target_interval_days + protocol.review_max_days + SHORT_HORIZON_SLACK_DAYS
     # First only the days a series at the target interval would use, which is where the
