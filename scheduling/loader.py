@@ -91,29 +91,24 @@ Spans = list[tuple[int, int]]
 
 class Busy:
     """One provider's or room's busy time as sorted, disjoint [start, end) epoch seconds,
-    in two parallel lists: the shape the planner's BusySpans takes without conversion."""
+    in two parallel sequences (lists, or arrays straight from the database): the shape
+    the planner's BusySpans takes without conversion."""
 
     __slots__ = ("starts", "ends")
 
-    def __init__(self, starts: list[int] | None = None, ends: list[int] | None = None) -> None:
-        self.starts = starts if starts is not None else []
-        self.ends = ends if ends is not None else []
+    def __init__(self, starts: Sequence[int] = (), ends: Sequence[int] = ()) -> None:
+        self.starts = starts
+        self.ends = ends
 
     @classmethod
     def from_spans(cls, spans: Spans) -> Busy:
         merged = _merge(spans)
         return cls([lo for lo, _ in merged], [hi for _, hi in merged])
 
-    def extend_packed(self, packed: bytes, lo: int, hi: int) -> None:
-        """Add weeks of scheduling_busyweek laid end to end (big-endian uint32 start, end
-        pairs, later than what is here), keeping only what meets [lo, hi)."""
-        numbers = array("I", packed)
-        if sys.byteorder == "little":
-            numbers.byteswap()
-        starts, ends = numbers[0::2], numbers[1::2]
-        first, last = bisect_right(ends, lo), bisect_left(starts, hi)
-        self.starts += starts[first:last]
-        self.ends += ends[first:last]
+    @classmethod
+    def from_pairs(cls, pairs: array) -> Busy:
+        """From interleaved start, end numbers."""
+        return cls(pairs[0::2], pairs[1::2])
 
     def add(self, spans: Spans) -> Busy:
         return Busy.from_spans(list(zip(self.starts, self.ends)) + spans) if spans else self
@@ -133,11 +128,22 @@ class Busy:
         if self.ends[last - 1] > hi:
             pieces_starts.append(hi)
             pieces_ends.append(self.ends[last - 1])
-        self.starts[first:last] = pieces_starts
-        self.ends[first:last] = pieces_ends
+        self.starts = [*self.starts[:first], *pieces_starts, *self.starts[last:]]
+        self.ends = [*self.ends[:first], *pieces_ends, *self.ends[last:]]
 
     def spans(self) -> BusySpans:
         return BusySpans.merged(self.starts, self.ends)
+
+
+def unpack_weeks(packed: bytes, lo: int, hi: int, into: array) -> None:
+    """Append to `into` the spans of weeks of scheduling_busyweek laid end to end
+    (big-endian uint32 start, end pairs) that meet [lo, hi), interleaved as they came."""
+    numbers = array("I", packed)
+    if sys.byteorder == "little":
+        numbers.byteswap()
+    pairs = memoryview(numbers)
+    first, last = bisect_right(pairs[1::2], lo), bisect_left(pairs[0::2], hi)
+    into.extend(numbers[2 * first:2 * last])
 
 
 def _merge(spans: Spans) -> Spans:
@@ -264,9 +270,12 @@ def _rows_postgres(*, location: Location, start: datetime, end: datetime, window
     room_busy: dict[int, Busy] = defaultdict(Busy)
     owners = {"provider": provider_busy, "room": room_busy}
     covered = {week[0]: (week[2], week[3]) for week in weeks}
+    pairs: dict[tuple[str, int], array] = defaultdict(lambda: array("I"))
     for owner, owner_id, first_week, packed in busy:  # by owner, then in week order
         if packed:
-            owners[owner][owner_id].extend_packed(packed, *covered[first_week])
+            unpack_weeks(packed, *covered[first_week], pairs[(owner, owner_id)])
+    for (owner, owner_id), found in pairs.items():
+        owners[owner][owner_id] = Busy.from_pairs(found)
     for provider_id, room_id, a, b, c, d in ignored:  # visits being planned again
         if provider_id in provider_busy:
             provider_busy[provider_id].remove(*_inner_seconds(a, b))

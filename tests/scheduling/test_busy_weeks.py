@@ -5,6 +5,7 @@ once), it says exactly what the visits say."""
 
 import math
 import random
+from array import array
 import threading
 import time
 from collections import defaultdict
@@ -31,8 +32,9 @@ def _table() -> dict:
         rows = cursor.fetchall()
     found = {}
     for owner, owner_id, week, packed in rows:
-        busy = loader.Busy()
-        busy.extend_packed(bytes(packed), 0, 2**32)
+        pairs = array("I")
+        loader.unpack_weeks(bytes(packed), 0, 2**32, pairs)
+        busy = loader.Busy.from_pairs(pairs)
         if busy.starts:
             found[(owner, owner_id, week)] = list(zip(busy.starts, busy.ends, strict=True))
     return found
