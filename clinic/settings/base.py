@@ -82,7 +82,10 @@ DATABASES = {
 
 def tune_database(db: dict) -> dict:
     """Make SQLite take its write lock at BEGIN, so the booking services' check-then-write
-    runs serialised (PostgreSQL relies on its exclusion constraints instead)."""
+    runs serialised (PostgreSQL relies on its exclusion constraints instead). On
+    PostgreSQL, keep connections, and let the few reads every API request makes run as
+    prepared statements (clinic/prepared.py; Django's own queries are never prepared).
+    Behind a pooler in transaction mode, set DATABASE_PREPARED_STATEMENTS=false."""
     if db["ENGINE"] == "django.db.backends.sqlite3":
         db.setdefault("OPTIONS", {}).update(
             {
@@ -94,6 +97,8 @@ def tune_database(db: dict) -> dict:
     else:
         db.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
         db.setdefault("CONN_HEALTH_CHECKS", True)
+        if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+            db.setdefault("OPTIONS", {}).setdefault("prepare_threshold", 0)
     db["ATOMIC_REQUESTS"] = False
     return db
 

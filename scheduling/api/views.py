@@ -53,6 +53,7 @@ class AvailabilityApi(ClinicApi):
         parameters=[s.AvailabilityIn], responses=s.SlotOut(many=True), summary="Free slots", tags=TAG_AVAILABILITY
     )
     def get(self, request):
+        render = self._render_slots
         repeat = None if "patient" in request.query_params else self.query_or_none(s.AvailabilityRepeatIn)
         if repeat is not None:
             answer = services.availability_answer_kept(
@@ -63,6 +64,7 @@ class AvailabilityApi(ClinicApi):
                 areas=sorted(repeat.get("areas") or []),
                 provider_id=int(repeat["provider"]) if "provider" in repeat else None,
                 limit=repeat["limit"],
+                render=render,
             )
             if answer is not None:
                 return self.rendered(answer)
@@ -79,7 +81,7 @@ class AvailabilityApi(ClinicApi):
                 areas=areas,
                 provider=provider,
                 limit=data["limit"],
-                render=lambda slots: self.render_json(s.SlotOut(slots, many=True).data),
+                render=render,
             )
             if answer is not None:
                 return self.rendered(answer)
@@ -94,6 +96,9 @@ class AvailabilityApi(ClinicApi):
             limit=data["limit"],
         )
         return Response(s.SlotOut(slots, many=True).data)
+
+    def _render_slots(self, slots) -> bytes:
+        return self.render_json(s.SlotOut(slots, many=True).data)
 
 
 # --- Series: propose, hold, confirm ---------------------------------------------------

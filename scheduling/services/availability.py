@@ -8,15 +8,16 @@ to be taken."""
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from itertools import islice
 
 from django.core.cache import cache
-from django.db import connection
 from django.utils import timezone
 
 from clinic.errors import InvalidRequest
 from clinic.models import Location, Provider, WorkingHours
+from clinic.prepared import fetch_prepared
 
 from ..planner import PlannedVisit
 from .planning import availability_find
@@ -29,17 +30,37 @@ SHARED_LIMIT = 3000
 LONGEST_VISIT = timedelta(days=1)
 
 
+Render = Callable[[list[PlannedVisit]], bytes]
+
+
+_FIELDS = tuple(field.name for field in fields(PlannedVisit))
+_PROVIDER = _FIELDS.index("provider_id")
+
+
 @dataclass(frozen=True)
 class SharedSlots:
-    slots: tuple[PlannedVisit, ...]
+    """Every provider's free slots for one range, and the active providers who work at
+    the location. The slots are kept as plain tuples of their fields: reading a day's
+    worth of planner dataclasses back from the cache cost more than the rest of an answer."""
+
+    rows: tuple[tuple, ...]
     provider_ids: frozenset[int]
+
+    @classmethod
+    def of(cls, slots: Sequence[PlannedVisit], provider_ids: frozenset[int]) -> "SharedSlots":
+        return cls(tuple(tuple(getattr(slot, name) for name in _FIELDS) for slot in slots), provider_ids)
+
+    def slots(self, *, provider_id: int | None = None, limit: int | None = None) -> list[PlannedVisit]:
+        """The first `limit` slots, earliest first, of one provider or of everyone."""
+        rows = (row for row in self.rows if provider_id is None or row[_PROVIDER] == provider_id)
+        return [PlannedVisit(*row) for row in islice(rows, limit)]
 
 
 def diary_fingerprint(*, location_id: int, start: datetime, end: datetime) -> tuple:
     """What availability at this location between start and end depends on that changes
     minute to minute: live visits of its providers and rooms (count, last change, last id)
     and the holds not yet expired. Any booking, move, cancellation or hold changes it.
-    One query, on the indexes by location or provider and start."""
+    One prepared query, on the indexes by location or provider and start."""
     staff = "SELECT provider_id FROM clinic_workinghours WHERE location_id = %s"
     sql = f"""
         SELECT visits.live, visits.changed, visits.last, holds.n, holds.last FROM
@@ -55,9 +76,8 @@ def diary_fingerprint(*, location_id: int, start: datetime, end: datetime) -> tu
     """
     params = [location_id, location_id, end, start - LONGEST_VISIT, start]
     params += [location_id, location_id, timezone.now(), end, start]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return tuple(str(value) for value in cursor.fetchone())
+    [row] = fetch_prepared(sql, params)
+    return tuple(str(value) for value in row)
 
 
 def _question(*, location_id: int, kind: str, start: datetime, end: datetime, areas: Sequence[str]) -> tuple:
@@ -86,33 +106,22 @@ def availability_shared(
         return None
     if fingerprint is None:
         fingerprint = diary_fingerprint(location_id=location.pk, start=start, end=end)
-    question = _question(location_id=location.pk, kind=kind, start=start, end=end, areas=areas)
-    key = _key("slots", question, fingerprint)
+    key = _key("slots", _question(location_id=location.pk, kind=kind, start=start, end=end, areas=areas), fingerprint)
     shared = cache.get(key)
     if shared is None:
         slots = availability_find(
             location=location, kind=kind, start=start, end=end, areas=sorted(areas) or None, limit=SHARED_LIMIT
         )
-        providers = frozenset(WorkingHours.objects.filter(location=location).values_list("provider_id", flat=True))
+        working = WorkingHours.objects.filter(location=location, provider__is_active=True)
+        providers = frozenset(working.values_list("provider_id", flat=True))
         # Too many to keep whole: remember that (False), so the next caller asks the planner.
-        shared = SharedSlots(slots=tuple(slots), provider_ids=providers) if len(slots) < SHARED_LIMIT else False
+        shared = SharedSlots.of(slots, providers) if len(slots) < SHARED_LIMIT else False
         cache.set(key, shared, CACHE_SECONDS)
     return shared or None
 
 
-def _answer_key(
-    *,
-    location_id: int,
-    kind: str,
-    start: datetime,
-    end: datetime,
-    areas: Sequence[str],
-    provider_id: int | None,
-    limit: int,
-    fingerprint: tuple,
-) -> str:
-    question = _question(location_id=location_id, kind=kind, start=start, end=end, areas=areas)
-    return _key("answer", question, provider_id, limit, fingerprint)
+def _write(shared: SharedSlots, *, provider_id: int | None, limit: int, render: Render) -> bytes:
+    return render(shared.slots(provider_id=provider_id, limit=limit))
 
 
 def availability_answer_kept(
@@ -124,26 +133,28 @@ def availability_answer_kept(
     areas: Sequence[str],
     provider_id: int | None,
     limit: int,
+    render: Render,
 ) -> bytes | None:
-    """The answer `availability_answer` gave to this question since the diary last
-    changed, or None. One query and one cache read, with nothing looked up: an answer is
-    only kept once its question passed every check, so a location or provider switched
-    off can still be answered for up to CACHE_SECONDS, like any other edit to the clinic."""
+    """The answer to a question asked since the diary last changed, or None.
+
+    Nothing is looked up: the written answer is kept, or written from the slots kept for
+    its range when the provider is one of those who work at the location (both were
+    kept only after a question for that location passed every check). So a location or
+    provider switched off can still be answered for up to CACHE_SECONDS, like any other
+    edit to the clinic. One query (the fingerprint) and one or two cache reads."""
     if end - start > SHARED_RANGE:
         return None
     fingerprint = diary_fingerprint(location_id=location_id, start=start, end=end)
-    return cache.get(
-        _answer_key(
-            location_id=location_id,
-            kind=kind,
-            start=start,
-            end=end,
-            areas=areas,
-            provider_id=provider_id,
-            limit=limit,
-            fingerprint=fingerprint,
-        )
-    )
+    question = _question(location_id=location_id, kind=kind, start=start, end=end, areas=areas)
+    key = _key("answer", question, provider_id, limit, fingerprint)
+    answer = cache.get(key)
+    if answer is None:
+        shared = cache.get(_key("slots", question, fingerprint))
+        if not shared or (provider_id is not None and provider_id not in shared.provider_ids):
+            return None
+        answer = _write(shared, provider_id=provider_id, limit=limit, render=render)
+        cache.set(key, answer, CACHE_SECONDS)
+    return answer
 
 
 def availability_answer(
@@ -155,7 +166,7 @@ def availability_answer(
     areas: Sequence[str],
     provider: Provider | None,
     limit: int,
-    render: Callable[[list[PlannedVisit]], bytes],
+    render: Render,
 ) -> bytes | None:
     """The answer to an availability question with no patient, as `render` writes the
     slots, or None when the range is too long to share (then ask availability_find).
@@ -175,17 +186,8 @@ def availability_answer(
         raise InvalidRequest(
             f"{provider} does not work at {location}.", details={"provider": ["Does not work at this location."]}
         )
-    slots = [slot for slot in shared.slots if provider is None or slot.provider_id == provider.pk]
-    answer = render(slots[:limit])
-    key = _answer_key(
-        location_id=location.pk,
-        kind=kind,
-        start=start,
-        end=end,
-        areas=areas,
-        provider_id=provider.pk if provider else None,
-        limit=limit,
-        fingerprint=fingerprint,
-    )
-    cache.set(key, answer, CACHE_SECONDS)
+    provider_id = provider.pk if provider else None
+    answer = _write(shared, provider_id=provider_id, limit=limit, render=render)
+    question = _question(location_id=location.pk, kind=kind, start=start, end=end, areas=areas)
+    cache.set(_key("answer", question, provider_id, limit, fingerprint), answer, CACHE_SECONDS)
     return answer

@@ -164,6 +164,15 @@ def test_a_repeated_question_is_answered_with_one_query_after_the_login(world, d
     assert again["Content-Type"] == "application/json"
 
 
+def test_one_providers_answer_is_written_from_the_slots_kept_for_everyone(world, desk, django_assert_num_queries):
+    question = _day({"location": world["location"].pk, "kind": "consultation", "limit": 5}, 9)
+    everyone = desk.get("/api/v1/availability/", question).json()
+    with django_assert_num_queries(1):  # the diary's fingerprint; no location or provider is looked up
+        mine = desk.get("/api/v1/availability/", {**question, "provider": world["provider"].pk}).json()
+    assert mine and {slot["provider"] for slot in mine} == {world["provider"].pk}
+    assert {slot["starts_at"] for slot in mine} & {slot["starts_at"] for slot in everyone}
+
+
 def test_a_kept_answer_reads_the_same_as_a_fresh_one(world, desk):
     from django.core.cache import cache
 
@@ -205,3 +214,29 @@ def test_a_provider_from_elsewhere_is_a_400_even_when_the_location_was_answered(
     assert desk.get("/api/v1/availability/", question).status_code == 200
     response = desk.get("/api/v1/availability/", {**question, "provider": elsewhere.pk})
     assert response.status_code == 400 and "provider" in response.json()["fields"]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/London"])
+def test_slots_are_written_as_their_declared_fields_would_write_them(world, zone):
+    from dataclasses import replace
+    from datetime import datetime
+
+    from django.utils import timezone
+    from rest_framework import serializers
+
+    from scheduling import services
+    from scheduling.api.serializers import SlotOut
+
+    slots = services.availability_find(
+        location=world["location"],
+        kind="session",
+        start=datetime.fromisoformat("2027-03-29T00:00:00+00:00"),  # the clocks went forward the day before
+        end=datetime.fromisoformat("2027-03-30T00:00:00+00:00"),
+        limit=20,
+    )
+    slots.append(replace(slots[0], room_id=None))
+    with timezone.override(zone):
+        written = SlotOut(slots, many=True).data
+        by_field = [serializers.Serializer.to_representation(SlotOut(), slot) for slot in slots]
+    assert written == by_field and [list(row) for row in written] == [list(row) for row in by_field]
+    assert written[-1]["room"] is None
