@@ -12,4 +12,4 @@ RUN DJANGO_SECRET_KEY=build-only DJANGO_ALLOWED_HOSTS=localhost python manage.py
     && useradd --create-home needlepoint && mkdir -p /app/var && chown -R needlepoint /app/var
 USER needlepoint
 EXPOSE 8000
-CMD ["gunicorn", "clinic.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["gunicorn", "clinic.wsgi"]

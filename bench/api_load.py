@@ -2,7 +2,9 @@
 
 It builds its own database (needlepoint_bench_api, dropped and rebuilt each run), loads the
 demo clinic plus patients with eligible consultations, starts gunicorn on 127.0.0.1 with
-production settings, and drives it from 20 client threads (http.client, keep-alive):
+production settings and the project's gunicorn.conf.py, and drives it from 20 client
+threads, each sending keep-alive requests on its own connection (opened again when the
+server closes it, as gunicorn's sync workers do after each answer):
 
 1. availability: GET /api/v1/availability/ for one day, any provider or one
 2. proposals:    POST /api/v1/series/proposals/ for an eligible consultation
@@ -16,17 +18,19 @@ Each phase prints one JSON line:
      "errors": ..., "double_bookings": ...}
 
 `errors` counts answers that are neither a success nor an expected 400/409 (a 5xx, a
-timeout, a refused connection). Every phase is bounded in count and in time.
+timeout, a refused connection). Every phase is bounded in count and in time. On stderr,
+per phase: the spread, the load generator's own CPU time, and the load average before
+and after (the figures are only worth keeping from a quiet machine).
 
     .venv/bin/python bench/api_load.py                 # the three phases
     .venv/bin/python bench/api_load.py --attempts 500  # a shorter contended run
 """
 
 import argparse
-import http.client
 import json
 import os
 import random
+import runpy
 import secrets
 import signal
 import socket
@@ -136,7 +140,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def gunicorn_sizes(workers: int | None, threads: int | None) -> tuple[int, int]:
+    """Workers and threads: as given, else what the project's gunicorn.conf.py says."""
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    return workers or config["workers"], threads or config["threads"]
+
+
 def start_gunicorn(port: int, workers: int, threads: int) -> subprocess.Popen:
+    """gunicorn with the project's gunicorn.conf.py (read from the project root), on the
+    loopback, with the sizes given."""
     command = [
         str(ROOT / ".venv/bin/gunicorn"),
         "clinic.wsgi:application",
@@ -146,12 +158,6 @@ def start_gunicorn(port: int, workers: int, threads: int) -> subprocess.Popen:
         str(workers),
         "--threads",
         str(threads),
-        "--worker-class",
-        "gthread",
-        "--backlog",
-        "256",
-        "--timeout",
-        "60",
         "--log-level",
         "error",
     ]
@@ -213,24 +219,30 @@ class Phase:
             finally:
                 client.close()
 
-        started = time.monotonic()
+        self.load_before = os.getloadavg()[0]
+        started, cpu = time.monotonic(), time.process_time()
         threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(CLIENTS)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+        self.client_cpu = time.process_time() - cpu  # this process: the load generator itself
+        self.load_after = os.getloadavg()[0]
         return time.monotonic() - started
 
 
 class Client:
-    """One keep-alive HTTP/1.1 connection (http.client: light, so the load generator
-    takes little of the CPU the server needs)."""
+    """One keep-alive HTTP/1.1 connection on a plain socket. Each request is written in one
+    piece and its answer read by Content-Length, which costs the load generator a fraction
+    of what http.client spends (its header parsing alone), so the cores go to the server.
+    A connection the server closes is opened again for the next request."""
 
     def __init__(self, base: str, token: str) -> None:
         host, port = base.removeprefix("http://").split(":")
         self.host, self.port = host, int(port)
-        self.headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
-        self.connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        self.head = f"Host: {host}:{port}\r\nAuthorization: Token {token}\r\nAccept: application/json\r\n"
+        self.sock: socket.socket | None = None
+        self.reader = None
 
     def request(
         self,
@@ -243,23 +255,69 @@ class Client:
     ) -> tuple[int, dict | list | None]:
         if params:
             path = f"{path}?{urlencode(params)}"
-        body = json.dumps(json_body).encode() if json_body is not None else None
-        all_headers = {**self.headers, **(headers or {})}
-        if body is not None:
-            all_headers["Content-Type"] = "application/json"
-        try:
-            self.connection.request(method, path, body=body, headers=all_headers)
-            response = self.connection.getresponse()
-            data = response.read()
-        except (OSError, http.client.HTTPException):
+        head = f"{method} {path} HTTP/1.1\r\n{self.head}"
+        head += "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+        body = b""
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        message = head.encode() + b"\r\n" + body
+        for attempt in (1, 2):
+            reused = self.sock is not None
+            try:
+                if self.sock is None:
+                    self._connect()
+                self.sock.sendall(message)
+                status, data, is_json = self._answer()
+                break
+            except (OSError, ValueError):
+                self.close()
+                if not reused or attempt == 2:  # a kept connection may have timed out: once more
+                    return 599, None
+        return status, (json.loads(data) if data and is_json else None)
+
+    def _connect(self) -> None:
+        self.sock = socket.create_connection((self.host, self.port), timeout=30)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.reader = self.sock.makefile("rb")
+
+    def _answer(self) -> tuple[int, bytes, bool]:
+        status_line = self.reader.readline(65537)
+        if not status_line:
+            raise ValueError("connection closed")
+        status = int(status_line.split(b" ", 2)[1])
+        length, chunked, close, is_json = 0, False, False, False
+        while (line := self.reader.readline(65537)) not in (b"\r\n", b"\n", b""):
+            name, _, value = line.partition(b":")
+            name, value = name.strip().lower(), value.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"transfer-encoding":
+                chunked = b"chunked" in value
+            elif name == b"connection":
+                close = value == b"close"
+            elif name == b"content-type":
+                is_json = value.startswith(b"application/json")
+        data = self._chunks() if chunked else self.reader.read(length)
+        if len(data) < length:
+            raise ValueError("answer cut short")
+        if close:
             self.close()
-            self.connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
-            return 599, None
-        is_json = (response.getheader("Content-Type") or "").startswith("application/json")
-        return response.status, (json.loads(data) if data and is_json else None)
+        return status, data, is_json
+
+    def _chunks(self) -> bytes:
+        parts = []
+        while size := int(self.reader.readline(65537).split(b";")[0], 16):
+            parts.append(self.reader.read(size))
+            self.reader.readline(65537)
+        self.reader.readline(65537)
+        return b"".join(parts)
 
     def close(self) -> None:
-        self.connection.close()
+        if self.sock is not None:
+            self.reader.close()
+            self.sock.close()
+        self.sock = self.reader = None
 
 
 def timed(client: Client, method: str, path: str, **kwargs) -> tuple[int, float, dict | None]:
@@ -268,7 +326,8 @@ def timed(client: Client, method: str, path: str, **kwargs) -> tuple[int, float,
     return status, (time.perf_counter() - started) * 1000, body
 
 
-def report(endpoint: str, samples: list[tuple[int, float]], elapsed: float, expected=OK, bookings: int = 0) -> dict:
+def report(endpoint: str, phase: Phase, elapsed: float, expected=OK, bookings: int = 0) -> dict:
+    samples = phase.samples
     latencies = sorted(ms for _, ms in samples)
     errors = sum(1 for status, _ in samples if status not in expected)
     line = {
@@ -281,7 +340,8 @@ def report(endpoint: str, samples: list[tuple[int, float]], elapsed: float, expe
         "double_bookings": bookings,
     }
     print(json.dumps(line), flush=True)
-    # On stderr, the spread and the second half alone (after the cache has warmed up).
+    # On stderr: the spread, the second half alone (after the cache has warmed up), what
+    # the load generator itself cost, and how busy the machine was.
     warm = sorted(ms for _, ms in samples[len(samples) // 2 :])
     if warm:
         print(
@@ -292,6 +352,11 @@ def report(endpoint: str, samples: list[tuple[int, float]], elapsed: float, expe
                     "p95_ms": _pct(latencies, 0.95),
                     "second_half_median_ms": _pct(warm, 0.5),
                     "second_half_p99_ms": _pct(warm, 0.99),
+                    "client_cpu_s": round(phase.client_cpu, 2),
+                    "client_cpu_ms_per_request": round(phase.client_cpu * 1000 / len(samples), 2),
+                    "client_cores": round(phase.client_cpu / elapsed, 2) if elapsed else 0.0,
+                    "load_before": round(phase.load_before, 2),
+                    "load_after": round(phase.load_after, 2),
                 }
             ),
             file=sys.stderr,
@@ -330,7 +395,7 @@ def availability_phase(base: str, world: dict, total: int, seconds: float) -> di
 
     phase = Phase(base, world["token"], total, seconds)
     elapsed = phase.run(work)
-    return report("GET /api/v1/availability/", phase.samples, elapsed)
+    return report("GET /api/v1/availability/", phase, elapsed)
 
 
 def proposal_phase(base: str, world: dict, total: int, seconds: float) -> dict:
@@ -343,7 +408,7 @@ def proposal_phase(base: str, world: dict, total: int, seconds: float) -> dict:
 
     phase = Phase(base, world["token"], total, seconds)
     elapsed = phase.run(work)
-    return report("POST /api/v1/series/proposals/", phase.samples, elapsed)
+    return report("POST /api/v1/series/proposals/", phase, elapsed)
 
 
 def contention_phase(base: str, world: dict, attempts: int, seconds: float) -> dict:
@@ -416,7 +481,7 @@ def contention_phase(base: str, world: dict, attempts: int, seconds: float) -> d
     booked = sum(1 for status, _ in phase.samples if status == 201)
     line = report(
         "contended booking (POST consultations, series hold+confirm)",
-        phase.samples,
+        phase,
         elapsed,
         expected=OK | EXPECTED_REFUSALS,
         bookings=double_bookings(),
@@ -430,24 +495,35 @@ def main() -> None:
     parser.add_argument("--availability", type=int, default=3000, help="availability requests")
     parser.add_argument("--proposals", type=int, default=400, help="proposal requests")
     parser.add_argument("--attempts", type=int, default=2400, help="contended booking attempts (at least 2,000)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (one per core)")
-    parser.add_argument("--threads", type=int, default=8, help="threads per worker")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py)")
+    parser.add_argument("--threads", type=int, help="threads per worker (default: gunicorn.conf.py)")
     parser.add_argument("--seconds", type=float, default=120, help="time limit per phase")
     args = parser.parse_args()
 
+    workers, threads = gunicorn_sizes(args.workers, args.threads)
     reset_database()
     world = seed(consultations=args.proposals + 400)
     port = free_port()
-    server = start_gunicorn(port, args.workers, args.threads)
+    server = start_gunicorn(port, workers, threads)
+    sizes = {
+        "gunicorn_workers": workers,
+        "gunicorn_threads": threads,
+        "worker_class": "gthread" if threads > 1 else "sync",
+    }
+    print(json.dumps(sizes), file=sys.stderr, flush=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        warm = Client(base, world["token"])  # load the code in every worker before timing
-        for _ in range(args.workers * args.threads * 2):
-            warm.request("GET", "/api/v1/me/")
-        warm.close()
-        availability_phase(base, world, args.availability, args.seconds)
-        proposal_phase(base, world, args.proposals, args.seconds)
-        contention_phase(base, world, args.attempts, args.seconds * 2)
+        # Load the code in every worker before timing: from all the clients at once, since
+        # a kept-alive connection stays with the one worker that accepted it.
+        Phase(base, world["token"], CLIENTS * 10, 60).run(
+            lambda client, rng, index: [client.request("GET", "/api/v1/me/")]
+        )
+        if args.availability:
+            availability_phase(base, world, args.availability, args.seconds)
+        if args.proposals:
+            proposal_phase(base, world, args.proposals, args.seconds)
+        if args.attempts:
+            contention_phase(base, world, args.attempts, args.seconds * 2)
     finally:
         stop(server)
 
