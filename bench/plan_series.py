@@ -229,6 +229,8 @@ def copy_rows(rows) -> int:
         cursor.execute("VACUUM ANALYZE scheduling_appointment")
         # The triggers rewrote the busy weeks the rows touched; autovacuum would get there.
         cursor.execute("VACUUM ANALYZE scheduling_busyweek")
+        # Write the bulk load out now, so the checkpointer is not busy with it while planning.
+        cursor.execute("CHECKPOINT")
     return written
 
 
