@@ -86,6 +86,16 @@ def _new_visit(clinic, rng: random.Random) -> Appointment:
     )
 
 
+def _book_some(clinic, rng: random.Random, attempts: int) -> None:
+    """Random visits; those that would overlap one already booked are refused and skipped."""
+    for _ in range(attempts):
+        try:
+            with transaction.atomic():
+                _new_visit(clinic, rng).save()
+        except DatabaseError:
+            pass
+
+
 def _shift(visit: Appointment, minutes: int) -> None:
     delta = timedelta(minutes=minutes)
     for field in ("starts_at", "provider_starts_at", "provider_ends_at", "ends_at", "room_ends_at"):
@@ -232,12 +242,7 @@ def test_two_desks_booking_the_same_week_at_once_both_count():
 @pytest.mark.parametrize("seed", [4, 5])
 def test_the_loader_reads_the_same_busy_time_as_merging_the_visits(clinic, seed):
     rng = random.Random(seed)
-    for _ in range(60):
-        try:
-            with transaction.atomic():
-                _new_visit(clinic, rng).save()
-        except DatabaseError:
-            pass
+    _book_some(clinic, rng, 60)
     live = list(Appointment.objects.filter(status__in=LIVE).values_list("id", flat=True))
     ignore = rng.sample(live, 3)
     start, end = BASE - timedelta(hours=2), BASE + timedelta(days=3)
@@ -274,14 +279,8 @@ def test_reading_in_one_round_trip_gives_what_the_orm_gives(clinic, protocol):
     from clinic.models import Closure, TimeOff
     from scheduling.models import HeldVisit, SeriesHold
 
-    rng = random.Random(7)
     location, providers, patient = clinic["location"], clinic["providers"], clinic["patients"][0]
-    for _ in range(40):
-        try:
-            with transaction.atomic():
-                _new_visit(clinic, rng).save()
-        except DatabaseError:
-            pass
+    _book_some(clinic, random.Random(7), 40)
     inactive = ProviderFactory(location=location, is_active=False)
     ProviderFactory(location=LocationFactory())  # works elsewhere
     RoomFactory(location=location, is_active=False)
