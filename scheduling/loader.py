@@ -16,9 +16,9 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import NamedTuple
-from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connection
 from django.db.models import Q
@@ -111,7 +111,7 @@ class Busy:
         return cls(pairs[0::2], pairs[1::2])
 
     def add(self, spans: Spans) -> Busy:
-        return Busy.from_spans(list(zip(self.starts, self.ends)) + spans) if spans else self
+        return Busy.from_spans(list(zip(self.starts, self.ends, strict=True)) + spans) if spans else self
 
     def remove(self, lo: int, hi: int) -> None:
         """Free [lo, hi): the time of a visit being planned again. Live visits of one
@@ -192,7 +192,8 @@ _STAFF_IDS = """SELECT h.provider_id FROM clinic_workinghours h JOIN clinic_prov
 # The planner is called for every proposal, so the statements are written out once here
 # rather than built by the ORM on each call (building them cost more than running them).
 _OPENING_SQL = "SELECT weekday, opens, closes FROM clinic_openinghours WHERE location_id = %s"
-_CLOSURES_SQL = "SELECT starts_at, ends_at FROM clinic_closure WHERE location_id = %s AND starts_at < %s AND ends_at > %s"
+_CLOSURES_SQL = """
+    SELECT starts_at, ends_at FROM clinic_closure WHERE location_id = %s AND starts_at < %s AND ends_at > %s"""
 _STAFF_SQL = """
     SELECT h.provider_id, p.display_name, h.weekday, h.starts, h.ends
       FROM clinic_workinghours h JOIN clinic_provider p ON p.id = h.provider_id
@@ -261,7 +262,8 @@ def _rows_postgres(*, location: Location, start: datetime, end: datetime, window
         (_IGNORED_SQL, [ignore_ids]),
     ]
     with connection.cursor() as cursor:
-        cursor.execute(";\n".join(sql for sql, _ in statements), [value for _, params in statements for value in params])
+        cursor.execute(";\n".join(sql for sql, _ in statements),
+                       [value for _, params in statements for value in params])
         results = [cursor.fetchall()]
         while cursor.nextset():
             results.append(cursor.fetchall())
@@ -333,7 +335,8 @@ def _busy_merged_here(
     provider_spans: dict[int, Spans] = defaultdict(list)
     room_spans: dict[int, Spans] = defaultdict(list)
     for provider_id, room_id, a, b, c, d in (
-        Appointment.objects.filter(touching, Q(provider_id__in=provider_ids) | Q(room_id__in=room_ids), status__in=ACTIVE)
+        Appointment.objects.filter(touching, Q(provider_id__in=provider_ids) | Q(room_id__in=room_ids),
+                                   status__in=ACTIVE)
         .exclude(id__in=ignore_ids)
         .values_list("provider_id", "room_id", "provider_starts_at", "provider_ends_at", "starts_at", "room_ends_at")
     ):
@@ -430,7 +433,7 @@ def _calendar(location: Location, rows: _Rows, *, start: datetime, end: datetime
         room_busy[key] = room_busy[key].add(spans)
     closed = [_seconds(a, b) for a, b in rows.closures]
     edges = [start] + [edge for window in windows for edge in window] + [end]
-    closed += [_seconds(lo, hi) for lo, hi in zip(edges[::2], edges[1::2]) if lo < hi]  # between the windows
+    closed += [_seconds(lo, hi) for lo, hi in zip(edges[::2], edges[1::2], strict=True) if lo < hi]  # between windows
     time_off: dict[int, Spans] = defaultdict(list)
     for provider_id, a, b in rows.time_off:
         time_off[provider_id].append(_seconds(a, b))
@@ -448,6 +451,7 @@ def _calendar(location: Location, rows: _Rows, *, start: datetime, end: datetime
             )
             for provider_id in sorted(hours_rows)
         ),
-        rooms=tuple(RoomCalendar(id=room_id, name=name, busy=room_busy[room_id].spans()) for room_id, name in rows.rooms),
+        rooms=tuple(RoomCalendar(id=room_id, name=name, busy=room_busy[room_id].spans())
+                    for room_id, name in rows.rooms),
         slot_minutes=location.slot_minutes,
     )

@@ -5,9 +5,9 @@ once), it says exactly what the visits say."""
 
 import math
 import random
-from array import array
 import threading
 import time
+from array import array
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
@@ -172,7 +172,8 @@ def test_a_visit_across_monday_midnight_is_cut_in_the_table_and_read_back_whole(
     diary = loader.diary_load(location=clinic["location"], start=BASE, end=BASE + timedelta(days=2))
     busy = next(p.busy for p in diary.location.providers if p.id == provider.pk)
     # Two spans that touch at midnight: the same busy time as one.
-    assert loader._merge(list(zip(busy.starts, busy.ends))) == [(int(start.timestamp()), int(end.timestamp()))]
+    whole = [(int(start.timestamp()), int(end.timestamp()))]
+    assert loader._merge(list(zip(busy.starts, busy.ends, strict=True))) == whole
 
 
 @pytest.mark.django_db
@@ -284,9 +285,11 @@ def test_reading_in_one_round_trip_gives_what_the_orm_gives(clinic, protocol):
     inactive = ProviderFactory(location=location, is_active=False)
     ProviderFactory(location=LocationFactory())  # works elsewhere
     RoomFactory(location=location, is_active=False)
-    Closure.objects.create(location=location, starts_at=BASE, ends_at=BASE + timedelta(hours=3), reason="Training")
-    Closure.objects.create(location=LocationFactory(), starts_at=BASE, ends_at=BASE + timedelta(hours=3), reason="Other")
-    TimeOff.objects.create(provider=providers[0], starts_at=BASE + timedelta(hours=12), ends_at=BASE + timedelta(days=1))
+    three_hours = BASE + timedelta(hours=3)
+    Closure.objects.create(location=location, starts_at=BASE, ends_at=three_hours, reason="Training")
+    Closure.objects.create(location=LocationFactory(), starts_at=BASE, ends_at=three_hours, reason="Other")
+    TimeOff.objects.create(provider=providers[0], starts_at=BASE + timedelta(hours=12),
+                           ends_at=BASE + timedelta(days=1))
     TimeOff.objects.create(provider=inactive, starts_at=BASE, ends_at=BASE + timedelta(days=1))
     now = BASE - timedelta(days=1)
     holds = [SeriesHold.objects.create(location=location, patient=clinic["patients"][1], protocol=protocol,
