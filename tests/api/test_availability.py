@@ -240,3 +240,37 @@ def test_slots_are_written_as_their_declared_fields_would_write_them(world, zone
         by_field = [serializers.Serializer.to_representation(SlotOut(), slot) for slot in slots]
     assert written == by_field and [list(row) for row in written] == [list(row) for row in by_field]
     assert written[-1]["room"] is None
+
+
+@pytest.mark.parametrize(
+    "kind,areas,first,last",
+    [
+        ("consultation", [], "2027-03-08T00:00:00+00:00", "2027-03-09T00:00:00+00:00"),  # a Monday
+        ("session", ["face", "neck"], "2027-03-14T00:00:00+00:00", "2027-03-15T00:00:00+00:00"),  # a Sunday
+        ("review", [], "2027-03-10T09:30:00+00:00", "2027-03-10T13:00:00+00:00"),  # part of a day
+        ("consultation", [], "2027-03-27T23:00:00+00:00", "2027-03-29T23:00:00+00:00"),  # London's clock change
+        ("session", ["face"], "2027-03-11T00:00:00+00:00", "2027-03-17T00:00:00+00:00"),  # into the next week
+    ],
+)
+def test_answers_are_the_planners_for_the_range_asked_first_and_again(world, desk, kind, areas, first, last):
+    from datetime import datetime
+
+    from scheduling import services
+
+    question = {"location": world["location"].pk, "kind": kind, "start": first, "end": last, "limit": 200}
+    if areas:
+        question["areas"] = areas
+    fresh = desk.get("/api/v1/availability/", question).json()
+    answered = desk.get("/api/v1/availability/", question).json()
+    direct = services.availability_find(
+        location=world["location"],
+        kind=kind,
+        start=datetime.fromisoformat(first),
+        end=datetime.fromisoformat(last),
+        areas=areas or None,
+        limit=200,
+    )
+    assert answered == fresh
+    assert answered and [(s["starts_at"], s["provider"], s["room"]) for s in answered] == [
+        (_iso(v.start), v.provider_id, v.room_id) for v in direct
+    ]
