@@ -7,6 +7,7 @@ always re-checks everything, so a stale answer can only offer a slot that then t
 to be taken."""
 
 import hashlib
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
@@ -23,6 +24,9 @@ from ..planner import PlannedVisit
 from .planning import availability_find
 
 CACHE_SECONDS = 30
+# How long a caller waits for another to finish the same question, and how often it looks.
+FILL_WAIT_SECONDS = 2
+FILL_POLL_SECONDS = 0.005
 SHARED_RANGE = timedelta(days=7)
 SHARED_LIMIT = 3000
 # A visit lasts less than a day (a check constraint on appointments), so only visits that
@@ -109,15 +113,46 @@ def availability_shared(
     key = _key("slots", _question(location_id=location.pk, kind=kind, start=start, end=end, areas=areas), fingerprint)
     shared = cache.get(key)
     if shared is None:
-        slots = availability_find(
-            location=location, kind=kind, start=start, end=end, areas=sorted(areas) or None, limit=SHARED_LIMIT
-        )
-        working = WorkingHours.objects.filter(location=location, provider__is_active=True)
-        providers = frozenset(working.values_list("provider_id", flat=True))
-        # Too many to keep whole: remember that (False), so the next caller asks the planner.
-        shared = SharedSlots.of(slots, providers) if len(slots) < SHARED_LIMIT else False
-        cache.set(key, shared, CACHE_SECONDS)
+        shared = _worked_out_once(key, lambda: _everyones_slots(location=location, kind=kind, start=start, end=end,
+                                                                areas=areas))
     return shared or None
+
+
+def _everyones_slots(
+    *, location: Location, kind: str, start: datetime, end: datetime, areas: Sequence[str]
+) -> SharedSlots | bool:
+    slots = availability_find(
+        location=location, kind=kind, start=start, end=end, areas=sorted(areas) or None, limit=SHARED_LIMIT
+    )
+    working = WorkingHours.objects.filter(location=location, provider__is_active=True)
+    providers = frozenset(working.values_list("provider_id", flat=True))
+    # Too many to keep whole: remember that (False), so the next caller asks the planner.
+    return SharedSlots.of(slots, providers) if len(slots) < SHARED_LIMIT else False
+
+
+def _worked_out_once(key: str, work_out: Callable[[], object]) -> object:
+    """The value kept under `key`, worked out by one caller at a time: when several desks
+    ask the same new question at once (the first minutes of the day, or just after a
+    booking), the others wait for the first answer instead of each asking the planner,
+    which would only lengthen the queue for everyone. A waiter that sees no answer within
+    FILL_WAIT_SECONDS (the first caller failed or stalled) works it out itself."""
+    marker = key + ":working"
+    if cache.add(marker, 1, FILL_WAIT_SECONDS):
+        try:
+            value = work_out()
+            cache.set(key, value, CACHE_SECONDS)
+            return value
+        finally:
+            cache.delete(marker)
+    deadline = time.monotonic() + FILL_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(FILL_POLL_SECONDS)
+        value = cache.get(key)
+        if value is not None:
+            return value
+    value = work_out()
+    cache.set(key, value, CACHE_SECONDS)
+    return value
 
 
 def _write(shared: SharedSlots, *, provider_id: int | None, limit: int, render: Render) -> bytes:

@@ -1,8 +1,14 @@
 """Availability: free slots as the planner finds them, kept briefly but never stale after a booking."""
 
-from datetime import UTC
+import threading
+import time
+from datetime import UTC, timedelta
+from unittest import mock
 
 import pytest
+
+from scheduling.services import availability
+from tests.api.conftest import at
 
 pytestmark = pytest.mark.django_db
 
@@ -274,3 +280,34 @@ def test_answers_are_the_planners_for_the_range_asked_first_and_again(world, des
     assert answered and [(s["starts_at"], s["provider"], s["room"]) for s in answered] == [
         (_iso(v.start), v.provider_id, v.room_id) for v in direct
     ]
+
+
+def test_desks_asking_the_same_new_question_at_once_ask_the_planner_once(clinic):
+    """The first desk works the answer out; the others wait for it instead of asking the
+    planner again, and all get the same slots."""
+    calls, started = [], threading.Event()
+
+    def slow_slots(**kwargs):
+        calls.append(kwargs["kind"])
+        started.set()
+        time.sleep(0.2)
+        return availability.SharedSlots.of([], frozenset({clinic["provider"].pk}))
+
+    answers = []
+    start = at(2, 8)
+    def ask():
+        answers.append(availability.availability_shared(
+            location=clinic["location"], kind="session", start=start, end=start + timedelta(days=1), areas=[],
+            fingerprint=("quiet diary",)))
+
+    with mock.patch.object(availability, "_everyones_slots", side_effect=slow_slots):
+        first = threading.Thread(target=ask)
+        first.start()
+        started.wait(2)
+        others = [threading.Thread(target=ask) for _ in range(3)]
+        for thread in others:
+            thread.start()
+        for thread in [first, *others]:
+            thread.join(5)
+    assert calls == ["session"]
+    assert len(answers) == 4 and all(answer == answers[0] for answer in answers)
