@@ -13,7 +13,7 @@ start lies in [a - offset, b - offset - length + 1), and overlaps a busy span
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 Span = tuple[int, int]
 Spans = list[Span]
@@ -249,60 +249,13 @@ class Timeline:
                 out.append((ends[j - 1], hi))
         return out
 
-    def has_grid_start(self, spans: Sequence[Span], offset: int, length: int, allowed: Sequence[Span],
-                       grid_start: int, slot: int, grid_last: int) -> bool:
-        """Whether `starts_between(spans, offset, length, allowed)` holds an instant of the
-        grid grid_start + k * slot (k >= 0, up to grid_last); stops at the first found."""
+    def _free_runs(self, spans: Sequence[Span], offset: int, length: int,
+                   allowed: Sequence[Span]) -> Iterator[tuple[int, int]]:
+        """Free runs [lo, hi), at least `length` long, inside `spans` and inside the reach
+        of the phases [start+offset, start+offset+length) of the allowed starts; only the
+        busy time those phases could meet is looked at."""
         starts, ends = self.starts, self.ends
         n = len(starts)
-        for x, y in allowed:
-            window_lo = x + offset
-            window_hi = y - 1 + offset + length
-            for a, b in spans:
-                if b <= window_lo:
-                    continue
-                if a >= window_hi:
-                    break
-                lo = a if a > window_lo else window_lo
-                hi = b if b < window_hi else window_hi
-                i = bisect_right(ends, lo)
-                cur = lo
-                while True:
-                    if i < n and starts[i] < hi:
-                        run_hi = starts[i]
-                    elif cur < hi:
-                        run_hi = hi
-                    else:
-                        break
-                    if run_hi - cur >= length:
-                        # Starts cur - offset .. run_hi - offset - length (inclusive).
-                        first = cur - offset
-                        if first < grid_start:
-                            first = grid_start
-                        point = first + (grid_start - first) % slot
-                        if point <= run_hi - offset - length and point <= grid_last:
-                            return True
-                    if run_hi == hi:
-                        break
-                    cur = ends[i]
-                    if cur >= hi:
-                        break
-                    i += 1
-        return False
-
-    def starts_between(self, spans: Sequence[Span], offset: int, length: int, allowed: Sequence[Span]) -> Spans:
-        """`starts_inside_of(self.cut(spans), offset, length, allowed)`: the allowed starts
-        whose phase [start+offset, start+offset+length) lies inside `spans` and meets
-        nothing busy.
-
-        With few allowed spans only the busy time their phases could meet is looked at:
-        a free run clipped to that window gives exactly the part of its starts that the
-        allowed span keeps."""
-        if len(allowed) > 4:
-            return starts_inside_of(self.runs(spans, length), offset, length, allowed)
-        starts, ends = self.starts, self.ends
-        n = len(starts)
-        out: Spans = []
         for x, y in allowed:
             window_lo = x + offset
             window_hi = y - 1 + offset + length
@@ -317,14 +270,39 @@ class Timeline:
                 cur = lo
                 while i < n and starts[i] < hi:
                     if starts[i] - cur >= length:
-                        out.append((cur - offset, starts[i] - offset - length + 1))
+                        yield cur, starts[i]
                     cur = ends[i]  # past lo, and ends ascend
                     if cur >= hi:
                         break
                     i += 1
                 if hi - cur >= length:
-                    out.append((cur - offset, hi - offset - length + 1))
-        return out
+                    yield cur, hi
+
+    def has_grid_start(self, spans: Sequence[Span], offset: int, length: int, allowed: Sequence[Span],
+                       grid_start: int, slot: int, grid_last: int) -> bool:
+        """Whether `starts_between(spans, offset, length, allowed)` holds an instant of the
+        grid grid_start + k * slot (k >= 0, up to grid_last); stops at the first found."""
+        for lo, hi in self._free_runs(spans, offset, length, allowed):
+            # Starts lo - offset .. hi - offset - length (inclusive).
+            first = lo - offset
+            if first < grid_start:
+                first = grid_start
+            point = first + (grid_start - first) % slot
+            if point <= hi - offset - length and point <= grid_last:
+                return True
+        return False
+
+    def starts_between(self, spans: Sequence[Span], offset: int, length: int, allowed: Sequence[Span]) -> Spans:
+        """`starts_inside_of(self.cut(spans), offset, length, allowed)`: the allowed starts
+        whose phase [start+offset, start+offset+length) lies inside `spans` and meets
+        nothing busy.
+
+        With few allowed spans only the busy time their phases could meet is looked at:
+        a free run clipped to that window gives exactly the part of its starts that the
+        allowed span keeps."""
+        if len(allowed) > 4:
+            return starts_inside_of(self.runs(spans, length), offset, length, allowed)
+        return [(lo - offset, hi - offset - length + 1) for lo, hi in self._free_runs(spans, offset, length, allowed)]
 
 
 def grid_points(spans: Sequence[Span], grid: Sequence[int]) -> list[int]:
