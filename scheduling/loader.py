@@ -413,6 +413,12 @@ def diary_load(
                  patient_busy=_intervals(_merge([_seconds(a, b) for a, b in rows.patient])))
 
 
+def location_provider_ids(location: Location) -> list[int]:
+    """The active providers with working hours at the location: the diary's providers."""
+    staff = WorkingHours.objects.filter(location=location, provider__is_active=True)
+    return list(staff.values_list("provider_id", flat=True).distinct())
+
+
 def _calendar(location: Location, rows: _Rows, *, start: datetime, end: datetime, windows) -> LocationCalendar:
     hours_rows: dict[int, list] = defaultdict(list)
     names: dict[int, str] = {}

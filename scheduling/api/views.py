@@ -55,8 +55,9 @@ class AvailabilityApi(ClinicApi):
     def get(self, request):
         render = self._render_slots
         repeat = None if "patient" in request.query_params else self.query_or_none(s.AvailabilityRepeatIn)
+        fingerprint = None
         if repeat is not None:
-            answer = services.availability_answer_kept(
+            answer, fingerprint = services.availability_answer_kept(
                 location_id=int(repeat["location"]),
                 kind=repeat["kind"],
                 start=repeat["start"],
@@ -82,6 +83,7 @@ class AvailabilityApi(ClinicApi):
                 provider=provider,
                 limit=data["limit"],
                 render=render,
+                fingerprint=fingerprint,
             )
             if answer is not None:
                 return self.rendered(answer)

@@ -16,6 +16,8 @@ Entry points
   named provider in the preferences.
 - `plan_maintenance(request, after, count=1)`: maintenance visits after a series.
 - `find_slots(location, shape, start, end, ...)`: free slots for a single visit.
+- `find_slot_rows(location, shapes, start, end, limit)`: the same for several kinds of
+  visit at once, with any provider and no patient, kept compact as `SlotRows`.
 
 Hard rules (every visit returned keeps them)
 - Opening hours: the patient's time start..end AND the room's turnover up to
@@ -68,7 +70,7 @@ from .chain import W_COMPLETION, W_HOURS, W_INTERVAL, W_SWITCH, W_TIME_OF_DAY, W
 from .problems import REASONS
 from .reschedule import plan_reschedule
 from .series import plan_maintenance, plan_series
-from .slots import find_slots
+from .slots import SlotRows, find_slot_rows, find_slots
 from .types import (
     BusySpans,
     Interval,
@@ -113,6 +115,8 @@ __all__ = [
     "SessionChange",
     "VisitShape",
     "WeeklyHours",
+    "SlotRows",
+    "find_slot_rows",
     "find_slots",
     "plan_maintenance",
     "plan_reschedule",

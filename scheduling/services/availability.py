@@ -9,19 +9,19 @@ to be taken."""
 import hashlib
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import islice
+from typing import NamedTuple
 
 from django.core.cache import cache
 from django.utils import timezone
 
 from clinic.errors import InvalidRequest
-from clinic.models import Location, Provider, WorkingHours
+from clinic.models import Location, Provider
 from clinic.prepared import fetch_prepared
 
-from ..planner import PlannedVisit
-from .planning import availability_find
+from ..planner import PlannedVisit, SlotRows
+from .planning import availability_every_kind
 
 CACHE_SECONDS = 30
 # How long a caller waits for another to finish the same question, and how often it looks.
@@ -37,27 +37,17 @@ LONGEST_VISIT = timedelta(days=1)
 Render = Callable[[list[PlannedVisit]], bytes]
 
 
-_FIELDS = tuple(field.name for field in fields(PlannedVisit))
-_PROVIDER = _FIELDS.index("provider_id")
-
-
 @dataclass(frozen=True)
 class SharedSlots:
     """Every provider's free slots for one range, and the active providers who work at
-    the location. The slots are kept as plain tuples of their fields: reading a day's
-    worth of planner dataclasses back from the cache cost more than the rest of an answer."""
+    the location."""
 
-    rows: tuple[tuple, ...]
+    rows: SlotRows
     provider_ids: frozenset[int]
-
-    @classmethod
-    def of(cls, slots: Sequence[PlannedVisit], provider_ids: frozenset[int]) -> "SharedSlots":
-        return cls(tuple(tuple(getattr(slot, name) for name in _FIELDS) for slot in slots), provider_ids)
 
     def slots(self, *, provider_id: int | None = None, limit: int | None = None) -> list[PlannedVisit]:
         """The first `limit` slots, earliest first, of one provider or of everyone."""
-        rows = (row for row in self.rows if provider_id is None or row[_PROVIDER] == provider_id)
-        return [PlannedVisit(*row) for row in islice(rows, limit)]
+        return self.rows.visits(provider_id=provider_id, limit=limit)
 
 
 def diary_fingerprint(*, location_id: int, start: datetime, end: datetime) -> tuple:
@@ -95,6 +85,12 @@ def _key(kind: str, *parts) -> str:
     return f"availability:{kind}:" + hashlib.sha1(repr(parts).encode()).hexdigest()
 
 
+def _slots_key(*, location_id: int, kind: str, start: datetime, end: datetime, areas: Sequence[str],
+               fingerprint: tuple) -> str:
+    question = _question(location_id=location_id, kind=kind, start=start, end=end, areas=areas)
+    return _key("slots", question, fingerprint)
+
+
 def availability_shared(
     *,
     location: Location,
@@ -110,24 +106,38 @@ def availability_shared(
         return None
     if fingerprint is None:
         fingerprint = diary_fingerprint(location_id=location.pk, start=start, end=end)
-    key = _key("slots", _question(location_id=location.pk, kind=kind, start=start, end=end, areas=areas), fingerprint)
+    key = _slots_key(location_id=location.pk, kind=kind, start=start, end=end, areas=areas, fingerprint=fingerprint)
     shared = cache.get(key)
     if shared is None:
         shared = _worked_out_once(key, lambda: _everyones_slots(location=location, kind=kind, start=start, end=end,
-                                                                areas=areas))
+                                                                areas=areas, fingerprint=fingerprint))
     return shared or None
 
 
 def _everyones_slots(
-    *, location: Location, kind: str, start: datetime, end: datetime, areas: Sequence[str]
+    *, location: Location, kind: str, start: datetime, end: datetime, areas: Sequence[str], fingerprint: tuple
 ) -> SharedSlots | bool:
-    slots = availability_find(
-        location=location, kind=kind, start=start, end=end, areas=sorted(areas) or None, limit=SHARED_LIMIT
+    """Every provider's slots of this kind. Those of the other kinds of visit are kept
+    too: they come from the same reading of the diary for a fraction of its cost, and a
+    desk that looked at a day for one kind of visit often asks for another next."""
+    found, providers = availability_every_kind(
+        location=location, start=start, end=end, areas=sorted(areas) or None, limit=SHARED_LIMIT
     )
-    working = WorkingHours.objects.filter(location=location, provider__is_active=True)
-    providers = frozenset(working.values_list("provider_id", flat=True))
     # Too many to keep whole: remember that (False), so the next caller asks the planner.
-    return SharedSlots.of(slots, providers) if len(slots) < SHARED_LIMIT else False
+    kept = {
+        other: SharedSlots(slots, providers) if len(slots.rows) < SHARED_LIMIT else False
+        for other, slots in found.items()
+    }
+    cache.set_many(
+        {
+            _slots_key(location_id=location.pk, kind=other, start=start, end=end, areas=areas,
+                       fingerprint=fingerprint): value
+            for other, value in kept.items()
+            if other != kind
+        },
+        CACHE_SECONDS,
+    )
+    return kept[kind]
 
 
 def _worked_out_once(key: str, work_out: Callable[[], object]) -> object:
@@ -159,6 +169,11 @@ def _write(shared: SharedSlots, *, provider_id: int | None, limit: int, render: 
     return render(shared.slots(provider_id=provider_id, limit=limit))
 
 
+class KeptAnswer(NamedTuple):
+    answer: bytes | None  # None: not kept, ask availability_answer
+    fingerprint: tuple | None  # the diary's, to hand on to availability_answer
+
+
 def availability_answer_kept(
     *,
     location_id: int,
@@ -169,8 +184,8 @@ def availability_answer_kept(
     provider_id: int | None,
     limit: int,
     render: Render,
-) -> bytes | None:
-    """The answer to a question asked since the diary last changed, or None.
+) -> KeptAnswer:
+    """The answer to a question asked since the diary last changed, if there is one.
 
     Nothing is looked up: the written answer is kept, or written from the slots kept for
     its range when the provider is one of those who work at the location (both were
@@ -178,7 +193,7 @@ def availability_answer_kept(
     provider switched off can still be answered for up to CACHE_SECONDS, like any other
     edit to the clinic. One query (the fingerprint) and one or two cache reads."""
     if end - start > SHARED_RANGE:
-        return None
+        return KeptAnswer(None, None)
     fingerprint = diary_fingerprint(location_id=location_id, start=start, end=end)
     question = _question(location_id=location_id, kind=kind, start=start, end=end, areas=areas)
     key = _key("answer", question, provider_id, limit, fingerprint)
@@ -186,10 +201,10 @@ def availability_answer_kept(
     if answer is None:
         shared = cache.get(_key("slots", question, fingerprint))
         if not shared or (provider_id is not None and provider_id not in shared.provider_ids):
-            return None
+            return KeptAnswer(None, fingerprint)
         answer = _write(shared, provider_id=provider_id, limit=limit, render=render)
         cache.set(key, answer, CACHE_SECONDS)
-    return answer
+    return KeptAnswer(answer, fingerprint)
 
 
 def availability_answer(
@@ -202,16 +217,19 @@ def availability_answer(
     provider: Provider | None,
     limit: int,
     render: Render,
+    fingerprint: tuple | None = None,
 ) -> bytes | None:
     """The answer to an availability question with no patient, as `render` writes the
     slots, or None when the range is too long to share (then ask availability_find).
 
     Most questions are asked again and again between two bookings, so the written answer
     is kept under the question and the diary's fingerprint (availability_answer_kept
-    finds it again); a booking or a hold changes the fingerprint, so it shows at once."""
+    finds it again); a booking or a hold changes the fingerprint, so it shows at once.
+    `fingerprint` is the diary's, when the caller has just read it."""
     if end - start > SHARED_RANGE:
         return None
-    fingerprint = diary_fingerprint(location_id=location.pk, start=start, end=end)
+    if fingerprint is None:
+        fingerprint = diary_fingerprint(location_id=location.pk, start=start, end=end)
     shared = availability_shared(
         location=location, kind=kind, start=start, end=end, areas=areas, fingerprint=fingerprint
     )

@@ -31,6 +31,8 @@ from ..planner import (
     Preferences,
     Problem,
     SeriesRequest,
+    SlotRows,
+    find_slot_rows,
     find_slots,
     plan_maintenance,
     plan_reschedule,
@@ -141,10 +143,7 @@ def availability_find(
     protocol: TreatmentProtocol | None = None,
 ) -> list[PlannedVisit]:
     """Free slots for one visit of this kind, earliest first."""
-    if end <= start:
-        raise InvalidRequest("The end of the range must be after its start.", details={"end": ["Must be after start."]})
-    if end - start > timedelta(days=92):
-        raise InvalidRequest("Ask for at most 92 days of availability at once.", details={"end": ["At most 92 days after start."]})
+    _check_range(start, end)
     protocol = protocol or default_protocol()
     try:
         shape = loader.visit_shape(protocol, kind, areas or ["face"])
@@ -158,6 +157,30 @@ def availability_find(
         raise InvalidRequest(f"{provider} does not work at {location}.", details={"provider": ["Does not work at this location."]})
     return find_slots(diary.location, shape, start, end, patient_busy=diary.patient_busy,
                       provider_id=provider.pk if provider else None, limit=limit, kind=kind)
+
+
+def availability_every_kind(
+    *, location: Location, start: datetime, end: datetime, areas: list[str] | None = None, limit: int = 50
+) -> tuple[dict[str, SlotRows], frozenset[int]]:
+    """Free slots of every kind of visit with any provider, earliest first, from one
+    reading of the diary, and the active providers who work at the location."""
+    _check_range(start, end)
+    protocol = default_protocol()
+    shapes = {kind: loader.visit_shape(protocol, kind, areas or ["face"]) for kind in Appointment.Kind.values}
+    start = max(start, timezone.now())
+    if end <= start:
+        return {kind: SlotRows(kind, (0, 0), (0, 0, 0), ()) for kind in shapes}, frozenset(
+            loader.location_provider_ids(location))
+    diary = loader.diary_load(location=location, start=start, end=end)
+    slots = find_slot_rows(diary.location, shapes, start, end, limit=limit)
+    return slots, frozenset(p.id for p in diary.location.providers)
+
+
+def _check_range(start: datetime, end: datetime) -> None:
+    if end <= start:
+        raise InvalidRequest("The end of the range must be after its start.", details={"end": ["Must be after start."]})
+    if end - start > timedelta(days=92):
+        raise InvalidRequest("Ask for at most 92 days of availability at once.", details={"end": ["At most 92 days after start."]})
 
 
 def _single_visit(

@@ -7,6 +7,7 @@ from unittest import mock
 
 import pytest
 
+from scheduling.planner import SlotRows
 from scheduling.services import availability
 from tests.api.conftest import at
 
@@ -291,7 +292,7 @@ def test_desks_asking_the_same_new_question_at_once_ask_the_planner_once(clinic)
         calls.append(kwargs["kind"])
         started.set()
         time.sleep(0.2)
-        return availability.SharedSlots.of([], frozenset({clinic["provider"].pk}))
+        return availability.SharedSlots(SlotRows("session", (0, 0), (0, 0, 0), ()), frozenset({clinic["provider"].pk}))
 
     answers = []
     start = at(2, 8)
@@ -311,3 +312,70 @@ def test_desks_asking_the_same_new_question_at_once_ask_the_planner_once(clinic)
             thread.join(5)
     assert calls == ["session"]
     assert len(answers) == 4 and all(answer == answers[0] for answer in answers)
+
+
+def test_one_question_keeps_every_kinds_slots_for_that_range(world, desk, django_assert_num_queries):
+    """The first question for a day reads the diary once; another kind of visit for the
+    same day is then answered without asking the planner, and reads as a fresh answer."""
+    from django.core.cache import cache
+
+    question = _day({"location": world["location"].pk, "kind": "consultation", "limit": 30}, 10)
+    assert desk.get("/api/v1/availability/", question).status_code == 200
+    kept = {}
+    for kind in ("session", "maintenance", "healing_check", "review"):
+        with mock.patch.object(availability, "availability_every_kind", side_effect=AssertionError("asked again")):
+            with django_assert_num_queries(1):  # the diary's fingerprint only
+                kept[kind] = desk.get("/api/v1/availability/", {**question, "kind": kind})
+    cache.clear()
+    for kind, answer in kept.items():
+        fresh = desk.get("/api/v1/availability/", {**question, "kind": kind})
+        assert answer.status_code == fresh.status_code == 200
+        assert answer.json() == fresh.json() and fresh.json(), kind
+        assert {slot["kind"] for slot in fresh.json()} == {kind}
+
+
+def test_a_booking_changes_every_kinds_kept_slots(world, desk):
+    question = _day({"location": world["location"].pk, "kind": "review", "limit": 200,
+                     "provider": world["other_provider"].pk}, 11)
+    before = desk.get("/api/v1/availability/", {**question, "kind": "consultation"}).json()
+    booked = desk.post(
+        "/api/v1/consultations/",
+        {"patient": world["patient"].pk, "location": world["location"].pk,
+         "provider": world["other_provider"].pk, "starts_at": before[0]["starts_at"]},
+        format="json",
+    )
+    assert booked.status_code == 201
+    after = desk.get("/api/v1/availability/", question).json()
+    assert before[0]["starts_at"] not in [slot["starts_at"] for slot in after]
+
+
+@pytest.mark.redis
+def test_answers_are_shared_through_redis_as_the_web_workers_share_them(world, desk, settings,
+                                                                        django_assert_num_queries):
+    """With DJANGO_CACHE_URL on Redis (production), kept slots and answers survive the
+    trip through it: another kind for the same day and a repeated question are answered
+    from Redis, and a booking still shows at once."""
+    from django.core.cache import cache
+
+    settings.CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache",
+                                   "LOCATION": settings.CELERY_BROKER_URL.rsplit("/", 1)[0] + "/14"}}
+    cache.clear()
+    question = _day({"location": world["location"].pk, "kind": "consultation", "limit": 50,
+                     "provider": world["provider"].pk}, 12)
+    first = desk.get("/api/v1/availability/", question).json()
+    with django_assert_num_queries(1):  # the diary's fingerprint only
+        assert desk.get("/api/v1/availability/", question).json() == first
+    with mock.patch.object(availability, "availability_every_kind", side_effect=AssertionError("asked again")):
+        with django_assert_num_queries(1):
+            sessions = desk.get("/api/v1/availability/", {**question, "kind": "session"}).json()
+    assert sessions and {slot["kind"] for slot in sessions} == {"session"}
+    booked = desk.post(
+        "/api/v1/consultations/",
+        {"patient": world["patient"].pk, "location": world["location"].pk,
+         "provider": world["provider"].pk, "starts_at": first[0]["starts_at"]},
+        format="json",
+    )
+    assert booked.status_code == 201
+    assert first[0]["starts_at"] not in [slot["starts_at"] for slot in
+                                         desk.get("/api/v1/availability/", question).json()]
+    cache.clear()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
-from scheduling.planner import VisitShape, find_slots
+from scheduling.planner import VisitShape, find_slot_rows, find_slots
 
 from .builders import clinic, local, provider, room, span
 from .checker import Slot, slot_problems
@@ -79,3 +79,33 @@ def test_slots_skip_weekends_and_closed_days():
     location = clinic()
     saturday = local(LONDON, 2027, 3, 6)
     assert find_slots(location, CONSULTATION, saturday, saturday + timedelta(days=2)) == []
+
+
+def test_slot_rows_by_kind_are_each_kinds_own_slots():
+    """Several kinds from one look at the diary: each kind gets what find_slots alone
+    would give it, including kinds that share a shape and a phone visit without a room."""
+    location = clinic(
+        providers=[provider(1, busy=[span(at(10), at(11))]), provider(2, busy=[span(at(13), at(15))])],
+        rooms=[room(1, [span(at(12), at(13))]), room(2, [span(at(9), at(10, 30))])],
+        closures=[span(at(16), at(18))],
+    )
+    session = VisitShape(prep_minutes=30, provider_minutes=60, turnover_minutes=15)
+    shapes = {
+        "consultation": CONSULTATION,
+        "session": session,
+        "maintenance": session,
+        "healing_check": VisitShape(0, 15, 0, needs_room=False),
+        "review": CONSULTATION,
+    }
+    start, end = at(0), at(0) + timedelta(days=3)
+    found = find_slot_rows(location, shapes, start, end, limit=40)
+    assert set(found) == set(shapes)
+    for kind, shape in shapes.items():
+        visits = found[kind].visits()
+        assert visits == find_slots(location, shape, start, end, limit=40, kind=kind)
+        assert len(visits) == 40 and {s.kind for s in visits} == {kind}
+        for p in (1, 2):
+            assert found[kind].visits(provider_id=p, limit=7) == find_slots(
+                location, shape, start, end, provider_id=p, limit=40, kind=kind)[:7]
+    assert {s.room_id for s in found["healing_check"].visits()} == {None}
+    assert all(not rows.rows for rows in find_slot_rows(location, shapes, start, end, limit=0).values())
