@@ -1,5 +1,8 @@
 """The project as a newcomer meets it: checks pass, migrations are complete, compose parses."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -39,3 +42,22 @@ def test_readme_opens_with_the_two_commands():
     readme = (ROOT / "README.md").read_text()
     first_block = readme.split("```")[1].splitlines()[1:]  # after the language tag
     assert [line for line in first_block if line.strip()] == ["make run", "make test"]
+
+
+def test_a_web_worker_loads_the_views_and_the_cache_client_as_it_boots(tmp_path):
+    """The first request a worker serves should not wait for imports."""
+    probe = (
+        "import sys\n"
+        "import clinic.wsgi\n"
+        "missing = [m for m in ('scheduling.api.views', 'patients.api.views', 'redis') if m not in sys.modules]\n"
+        "assert not missing, missing\n"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "clinic.settings.local",
+        "DJANGO_CACHE_URL": "redis://127.0.0.1:6379/15",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'boot.sqlite3'}",
+    }
+    result = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120,
+                            cwd=ROOT)
+    assert result.returncode == 0, result.stderr

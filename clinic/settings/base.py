@@ -214,7 +214,7 @@ IDEMPOTENCY_KEY_HOURS = 24
 # worker when DJANGO_CACHE_URL names a Redis database, e.g. redis://127.0.0.1:6379/1.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if env("DJANGO_CACHE_URL", default=""):
-    CACHES["default"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("DJANGO_CACHE_URL")}
+    CACHES["default"] = {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": env("DJANGO_CACHE_URL")}
 
 # --- Failed logins --------------------------------------------------------------------
 # django-axes: after AXES_FAILURE_LIMIT wrong passwords for one username from one address,
