@@ -27,6 +27,7 @@ and after (the figures are only worth keeping from a quiet machine).
 """
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -512,6 +513,11 @@ def main() -> None:
     }
     print(json.dumps(sizes), file=sys.stderr, flush=True)
     base = f"http://127.0.0.1:{port}"
+    # This process loaded Django to seed the database: keep those objects out of the
+    # collector's full passes, whose pauses would stop every client thread mid-request
+    # and be counted as the server's latency.
+    gc.collect()
+    gc.freeze()
     try:
         # Load the code in every worker before timing: from all the clients at once, since
         # a kept-alive connection stays with the one worker that accepted it.
