@@ -1,10 +1,10 @@
 """Availability answers shared between callers for a short while.
 
-Every provider's free slots for a range are found once and kept for up to 30 seconds under
-a fingerprint of the diary they depend on, and so is each finished answer, so a booking or
-a hold shows at once and an edit to hours, closures or time off within 30 seconds. Booking
-always re-checks everything, so a stale answer can only offer a slot that then turns out
-to be taken."""
+Every provider's free slots for a range, of every kind of visit, are found from one reading
+of the diary and kept for up to 30 seconds under a fingerprint of the diary they depend on,
+and so is each finished answer, so a booking or a hold shows at once and an edit to hours,
+closures or time off within 30 seconds. Booking always re-checks everything, so a stale
+answer can only offer a slot that then turns out to be taken."""
 
 import hashlib
 import time

@@ -4,6 +4,7 @@ import threading
 import time
 from datetime import UTC, timedelta
 from unittest import mock
+from urllib.parse import urlparse
 
 import pytest
 
@@ -334,17 +335,21 @@ def test_one_question_keeps_every_kinds_slots_for_that_range(world, desk, django
         assert {slot["kind"] for slot in fresh.json()} == {kind}
 
 
+def _book_consultation(desk, world, provider, starts_at: str) -> None:
+    booked = desk.post(
+        "/api/v1/consultations/",
+        {"patient": world["patient"].pk, "location": world["location"].pk, "provider": provider.pk,
+         "starts_at": starts_at},
+        format="json",
+    )
+    assert booked.status_code == 201, booked.json()
+
+
 def test_a_booking_changes_every_kinds_kept_slots(world, desk):
     question = _day({"location": world["location"].pk, "kind": "review", "limit": 200,
                      "provider": world["other_provider"].pk}, 11)
     before = desk.get("/api/v1/availability/", {**question, "kind": "consultation"}).json()
-    booked = desk.post(
-        "/api/v1/consultations/",
-        {"patient": world["patient"].pk, "location": world["location"].pk,
-         "provider": world["other_provider"].pk, "starts_at": before[0]["starts_at"]},
-        format="json",
-    )
-    assert booked.status_code == 201
+    _book_consultation(desk, world, world["other_provider"], before[0]["starts_at"])
     after = desk.get("/api/v1/availability/", question).json()
     assert before[0]["starts_at"] not in [slot["starts_at"] for slot in after]
 
@@ -357,8 +362,9 @@ def test_answers_are_shared_through_redis_as_the_web_workers_share_them(world, d
     from Redis, and a booking still shows at once."""
     from django.core.cache import cache
 
+    broker = urlparse(settings.CELERY_BROKER_URL)
     settings.CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache",
-                                   "LOCATION": settings.CELERY_BROKER_URL.rsplit("/", 1)[0] + "/14"}}
+                                   "LOCATION": f"redis://{broker.hostname}:{broker.port or 6379}/14"}}
     cache.clear()
     question = _day({"location": world["location"].pk, "kind": "consultation", "limit": 50,
                      "provider": world["provider"].pk}, 12)
@@ -369,13 +375,7 @@ def test_answers_are_shared_through_redis_as_the_web_workers_share_them(world, d
         with django_assert_num_queries(1):
             sessions = desk.get("/api/v1/availability/", {**question, "kind": "session"}).json()
     assert sessions and {slot["kind"] for slot in sessions} == {"session"}
-    booked = desk.post(
-        "/api/v1/consultations/",
-        {"patient": world["patient"].pk, "location": world["location"].pk,
-         "provider": world["provider"].pk, "starts_at": first[0]["starts_at"]},
-        format="json",
-    )
-    assert booked.status_code == 201
+    _book_consultation(desk, world, world["provider"], first[0]["starts_at"])
     assert first[0]["starts_at"] not in [slot["starts_at"] for slot in
                                          desk.get("/api/v1/availability/", question).json()]
     cache.clear()
