@@ -29,6 +29,8 @@ class SlotRows:
 
     def visits(self, *, provider_id: int | None = None, limit: int | None = None) -> list[PlannedVisit]:
         """The first `limit` slots, of one provider or of everyone."""
+        if not self.rows:
+            return []
         rows = (row for row in self.rows if provider_id is None or row[1] == provider_id)
         kind, (first, last), (prep, patient, room) = self.kind, self.window, self.phases
         window_start, window_end = date.fromordinal(first), date.fromordinal(last)

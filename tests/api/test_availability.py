@@ -379,3 +379,17 @@ def test_answers_are_shared_through_redis_as_the_web_workers_share_them(world, d
     assert first[0]["starts_at"] not in [slot["starts_at"] for slot in
                                          desk.get("/api/v1/availability/", question).json()]
     cache.clear()
+
+
+@pytest.mark.parametrize("kind", ["consultation", "session", "healing_check"])
+def test_a_day_that_has_passed_has_no_free_slots(world, desk, kind):
+    from django.utils import timezone
+
+    yesterday = (timezone.now() - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    question = {"location": world["location"].pk, "kind": kind, "start": yesterday.isoformat(),
+                "end": (yesterday + timedelta(days=1)).isoformat()}
+    for provider in (None, world["provider"].pk):
+        asked = {**question, "provider": provider} if provider else question
+        for _ in range(2):  # worked out, then kept
+            answer = desk.get("/api/v1/availability/", asked)
+            assert answer.status_code == 200 and answer.json() == []
