@@ -123,6 +123,8 @@ def _everyones_slots(
     found, providers = availability_every_kind(
         location=location, start=start, end=end, areas=sorted(areas) or None, limit=SHARED_LIMIT
     )
+    if kind not in found:
+        raise InvalidRequest(f"Unknown kind of visit: {kind}.", details={"kind": ["Not a kind of visit."]})
     # Too many to keep whole: remember that (False), so the next caller asks the planner.
     kept = {
         other: SharedSlots(slots, providers) if len(slots.rows) < SHARED_LIMIT else False

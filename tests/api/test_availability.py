@@ -393,3 +393,12 @@ def test_a_day_that_has_passed_has_no_free_slots(world, desk, kind):
         for _ in range(2):  # worked out, then kept
             answer = desk.get("/api/v1/availability/", asked)
             assert answer.status_code == 200 and answer.json() == []
+
+
+def test_the_shared_slots_refuse_a_kind_of_visit_that_does_not_exist(clinic):
+    from clinic.errors import InvalidRequest
+
+    start = at(2, 8)
+    with pytest.raises(InvalidRequest, match="Unknown kind of visit"):
+        availability.availability_shared(location=clinic["location"], kind="facial", start=start,
+                                         end=start + timedelta(days=1), areas=[])
