@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from django.db import connections
 from django.db.models import DurationField, ExpressionWrapper, F, Sum
 
 from scheduling.models import Appointment, TreatmentSeries
@@ -56,6 +57,10 @@ def browser() -> Iterator:
         yield open_as
         for context in opened:
             context.close()
+        # The test's own reads between browser steps ran on a connection kept for the
+        # time Playwright's event loop runs, which the test database's teardown never
+        # sees: close it while that loop still runs.
+        connections.close_all()
 
 
 UNLABELLED = """() => Array.from(document.querySelectorAll("input, select, textarea, button"))
