@@ -108,6 +108,12 @@ def book(
     return appointment
 
 
+def first_session(*, clinic, patient, starts_at: datetime) -> Appointment:
+    """Session 1 of a new series for the patient, booked with its reminders."""
+    series = factories.SeriesFactory(patient=patient, consultation__patient=patient, location=clinic[0])
+    return book(clinic=clinic, patient=patient, starts_at=starts_at, kind="session", series=series, session_number=1)
+
+
 def set_status(appointment: Appointment, status: str, **fields) -> Appointment:
     """Change a visit's status and sync its reminders in one transaction."""
     from django.db import transaction

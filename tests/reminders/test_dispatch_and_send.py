@@ -15,7 +15,7 @@ from scheduling.reminders.services import reminders_opt_out
 from tests.conftest import london
 
 from .backends import FailingSmsBackend
-from .conftest import book, set_status, texts
+from .conftest import book, first_session, set_status, texts
 
 pytestmark = pytest.mark.django_db
 
@@ -78,10 +78,7 @@ def test_email_shows_the_time_in_the_patients_own_zone(clinic, email_patient, dj
 def test_treatment_reminder_carries_pre_care_and_numbing_note(
     clinic, email_patient, protocol, django_capture_on_commit_callbacks, clock
 ):
-    from tests.factories import SeriesFactory
-
-    series = SeriesFactory(patient=email_patient, consultation__patient=email_patient, location=clinic[0])
-    book(clinic=clinic, patient=email_patient, starts_at=VISIT, kind="session", series=series, session_number=1)
+    first_session(clinic=clinic, patient=email_patient, starts_at=VISIT)
     Reminder.objects.filter(kind="confirmation").update(status="cancelled")
     clock.move_to(VISIT - timedelta(hours=24))
     run(django_capture_on_commit_callbacks)
@@ -101,10 +98,7 @@ def test_a_second_run_of_the_same_batch_sends_nothing(clinic, email_patient, dja
 def test_sms_carries_only_first_name_time_clinic_and_link(
     clinic, sms_patient, sms_dir, protocol, django_capture_on_commit_callbacks, clock
 ):
-    from tests.factories import SeriesFactory
-
-    series = SeriesFactory(patient=sms_patient, consultation__patient=sms_patient, location=clinic[0])
-    visit = book(clinic=clinic, patient=sms_patient, starts_at=VISIT, kind="session", series=series, session_number=1)
+    visit = first_session(clinic=clinic, patient=sms_patient, starts_at=VISIT)
     set_status(visit, "completed", completed_at=NOW)  # aftercare too: its text must not carry the advice
     run(django_capture_on_commit_callbacks)
     bodies = [message["body"] for message in texts(sms_dir)]
@@ -320,17 +314,7 @@ def test_series_confirmation_lists_every_visit_and_carries_them_all_in_one_calen
 def test_aftercare_gives_the_advice_and_when_to_call_the_clinic(
     clinic, email_patient, protocol, django_capture_on_commit_callbacks
 ):
-    from tests.factories import SeriesFactory
-
-    series = SeriesFactory(patient=email_patient, consultation__patient=email_patient, location=clinic[0])
-    visit = book(
-        clinic=clinic,
-        patient=email_patient,
-        starts_at=NOW + timedelta(hours=1),
-        kind="session",
-        series=series,
-        session_number=1,
-    )
+    visit = first_session(clinic=clinic, patient=email_patient, starts_at=NOW + timedelta(hours=1))
     Reminder.objects.all().update(status="cancelled")
     set_status(visit, "completed")
     run(django_capture_on_commit_callbacks)
@@ -380,10 +364,7 @@ def test_visit_reminders_carry_the_patients_link_to_confirm_or_cancel_that_visit
 
 
 def test_aftercare_carries_no_confirm_or_cancel_link(clinic, email_patient, protocol, django_capture_on_commit_callbacks):
-    from tests.factories import SeriesFactory
-
-    series = SeriesFactory(patient=email_patient, consultation__patient=email_patient, location=clinic[0])
-    visit = book(clinic=clinic, patient=email_patient, starts_at=VISIT, kind="session", series=series, session_number=1)
+    visit = first_session(clinic=clinic, patient=email_patient, starts_at=VISIT)
     Reminder.objects.filter(appointment=visit).update(status="sent", sent_at=NOW)
     set_status(visit, "completed", completed_at=NOW)
     run(django_capture_on_commit_callbacks)

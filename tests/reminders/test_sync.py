@@ -14,7 +14,7 @@ from scheduling.reminders.services import (
 from tests.conftest import london
 from tests.factories import SeriesFactory
 
-from .conftest import book, move, set_status, visit_spec
+from .conftest import book, first_session, move, set_status, visit_spec
 
 pytestmark = pytest.mark.django_db
 
@@ -115,15 +115,7 @@ def test_healing_checks_and_reviews_get_follow_up_reminders(clinic, email_patien
 
 
 def test_completed_session_gets_aftercare_once(clinic, email_patient, protocol):
-    series = SeriesFactory(patient=email_patient, consultation__patient=email_patient, location=clinic[0])
-    visit = book(
-        clinic=clinic,
-        patient=email_patient,
-        starts_at=NOW + timedelta(hours=1),
-        kind="session",
-        series=series,
-        session_number=1,
-    )
+    visit = first_session(clinic=clinic, patient=email_patient, starts_at=NOW + timedelta(hours=1))
     set_status(visit, "completed")
     reminders_sync_for_appointments(appointments=[visit])
     aftercare = rows(visit, kind="aftercare")

@@ -29,10 +29,9 @@ from scheduling.reminders.selectors import reminders_failed
 from scheduling.reminders.services import reminders_series_completed
 from scheduling.reminders.tokens import unsubscribe_token
 from tests.conftest import london
-from tests.factories import SeriesFactory
 
 from .backends import FailingSmsBackend
-from .conftest import book, move, set_status, texts
+from .conftest import book, first_session, move, set_status, texts
 
 # serialized_rollback: the project puts back the rows data migrations made after a flush.
 pytestmark = [
@@ -271,16 +270,8 @@ def test_two_dispatchers_at_once_send_each_reminder_once(clinic, sms_patient, sm
 
 
 def test_maintenance_prompts_repeat_every_interval_until_booked(clinic, email_patient, protocol, clock):
-    location, provider, room = clinic
-    series = SeriesFactory(patient=email_patient, consultation__patient=email_patient, location=location)
-    last = book(
-        clinic=clinic,
-        patient=email_patient,
-        starts_at=NOW + timedelta(hours=1),
-        kind="session",
-        series=series,
-        session_number=1,
-    )
+    last = first_session(clinic=clinic, patient=email_patient, starts_at=NOW + timedelta(hours=1))
+    series = last.series
     with transaction.atomic():
         set_status(last, "completed", completed_at=NOW + timedelta(hours=2))
         TreatmentSeries.objects.filter(pk=series.pk).update(status="completed")
