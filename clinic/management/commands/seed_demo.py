@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from clinic import roles
 from clinic.models import Closure, Location, OpeningHours, Provider, Room, TimeOff, WorkingHours
-from patients.choices import Contraindication, SideEffect, SkinConcern, TreatmentArea
+from patients.choices import Contraindication, SideEffect, SkinConcern
 from patients.models import Consultation, Patient, RecommendedArea
 from scheduling.models import Appointment, TreatedArea, TreatmentProtocol, TreatmentSeries
 from scheduling.selectors import VisitSpec
