@@ -45,10 +45,6 @@ class SharedSlots:
     rows: SlotRows
     provider_ids: frozenset[int]
 
-    def slots(self, *, provider_id: int | None = None, limit: int | None = None) -> list[PlannedVisit]:
-        """The first `limit` slots, earliest first, of one provider or of everyone."""
-        return self.rows.visits(provider_id=provider_id, limit=limit)
-
 
 def diary_fingerprint(*, location_id: int, start: datetime, end: datetime) -> tuple:
     """What availability at this location between start and end depends on that changes
@@ -168,7 +164,7 @@ def _worked_out_once(key: str, work_out: Callable[[], object]) -> object:
 
 
 def _write(shared: SharedSlots, *, provider_id: int | None, limit: int, render: Render) -> bytes:
-    return render(shared.slots(provider_id=provider_id, limit=limit))
+    return render(shared.rows.visits(provider_id=provider_id, limit=limit))
 
 
 class KeptAnswer(NamedTuple):
