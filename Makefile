@@ -32,9 +32,12 @@ run: demo
 test: install
 	$(BIN)/python -m pytest
 
+## check: Django's checks, no missing migration, the layers (import-linter) and lint (ruff).
 check: install
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/lint-imports
+	$(BIN)/ruff check .
 
 bench: install
 	$(BIN)/python bench/plan_series.py

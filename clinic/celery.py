@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings.local")
 
@@ -18,8 +19,6 @@ app.autodiscover_tasks()
 # `expires` drops runs that piled up while no worker was listening.
 @app.on_after_configure.connect
 def _reminder_schedule(sender: Celery, **kwargs) -> None:
-    from celery.schedules import crontab
-
     sender.add_periodic_task(
         60.0, sender.signature("scheduling.reminders_dispatch", options={"expires": 55}), name="reminders-dispatch"
     )

@@ -3,8 +3,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from scheduling.api.calendar import feed as calendar_feed
-from scheduling.patient_pages import patient_link_page
+from scheduling.api.calendar_feeds import feed as calendar_feed
+from scheduling.pages.visit_link import patient_link_page
 
 from . import views
 
@@ -12,7 +12,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="frontdesk:schedule", permanent=False)),
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
-    path("reminders/", include("scheduling.reminders.urls")),
+    path("reminders/", include("scheduling.pages.urls")),
     # The front-desk pages and the clinic admin's dashboard
     path("", include("frontdesk.urls")),
     # The API, its schema and interactive docs

@@ -11,6 +11,7 @@ def _load_before_the_first_request() -> None:
     """Import, while the worker boots, what its first requests would otherwise import
     while a desk waits: every view and serializer (the URL conf) and the cache's client
     library. Nothing is connected to yet."""
+    # Imported only once get_wsgi_application() has configured Django.
     from django.core.cache import caches
     from django.urls import get_resolver
 

@@ -1,4 +1,5 @@
-"""Who may open which page: the same three roles, and the same rules, as the API."""
+"""Who may open which page: the same three roles, and the same rules, as the API
+(clinic.roles). Whose records a page shows is clinic.roles.viewer_scope."""
 
 from collections.abc import Callable, Iterable
 from functools import wraps
@@ -7,13 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from clinic.api import permissions as perms
-from clinic.models import Provider
-
-ALL = perms.ALL_ROLES
-DESK = perms.DESK
-CLINICAL = perms.CLINICAL
-ADMIN = perms.ADMIN
+from clinic.roles import ADMIN, CLINICAL, DESK, sees_clinical_notes, user_roles
 
 
 def roles_required(allowed: Iterable[str]) -> Callable:
@@ -24,7 +19,7 @@ def roles_required(allowed: Iterable[str]) -> Callable:
         @login_required
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if not perms.user_roles(request.user) & allowed:
+            if not user_roles(request.user) & allowed:
                 raise PermissionDenied("Your login has no clinic role that may open this page; ask a clinic admin.")
             return view(request, *args, **kwargs)
 
@@ -33,31 +28,20 @@ def roles_required(allowed: Iterable[str]) -> Callable:
     return decorate
 
 
-def scope(user) -> Provider | None:
-    """Whose records the user sees: None for the whole clinic (desk, admins), else the
-    provider's own patients and visits, as in the API."""
-    if perms.sees_whole_clinic(user):
-        return None
-    provider = perms.provider_of(user)
-    if provider is None:
-        raise PermissionDenied("Your login is not linked to a provider; ask a clinic admin.")
-    return provider
-
-
 def can(user) -> dict[str, bool]:
     """What the pages offer this user (buttons shown; the views check again)."""
-    roles = perms.user_roles(user)
-    desk = bool(roles & DESK)
+    held = user_roles(user)
+    desk = bool(held & DESK)
     return {
         "book": desk,
         "plan": desk,
         "reschedule": desk,
         "cancel": desk,
-        "check_in": bool(roles),
-        "no_show": bool(roles),
-        "complete": bool(roles & CLINICAL),
-        "assess": bool(roles & CLINICAL),
-        "clinical": perms.sees_clinical_notes(user),
-        "dashboard": bool(roles & ADMIN),
-        "admin": bool(roles & ADMIN) and getattr(user, "is_staff", False),
+        "check_in": bool(held),
+        "no_show": bool(held),
+        "complete": bool(held & CLINICAL),
+        "assess": bool(held & CLINICAL),
+        "clinical": sees_clinical_notes(user),
+        "dashboard": bool(held & ADMIN),
+        "admin": bool(held & ADMIN) and getattr(user, "is_staff", False),
     }

@@ -7,6 +7,7 @@ class FrontdeskConfig(AppConfig):
     verbose_name = "Front desk and dashboard"
 
     def ready(self) -> None:
+        # The admin site exists only once every app is loaded, so it is imported here.
         from django.contrib import admin
 
         # The admin stays where the clinic is configured; its index links to the dashboard.

@@ -29,13 +29,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 
-from dateutil.relativedelta import relativedelta
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Min, Prefetch, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from clinic.models import Closure, Location, OpeningHours, Provider, Room, TimeOff, WorkingHours
-from scheduling.models import Appointment, Reminder, TreatmentSeries
+from scheduling.models import Appointment, Reminder, TreatmentProtocol, TreatmentSeries
+from scheduling.rules import next_session
 
 from .timeutil import day_bounds, monday_of, zone
 
@@ -309,15 +309,10 @@ class MaintenanceDue:
 def _protocol_days(*fields: str) -> dict[str, int]:
     """The smallest and largest of some protocol day counts, to narrow a search in SQL
     before the exact per-series check."""
-    from django.db.models import Max as Largest
-    from django.db.models import Min as Smallest
-
-    from scheduling.models import TreatmentProtocol
-
     spans = {}
     for name in fields:
-        spans[f"{name}__min"] = Smallest(name)
-        spans[f"{name}__max"] = Largest(name)
+        spans[f"{name}__min"] = Min(name)
+        spans[f"{name}__max"] = Max(name)
     found = TreatmentProtocol.objects.aggregate(**spans)
     return {key: value or 0 for key, value in found.items()}
 
@@ -390,16 +385,11 @@ def windows_closing(*, location: Location, now: datetime | None = None, within_d
             .prefetch_related(Prefetch("appointments", queryset=live_sessions, to_attr="live_sessions")))
     found = []
     for series in rows:
-        by_number = {visit.session_number: visit for visit in series.live_sessions}
-        missing = [n for n in range(1, series.session_count + 1) if n not in by_number]
-        if not missing or missing[0] == 1:
-            continue
-        previous = by_number[missing[0] - 1]
-        # Wall-clock arithmetic: six weeks after 10:00 is 10:00 local, across a clock change.
-        closes = previous.starts_at.astimezone(tz) + relativedelta(days=series.protocol.max_interval_days)
-        if closes <= horizon:
-            found.append(ClosingWindow(series=series, next_session_number=missing[0],
-                                       previous_session_at=previous.starts_at, window_closes_at=closes))
+        due = next_session(series, series.live_sessions, zone=tz)
+        if due is not None and due.window_closes_at <= horizon:
+            found.append(ClosingWindow(series=series, next_session_number=due.number,
+                                       previous_session_at=due.previous.starts_at,
+                                       window_closes_at=due.window_closes_at))
     return sorted(found, key=lambda row: row.window_closes_at)
 
 

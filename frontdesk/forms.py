@@ -3,7 +3,9 @@
 from datetime import date, datetime
 from decimal import Decimal
 
+import phonenumbers
 from django import forms
+from django.conf import settings
 
 from clinic.models import Location, Provider, Weekday
 from patients.choices import (
@@ -73,9 +75,6 @@ class PatientForm(forms.Form):
         return _sane(self.cleaned_data["date_of_birth"])
 
     def clean_phone(self):
-        import phonenumbers
-        from django.conf import settings
-
         text = self.cleaned_data["phone"].strip()
         if not text:
             return ""

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from clinic.models import Location, OpeningHours, Provider, Room
 from scheduling.models import Appointment
+from scheduling.visibility import appointments_narrowed
 
 from .timeutil import day_bounds, zone
 
@@ -150,8 +151,7 @@ def diary_build(
     start, _ = day_bounds(location, dates[0])
     _, end = day_bounds(location, dates[-1])
     visits = Appointment.objects.filter(location=location, starts_at__gte=start, starts_at__lt=end)
-    if provider is not None:
-        visits = visits.filter(provider=provider)
+    visits = appointments_narrowed(visits, provider=provider)
     if not show_cancelled:
         visits = visits.exclude(status__in=HIDDEN_BY_DEFAULT)
     visits = list(visits.select_related("patient").only(

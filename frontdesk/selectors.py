@@ -7,9 +7,10 @@ from datetime import date, timedelta
 from django.db.models import Prefetch, QuerySet
 
 from clinic.models import Location, Provider
-from patients import selectors as patient_selectors
 from patients.models import Consultation, Patient
 from scheduling.models import Appointment, HeldVisit, Reminder, SeriesHold, TreatmentSeries, WaitlistEntry
+from scheduling.rules import session_window
+from scheduling.visibility import appointments_narrowed, patient_visible
 
 from .timeutil import zone
 
@@ -30,35 +31,29 @@ def location_chosen(value: str | None) -> Location | None:
     return choices.first()
 
 
-def providers_at(location: Location) -> QuerySet[Provider]:
-    return Provider.objects.filter(is_active=True, working_hours__location=location).distinct().order_by("display_name")
-
-
 def patient_page(*, provider: Provider | None) -> QuerySet[Patient]:
     """A patient with consultations (and their areas and visit), series (with protocol),
     visits (with provider, room, areas) and reminders: one query per relation."""
     appointments = (Appointment.objects.select_related("provider", "room", "location")
                     .prefetch_related("treated_areas").order_by("starts_at", "pk"))
-    if provider is not None:
-        appointments = appointments.filter(provider=provider)
     consultations = (Consultation.objects.select_related("provider", "visit", "visit__provider", "visit__location")
                      .prefetch_related("recommended_areas").order_by("-created_at", "-pk"))
     series = TreatmentSeries.objects.select_related("location", "provider", "protocol").order_by("-created_at", "-pk")
     reminders = Reminder.objects.select_related("appointment").order_by("due_at", "pk")
     waitlist = WaitlistEntry.objects.select_related("location", "provider").order_by("-created_at")
-    return patient_selectors.patient_visible(provider=provider).prefetch_related(
+    return patient_visible(provider=provider).prefetch_related(
         Prefetch("consultations", queryset=consultations),
         Prefetch("series", queryset=series),
-        Prefetch("appointments", queryset=appointments),
+        Prefetch("appointments", queryset=appointments_narrowed(appointments, provider=provider)),
         Prefetch("reminders", queryset=reminders),
         Prefetch("waitlist_entries", queryset=waitlist),
     )
 
 
 def visit_page(*, provider: Provider | None) -> QuerySet[Appointment]:
-    return (Appointment.objects.filter(**({"provider": provider} if provider else {}))
-            .select_related("patient", "provider", "room", "location", "series", "consultation")
-            .prefetch_related("treated_areas"))
+    visits = (Appointment.objects.select_related("patient", "provider", "room", "location", "series", "consultation")
+              .prefetch_related("treated_areas"))
+    return appointments_narrowed(visits, provider=provider)
 
 
 def hold_page() -> QuerySet[SeriesHold]:
@@ -124,17 +119,17 @@ def series_timeline(*, series: TreatmentSeries, visits: list[Appointment], consu
         steps.append(Step("consultation", "Consultation", consultation_visit, None,
                           consultation_visit.starts_at.astimezone(tz).date()))
 
-    def session_window(number: int) -> tuple[date, date] | None:
+    def window_of(number: int) -> tuple[date, date] | None:
         previous = sessions.get(number - 1)
         if previous is None:
             return None
-        day = local[previous.pk]
-        return day + timedelta(days=protocol.min_interval_days), day + timedelta(days=protocol.max_interval_days)
+        opens, closes = session_window(previous.starts_at, protocol=protocol, zone=tz)
+        return opens.date(), closes.date()
 
     for visit in visits:
         window = None
         if visit.kind == "session" and visit.session_number:
-            window = session_window(visit.session_number)
+            window = window_of(visit.session_number)
         elif visit.kind == "healing_check" and visit.session_number in sessions:
             day = local[sessions[visit.session_number].pk]
             window = (day + timedelta(days=protocol.healing_check_min_days),

@@ -1,35 +1,21 @@
-"""Reads for patients and consultations, with the joins their callers need.
+"""Reads for patients and consultations that need no scheduling model.
 
-`provider` narrows a read to what one provider may see: the patients they consult or
-treat. None means the whole clinic (front desk and admins)."""
+Which patients a provider may see depends on their visits and series, so it is decided
+in scheduling.visibility (patient_visible), and a patient with their visits is read by
+scheduling.selectors.patient_detail; `patient_search` narrows the patients it is given.
+`provider` narrows a consultation read to what one provider may see; None means the
+whole clinic (front desk and admins)."""
 
 import re
 from datetime import date
 
 import phonenumbers
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from clinic.models import Provider
 
 from .models import Consultation, Patient, ScreeningRule
-
-
-def _seen_by(provider: Provider) -> Q:
-    from scheduling.models import Appointment, TreatmentSeries
-
-    return (
-        Q(Exists(Appointment.objects.filter(patient=OuterRef("pk"), provider=provider)))
-        | Q(Exists(Consultation.objects.filter(patient=OuterRef("pk"), provider=provider)))
-        | Q(Exists(TreatmentSeries.objects.filter(patient=OuterRef("pk"), provider=provider)))
-    )
-
-
-def patient_visible(*, provider: Provider | None) -> QuerySet[Patient]:
-    patients = Patient.objects.all()
-    if provider is not None:
-        patients = patients.filter(_seen_by(provider))
-    return patients
 
 
 def _phone_query(text: str) -> Q | None:
@@ -47,16 +33,16 @@ def _phone_query(text: str) -> Q | None:
 
 def patient_search(
     *,
-    provider: Provider | None,
+    patients: QuerySet[Patient],
     q: str = "",
     name: str = "",
     phone: str = "",
     email: str = "",
     date_of_birth: date | None = None,
 ) -> QuerySet[Patient]:
-    """Patients matching every filter given. `q` matches a name, an email or a phone
-    number; `phone` accepts the number as staff type it (07700 900123 or +44...)."""
-    patients = patient_visible(provider=provider)
+    """Those of `patients` (the ones the caller may see) matching every filter given.
+    `q` matches a name, an email or a phone number; `phone` accepts the number as staff
+    type it (07700 900123 or +44...)."""
     for word in name.split():
         patients = patients.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
     if phone:
@@ -77,22 +63,6 @@ def patient_search(
             query |= phone_query
         patients = patients.filter(query)
     return patients.order_by("last_name", "first_name", "pk")
-
-
-def patient_detail(*, provider: Provider | None) -> QuerySet[Patient]:
-    """Patients with their series, consultations and appointments in a fixed number of queries."""
-    from scheduling.models import Appointment, TreatmentSeries
-
-    appointments = Appointment.objects.select_related("provider", "room", "location").order_by("starts_at")
-    if provider is not None:
-        appointments = appointments.filter(provider=provider)
-    return patient_visible(provider=provider).prefetch_related(
-        Prefetch(
-            "series", queryset=TreatmentSeries.objects.select_related("location", "provider").order_by("-created_at")
-        ),
-        Prefetch("consultations", queryset=Consultation.objects.select_related("provider").order_by("-created_at")),
-        Prefetch("appointments", queryset=appointments),
-    )
 
 
 def consultation_visible(*, provider: Provider | None) -> QuerySet[Consultation]:

@@ -1,8 +1,37 @@
+"""The scheduling admin: a window on protocols, series, visits and the outbox.
+
+Appointments, series and holds are changed only by the services (which lock the row,
+check its status, write the audit trail and bring reminders in line), so their admin
+pages are view-only and the changes staff may make here are admin actions that call
+those same services. Protocols and message templates are the clinic's configuration
+and are edited here directly."""
+
+from collections.abc import Callable, Iterable
 from zoneinfo import ZoneInfo
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
-from .models import Appointment, HeldVisit, SeriesHold, TreatedArea, TreatmentProtocol, TreatmentSeries
+from clinic.errors import DomainError
+
+from .models import (
+    Appointment,
+    HeldVisit,
+    MessageTemplate,
+    Reminder,
+    SeriesHold,
+    TreatedArea,
+    TreatmentProtocol,
+    TreatmentSeries,
+    WaitlistEntry,
+)
+from .reminders.outbox import reminders_cancel, reminders_retry
+from .services import appointment_cancel, appointment_mark_no_show, hold_release, series_pause, series_resume
+
+REASON_TEMPLATE = "admin/scheduling/action_reason.html"
 
 
 def _local(moment, location) -> str:
@@ -10,17 +39,87 @@ def _local(moment, location) -> str:
     return moment.astimezone(ZoneInfo(location.time_zone)).strftime("%a %d %b %Y %H:%M")
 
 
+class ServiceActionsMixin:
+    """Admin actions that change rows through a service, one row at a time, reporting
+    each row's outcome; a row the service refuses gets the service's own message.
+
+    The page itself is view-only (`has_change_permission` is False), so the Django
+    permission to change the model is what the actions ask for instead ("manage")."""
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_manage_permission(self, request: HttpRequest) -> bool:
+        return super().has_change_permission(request)
+
+    def row_label(self, obj: Model) -> str:
+        return str(obj)
+
+    def apply_to_each(self, request: HttpRequest, rows: Iterable[Model], change: Callable[[Model], str]) -> None:
+        """Call `change` (which calls one service and says what it did) on every row."""
+        for row in rows:
+            label = self.row_label(row)
+            try:
+                done = change(row)
+            except DomainError as error:
+                self.message_user(request, f"{label}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{label}: {done}", messages.SUCCESS)
+
+    def reason_or_page(
+        self, request: HttpRequest, queryset: QuerySet, *, action: str, title: str, question: str, submit: str
+    ) -> tuple[str, TemplateResponse | None]:
+        """The reason typed on the confirmation page; until there is one, the page that
+        asks for it (as Django's delete action asks before deleting). A blank reason
+        changes nothing and asks again."""
+        if request.POST.get("post"):
+            reason = request.POST.get("reason", "").strip()
+            if reason:
+                return reason, None
+            self.message_user(request, "Give a reason; nothing was changed.", messages.ERROR)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "question": question,
+            "submit": submit,
+            "opts": self.model._meta,
+            "rows": [(row.pk, self.row_label(row)) for row in queryset],
+            "action": action,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "reason": request.POST.get("reason", ""),
+            "media": self.media,
+        }
+        request.current_app = self.admin_site.name
+        return "", TemplateResponse(request, REASON_TEMPLATE, context)
+
+
 @admin.register(TreatmentProtocol)
 class TreatmentProtocolAdmin(admin.ModelAdmin):
-    list_display = ["name", "session_count_default", "min_interval_days", "target_interval_days", "max_interval_days", "is_active"]
+    list_display = [
+        "name", "session_count_default", "min_interval_days", "target_interval_days", "max_interval_days", "is_active",
+    ]
     list_filter = ["is_active"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
     fieldsets = [
         (None, {"fields": ["name", "slug", "is_active"]}),
-        ("Series", {"fields": ["session_count_min", "session_count_default", "session_count_max", "min_interval_days", "target_interval_days", "max_interval_days"]}),
-        ("Durations", {"fields": ["consultation_minutes", "numbing_minutes", "area_minutes", "max_treatment_minutes", "turnover_minutes"]}),
-        ("Follow-ups and maintenance", {"fields": ["healing_check_min_days", "healing_check_max_days", "healing_check_minutes", "healing_check_by_phone", "review_min_days", "review_max_days", "review_minutes", "maintenance_min_days", "maintenance_max_days"]}),
+        ("Series", {"fields": [
+            "session_count_min", "session_count_default", "session_count_max",
+            "min_interval_days", "target_interval_days", "max_interval_days",
+        ]}),
+        ("Durations", {"fields": [
+            "consultation_minutes", "numbing_minutes", "area_minutes", "max_treatment_minutes", "turnover_minutes",
+        ]}),
+        ("Follow-ups and maintenance", {"fields": [
+            "healing_check_min_days", "healing_check_max_days", "healing_check_minutes", "healing_check_by_phone",
+            "review_min_days", "review_max_days", "review_minutes", "maintenance_min_days", "maintenance_max_days",
+        ]}),
         ("Consultations and reminders", {"fields": ["consultation_valid_days", "reminder_lead_hours"]}),
     ]
 
@@ -28,7 +127,7 @@ class TreatmentProtocolAdmin(admin.ModelAdmin):
 class SeriesAppointmentInline(admin.TabularInline):
     model = Appointment
     fields = ["kind", "session_number", "local_start", "provider", "room", "status"]
-    readonly_fields = ["local_start"]
+    readonly_fields = fields
     ordering = ["starts_at"]
     extra = 0
     show_change_link = True
@@ -44,42 +143,130 @@ class SeriesAppointmentInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(TreatmentSeries)
-class TreatmentSeriesAdmin(admin.ModelAdmin):
+class TreatmentSeriesAdmin(ServiceActionsMixin, admin.ModelAdmin):
+    """View-only: a series is planned, paused, resumed and cancelled by the services."""
+
     list_display = ["patient", "protocol", "session_count", "provider", "location", "status", "created_at"]
     list_filter = ["status", "location", "protocol", "provider"]
     search_fields = ["patient__last_name", "patient__first_name"]
     list_select_related = ["patient", "protocol", "provider", "location"]
-    autocomplete_fields = ["patient", "provider", "consultation"]
     date_hierarchy = "created_at"
+    fields = [
+        "patient", "consultation", "protocol", "location", "provider", "session_count",
+        "status", "status_reason", "created_by", "created_at", "updated_at",
+    ]
+    readonly_fields = fields
     inlines = [SeriesAppointmentInline]
+    actions = ["pause", "resume"]
+
+    def row_label(self, obj: TreatmentSeries) -> str:
+        return f"Series {obj.pk} for {obj.patient}"
+
+    @admin.action(description="Pause the selected series (asks for a reason)", permissions=["manage"])
+    def pause(self, request, queryset):
+        reason, page = self.reason_or_page(
+            request, queryset, action="pause", title="Pause these series",
+            question="Booked visits stay booked; the series stops nudging for unbooked sessions until it is resumed.",
+            submit="Pause",
+        )
+        if page is not None:
+            return page
+
+        def change(series: TreatmentSeries) -> str:
+            series_pause(series=series, reason=reason, paused_by=request.user)
+            return "paused."
+
+        self.apply_to_each(request, queryset, change)
+        return None
+
+    @admin.action(description="Resume the selected series", permissions=["manage"])
+    def resume(self, request, queryset):
+        def change(series: TreatmentSeries) -> str:
+            series = series_resume(series=series, resumed_by=request.user)
+            if series.status == TreatmentSeries.Status.COMPLETED:
+                return "resumed; no session was left to happen, so the series is completed."
+            return "resumed."
+
+        self.apply_to_each(request, queryset, change)
 
 
 class TreatedAreaInline(admin.TabularInline):
     model = TreatedArea
     extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
-    list_display = ["local_start", "kind", "session_number", "patient", "provider", "room", "status", "late_cancellation"]
+class AppointmentAdmin(ServiceActionsMixin, admin.ModelAdmin):
+    """View-only: visits are booked, moved, cancelled, checked in, completed and marked
+    no-shows by the services, which audit each change and keep reminders in line.
+    Cancel and no-show are offered here as actions."""
+
+    list_display = [
+        "local_start", "kind", "session_number", "patient", "provider", "room", "status", "late_cancellation",
+    ]
     list_filter = ["status", "kind", "location", "provider", "room", "late_cancellation"]
     search_fields = ["patient__last_name", "patient__first_name", "provider__display_name"]
     list_select_related = ["patient", "provider", "room", "location"]
-    autocomplete_fields = ["patient", "provider", "series", "consultation"]
     date_hierarchy = "starts_at"
     inlines = [TreatedAreaInline]
     fieldsets = [
-        (None, {"fields": ["kind", "location", "patient", "provider", "room", "series", "session_number", "consultation"]}),
+        (None, {"fields": [
+            "kind", "location", "patient", "provider", "room", "series", "session_number", "consultation",
+        ]}),
         ("Time (UTC)", {"fields": ["starts_at", "provider_starts_at", "provider_ends_at", "ends_at", "room_ends_at"]}),
-        ("Status", {"fields": ["status", "cancel_reason", "cancelled_at", "late_cancellation", "checked_in_at", "completed_at"]}),
+        ("Status", {"fields": [
+            "status", "cancel_reason", "cancelled_at", "late_cancellation", "checked_in_at", "completed_at",
+        ]}),
         ("Treatment record", {"fields": ["device", "side_effects", "notes"]}),
+        ("Record", {"fields": ["created_by", "created_at", "updated_at"]}),
     ]
+    readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
+    actions = ["cancel", "mark_no_show"]
 
     @admin.display(description="Starts (local)", ordering="starts_at")
     def local_start(self, obj):
         return _local(obj.starts_at, obj.location)
+
+    def row_label(self, obj: Appointment) -> str:
+        number = f" {obj.session_number}" if obj.session_number else ""
+        return f"{obj.get_kind_display()}{number} for {obj.patient} on {_local(obj.starts_at, obj.location)}"
+
+    @admin.action(description="Cancel the selected visits (asks for a reason)", permissions=["manage"])
+    def cancel(self, request, queryset):
+        reason, page = self.reason_or_page(
+            request, queryset, action="cancel", title="Cancel these visits",
+            question="Their pending reminders are cancelled and their time is free again.",
+            submit="Cancel the visits",
+        )
+        if page is not None:
+            return page
+
+        def change(appointment: Appointment) -> str:
+            appointment = appointment_cancel(appointment=appointment, reason=reason, cancelled_by=request.user)
+            return "cancelled (late cancellation)." if appointment.late_cancellation else "cancelled."
+
+        self.apply_to_each(request, queryset, change)
+        return None
+
+    @admin.action(description="Mark the selected visits as no-shows", permissions=["manage"])
+    def mark_no_show(self, request, queryset):
+        def change(appointment: Appointment) -> str:
+            appointment_mark_no_show(appointment=appointment, marked_by=request.user)
+            return "marked as a no-show."
+
+        self.apply_to_each(request, queryset, change)
 
 
 class HeldVisitInline(admin.TabularInline):
@@ -94,26 +281,31 @@ class HeldVisitInline(admin.TabularInline):
 
 
 @admin.register(SeriesHold)
-class SeriesHoldAdmin(admin.ModelAdmin):
-    """Holds are short-lived; the admin shows them so staff can see who holds which slots."""
+class SeriesHoldAdmin(ServiceActionsMixin, admin.ModelAdmin):
+    """Holds are short-lived; the admin shows them so staff can see who holds which slots,
+    and can give held slots back early."""
 
     list_display = ["patient", "purpose", "status", "expires_at", "created_by", "created_at"]
     list_filter = ["status", "purpose", "location"]
     search_fields = ["patient__last_name", "patient__first_name"]
     list_select_related = ["patient", "created_by"]
-    readonly_fields = ["location", "patient", "consultation", "protocol", "series", "purpose", "status", "expires_at", "created_by"]
+    readonly_fields = [
+        "location", "patient", "consultation", "protocol", "series", "purpose", "status", "expires_at", "created_by",
+    ]
     inlines = [HeldVisitInline]
+    actions = ["release"]
 
-    def has_add_permission(self, request):
-        return False
+    @admin.action(description="Release the selected holds (give the slots back)", permissions=["manage"])
+    def release(self, request, queryset):
+        def change(hold: SeriesHold) -> str:
+            hold_release(hold=hold, released_by=request.user)
+            hold.refresh_from_db(fields=["status"])
+            return "released." if hold.status == SeriesHold.Status.RELEASED else f"{hold.get_status_display()}: kept."
+
+        self.apply_to_each(request, queryset, change)
 
 
 # --- Reminders ------------------------------------------------------------------------
-
-from .models import MessageTemplate, Reminder, WaitlistEntry  # noqa: E402
-from .reminders.services import reminders_cancel, reminders_retry  # noqa: E402
-
-
 @admin.register(Reminder)
 class ReminderAdmin(admin.ModelAdmin):
     """The outbox as staff see it: what is due, what went, and what failed and why."""
@@ -150,6 +342,11 @@ class ReminderAdmin(admin.ModelAdmin):
         self.message_user(request, f"{count} message(s) cancelled.")
 
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Every field is read-only; saving the form would still write the whole row back
+        # over what the dispatcher wrote meanwhile (status, claim, attempts).
         return False
 
     def has_delete_permission(self, request, obj=None):

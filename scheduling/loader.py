@@ -27,16 +27,17 @@ from django.utils import timezone
 from clinic.models import Closure, Location, OpeningHours, Room, TimeOff, WorkingHours
 from patients.models import Patient
 
-from .models import Appointment, HeldVisit, SeriesHold, TreatmentProtocol
+from .models import Appointment, HeldVisit, SeriesHold, TreatmentProtocol, statuses_sql
 from .planner import (
     BusySpans,
-    LocationCalendar,
-    ProviderCalendar,
-    RoomCalendar,
+    LocationDiary,
+    ProviderDiary,
+    RoomDiary,
     SeriesRules,
     VisitShape,
     WeeklyHours,
 )
+from .planner.intervals import merge
 
 ACTIVE = tuple(Appointment.ACTIVE_STATUSES)
 
@@ -102,7 +103,7 @@ class Busy:
 
     @classmethod
     def from_spans(cls, spans: Spans) -> Busy:
-        merged = _merge(spans)
+        merged = merge(spans)
         return cls([lo for lo, _ in merged], [hi for _, hi in merged])
 
     @classmethod
@@ -146,18 +147,6 @@ def unpack_weeks(packed: bytes, lo: int, hi: int, into: array) -> None:
     into.extend(numbers[2 * first:2 * last])
 
 
-def _merge(spans: Spans) -> Spans:
-    spans.sort()
-    merged: Spans = []
-    for lo, hi in spans:
-        if merged and lo <= merged[-1][1]:
-            if hi > merged[-1][1]:
-                merged[-1] = (merged[-1][0], hi)
-        else:
-            merged.append((lo, hi))
-    return merged
-
-
 def _seconds(lo: datetime, hi: datetime) -> tuple[int, int]:
     """Outwards to whole seconds, so nothing busy is lost."""
     return math.floor(lo.timestamp()), math.ceil(hi.timestamp())
@@ -185,7 +174,7 @@ class _Rows(NamedTuple):
     room_busy: dict[int, Busy]
 
 
-_LIVE = "(" + ", ".join(f"'{status}'" for status in ACTIVE) + ")"
+_LIVE = statuses_sql(ACTIVE)
 _STAFF_IDS = """SELECT h.provider_id FROM clinic_workinghours h JOIN clinic_provider p ON p.id = h.provider_id
                 WHERE h.location_id = %s AND p.is_active"""
 
@@ -355,14 +344,7 @@ def _intervals(spans: Spans) -> BusySpans:
 
 
 def _merge_windows(windows, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-    clipped = sorted((max(lo, start), min(hi, end)) for lo, hi in windows if lo < end and hi > start)
-    merged: list[tuple[datetime, datetime]] = []
-    for lo, hi in clipped:
-        if merged and lo <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
-        else:
-            merged.append((lo, hi))
-    return merged
+    return merge((max(lo, start), min(hi, end)) for lo, hi in windows if lo < end and hi > start)
 
 
 def _weekly(rows: Iterable[tuple[int, time, time]]) -> WeeklyHours:
@@ -382,7 +364,7 @@ def _weekly_from(rows: tuple[tuple[int, time, time], ...]) -> WeeklyHours:
 class Diary:
     """What the planner needs for one request: the location and the patient's own visits."""
 
-    location: LocationCalendar
+    location: LocationDiary
     patient_busy: BusySpans
 
 
@@ -409,8 +391,8 @@ def diary_load(
     rows = read(location=location, start=start, end=end, windows=windows, patient=patient,
                 ignore_ids=list(ignore_appointment_ids), ignore_hold_ids=list(ignore_hold_ids),
                 now=now or timezone.now())
-    return Diary(location=_calendar(location, rows, start=start, end=end, windows=windows),
-                 patient_busy=_intervals(_merge([_seconds(a, b) for a, b in rows.patient])))
+    return Diary(location=_location_diary(location, rows, start=start, end=end, windows=windows),
+                 patient_busy=_intervals(merge([_seconds(a, b) for a, b in rows.patient])))
 
 
 def location_provider_ids(location: Location) -> list[int]:
@@ -419,7 +401,7 @@ def location_provider_ids(location: Location) -> list[int]:
     return list(staff.values_list("provider_id", flat=True).distinct())
 
 
-def _calendar(location: Location, rows: _Rows, *, start: datetime, end: datetime, windows) -> LocationCalendar:
+def _location_diary(location: Location, rows: _Rows, *, start: datetime, end: datetime, windows) -> LocationDiary:
     hours_rows: dict[int, list] = defaultdict(list)
     names: dict[int, str] = {}
     for provider_id, name, weekday, starts, ends in rows.staff:
@@ -443,21 +425,21 @@ def _calendar(location: Location, rows: _Rows, *, start: datetime, end: datetime
     time_off: dict[int, Spans] = defaultdict(list)
     for provider_id, a, b in rows.time_off:
         time_off[provider_id].append(_seconds(a, b))
-    return LocationCalendar(
+    return LocationDiary(
         tz=location.time_zone,
         opening_hours=_weekly(rows.opening),
-        closures=_intervals(_merge(closed)),
+        closures=_intervals(merge(closed)),
         providers=tuple(
-            ProviderCalendar(
+            ProviderDiary(
                 id=provider_id,
                 name=names[provider_id],
                 hours=_weekly(hours_rows[provider_id]),
-                time_off=_intervals(_merge(time_off[provider_id])),
+                time_off=_intervals(merge(time_off[provider_id])),
                 busy=provider_busy[provider_id].spans(),
             )
             for provider_id in sorted(hours_rows)
         ),
-        rooms=tuple(RoomCalendar(id=room_id, name=name, busy=room_busy[room_id].spans())
+        rooms=tuple(RoomDiary(id=room_id, name=name, busy=room_busy[room_id].spans())
                     for room_id, name in rows.rooms),
         slot_minutes=location.slot_minutes,
     )

@@ -5,17 +5,22 @@ The link carries the appointment's id and a signature over it with the time it w
 settings.PATIENT_LINK_MAX_AGE_DAYS. Reminders build links with `patient_link_url`."""
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils import timezone
 
 from clinic.errors import DomainError
 
 from .models import Appointment
+from .rules import visit_allows
 
 SALT = "scheduling.patient-link"
 ACTOR = "patient link"
+# The reason recorded when a patient cancels from their link without giving one.
+CANCEL_REASON = "Cancelled by the patient from their reminder link."
 
 
 class LinkInvalid(DomainError):
@@ -73,15 +78,9 @@ class PatientView:
 
 
 def patient_view(appointment: Appointment) -> PatientView:
-    from datetime import timedelta
-    from zoneinfo import ZoneInfo
-
-    from django.utils import timezone
-
     tz = ZoneInfo(appointment.location.time_zone)
     what = "Consultation" if appointment.kind == Appointment.Kind.CONSULTATION else "Appointment"
-    now = timezone.now()
-    upcoming = appointment.starts_at > now
+    allows = visit_allows(appointment, timezone.now())
     return PatientView(
         appointment_id=appointment.pk,
         what=what,
@@ -90,7 +89,7 @@ def patient_view(appointment: Appointment) -> PatientView:
         address=appointment.location.address,
         phone=appointment.location.phone,
         status=appointment.get_status_display(),
-        can_confirm=upcoming and appointment.status == Appointment.Status.BOOKED,
-        can_cancel=upcoming and appointment.status in (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED),
-        late_if_cancelled=appointment.starts_at - now < timedelta(hours=appointment.location.late_cancel_notice_hours),
+        can_confirm=allows.confirm,
+        can_cancel=allows.change,
+        late_if_cancelled=allows.late_if_cancelled,
     )

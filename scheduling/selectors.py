@@ -1,94 +1,30 @@
 """Reads for scheduling: querysets with the joins their callers need."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
-from patients.models import Consultation, RecommendedArea
+from clinic.errors import InvalidRequest
+from clinic.models import Location, Provider, Room
+from patients.models import Consultation, Patient, RecommendedArea
 
 from .models import Appointment, TreatmentProtocol, TreatmentSeries
+from .visibility import appointment_visible, appointments_narrowed, patient_visible, series_visible
+
+# Read on every booking and every free-slot question: written out once, because building
+# the query for a model of some fifty fields costs more than running it.
+_ACTIVE_PROTOCOL_SQL = f"SELECT * FROM {TreatmentProtocol._meta.db_table} WHERE is_active ORDER BY id LIMIT 1"
 
 
-@dataclass(frozen=True)
-class VisitSpec:
-    """The people, room and times of one visit about to be booked or moved."""
-
-    kind: str
-    provider_id: int
-    room_id: int | None
-    starts_at: datetime
-    provider_starts_at: datetime
-    provider_ends_at: datetime
-    ends_at: datetime
-    room_ends_at: datetime
-    session_number: int | None = None
-
-
-def active_appointments() -> QuerySet[Appointment]:
-    return Appointment.objects.filter(status__in=Appointment.ACTIVE_STATUSES)
-
-
-def appointment_conflicts(
-    *, patient_id: int, visits: Sequence[VisitSpec], ignore_ids: Iterable[int] = ()
-) -> list[str]:
-    """Why these visits cannot be booked: overlaps with active visits already booked
-    (one query for the whole batch) and with each other. Empty means they fit."""
-    if not visits:
-        return []
-    overlap = Q()
-    for visit in visits:
-        overlap |= Q(provider_id=visit.provider_id, provider_starts_at__lt=visit.provider_ends_at,
-                     provider_ends_at__gt=visit.provider_starts_at)
-        overlap |= Q(patient_id=patient_id, starts_at__lt=visit.ends_at, ends_at__gt=visit.starts_at)
-        if visit.room_id is not None:
-            overlap |= Q(room_id=visit.room_id, starts_at__lt=visit.room_ends_at, room_ends_at__gt=visit.starts_at)
-    clashes = (
-        active_appointments()
-        .filter(overlap)
-        .exclude(id__in=list(ignore_ids))
-        .select_related("provider", "room", "location")
-        .order_by("starts_at")
-    )
-    problems: list[str] = []
-    for existing in clashes:
-        for visit in visits:
-            problems.extend(_describe_clash(visit, existing, patient_id))
-    for index, visit in enumerate(visits):
-        for other in visits[index + 1:]:
-            if _overlaps(visit.starts_at, visit.room_ends_at, other.starts_at, other.room_ends_at) and (
-                visit.room_id is not None and visit.room_id == other.room_id
-            ):
-                problems.append("Two of the new visits need the same room at the same time.")
-            elif _overlaps(visit.provider_starts_at, visit.provider_ends_at, other.provider_starts_at, other.provider_ends_at) and (
-                visit.provider_id == other.provider_id
-            ):
-                problems.append("Two of the new visits need the same provider at the same time.")
-            elif _overlaps(visit.starts_at, visit.ends_at, other.starts_at, other.ends_at):
-                problems.append("Two of the new visits overlap for the patient.")
-    return list(dict.fromkeys(problems))
-
-
-def _overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
-    return a_start < b_end and b_start < a_end
-
-
-def _describe_clash(visit: VisitSpec, existing: Appointment, patient_id: int) -> list[str]:
-    when = existing.starts_at.astimezone(ZoneInfo(existing.location.time_zone)).strftime("%a %d %b %Y %H:%M")
-    found = []
-    if existing.provider_id == visit.provider_id and _overlaps(
-        visit.provider_starts_at, visit.provider_ends_at, existing.provider_starts_at, existing.provider_ends_at
-    ):
-        found.append(f"{existing.provider} already has a visit at {when}.")
-    if visit.room_id is not None and existing.room_id == visit.room_id and _overlaps(
-        visit.starts_at, visit.room_ends_at, existing.starts_at, existing.room_ends_at
-    ):
-        found.append(f"{existing.room.name} is already in use at {when}.")
-    if existing.patient_id == patient_id and _overlaps(visit.starts_at, visit.ends_at, existing.starts_at, existing.ends_at):
-        found.append(f"The patient already has a visit at {when}.")
-    return found
+def protocol_active() -> TreatmentProtocol:
+    """The clinic's active treatment protocol (the first active one, by id): the one
+    place that says which protocol new bookings follow."""
+    protocol = next(iter(TreatmentProtocol.objects.raw(_ACTIVE_PROTOCOL_SQL)), None)
+    if protocol is None:
+        raise InvalidRequest("No active treatment protocol is configured.")
+    return protocol
 
 
 @dataclass(frozen=True)
@@ -111,7 +47,7 @@ def consultation_planning_facts(consultation: Consultation) -> PlanningFacts:
                a.area AS planned_area
           FROM {TreatmentProtocol._meta.db_table} p
           LEFT JOIN {RecommendedArea._meta.db_table} a ON a.consultation_id = %s
-         WHERE p.id = (SELECT id FROM {TreatmentProtocol._meta.db_table} WHERE is_active ORDER BY id LIMIT 1)
+         WHERE p.id = (SELECT id FROM ({_ACTIVE_PROTOCOL_SQL}) AS active)
          ORDER BY a.id"""
     rows = list(TreatmentProtocol.objects.raw(
         sql, [consultation.pk, TreatmentSeries.Status.CANCELLED.value, consultation.pk]))
@@ -119,3 +55,76 @@ def consultation_planning_facts(consultation: Consultation) -> PlanningFacts:
         return PlanningFacts(protocol=None, has_live_series=False, areas=[])
     return PlanningFacts(protocol=rows[0], has_live_series=bool(rows[0].consultation_has_series),
                          areas=[row.planned_area for row in rows if row.planned_area])
+
+
+# --- Visits, series and patients as staff see them -------------------------------------
+# `provider` narrows a read to what one provider may see (scheduling.visibility says
+# what that is); None is the whole clinic.
+def appointment_list(
+    *,
+    provider: Provider | None,
+    starts_after: datetime | None = None,
+    starts_before: datetime | None = None,
+    location: Location | None = None,
+    with_provider: Provider | None = None,
+    room: Room | None = None,
+    patient: Patient | None = None,
+    series: TreatmentSeries | None = None,
+    kinds: Iterable[str] = (),
+    statuses: Iterable[str] = (),
+) -> QuerySet[Appointment]:
+    """The diary: visits in a time range, filtered as the desk asks, in time order."""
+    appointments = appointment_visible(provider=provider)
+    if starts_after is not None:
+        appointments = appointments.filter(starts_at__gte=starts_after)
+    if starts_before is not None:
+        appointments = appointments.filter(starts_at__lt=starts_before)
+    filters = {"location": location, "provider": with_provider, "room": room, "patient": patient, "series": series}
+    appointments = appointments.filter(**{name: value for name, value in filters.items() if value is not None})
+    if kinds:
+        appointments = appointments.filter(kind__in=list(kinds))
+    if statuses:
+        appointments = appointments.filter(status__in=list(statuses))
+    return appointments.order_by("starts_at", "pk")
+
+
+def series_with_visits(*, provider: Provider | None) -> QuerySet[TreatmentSeries]:
+    """Series, each with all its visits in time order (`visits_in_order`)."""
+    visits = (
+        Appointment.objects.select_related("patient", "provider", "room", "location")
+        .prefetch_related("treated_areas")
+        .order_by("starts_at")
+    )
+    return series_visible(provider=provider).prefetch_related(
+        Prefetch("appointments", queryset=visits, to_attr="visits_in_order")
+    )
+
+
+def series_list(
+    *,
+    provider: Provider | None,
+    patient: Patient | None = None,
+    statuses: Iterable[str] = (),
+    location: Location | None = None,
+) -> QuerySet[TreatmentSeries]:
+    series = series_with_visits(provider=provider)
+    if patient is not None:
+        series = series.filter(patient=patient)
+    if location is not None:
+        series = series.filter(location=location)
+    if statuses:
+        series = series.filter(status__in=list(statuses))
+    return series.order_by("-created_at", "-pk")
+
+
+def patient_detail(*, provider: Provider | None) -> QuerySet[Patient]:
+    """Patients with their series, consultations and the visits `provider` may see, in a
+    fixed number of queries."""
+    appointments = Appointment.objects.select_related("provider", "room", "location").order_by("starts_at")
+    return patient_visible(provider=provider).prefetch_related(
+        Prefetch(
+            "series", queryset=TreatmentSeries.objects.select_related("location", "provider").order_by("-created_at")
+        ),
+        Prefetch("consultations", queryset=Consultation.objects.select_related("provider").order_by("-created_at")),
+        Prefetch("appointments", queryset=appointments_narrowed(appointments, provider=provider)),
+    )

@@ -11,7 +11,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from scheduling.reminders.dispatch import reminders_dispatch_due, reminders_send_batch
-from scheduling.reminders.services import reminders_schedule_series_nudges
+from scheduling.reminders.nudges import reminders_schedule_series_nudges
 
 # Acknowledged when they start, not when they finish (unlike the project's default): the
 # outbox row is the record of what is left to send, and a task lost with a worker comes

@@ -10,6 +10,9 @@ from clinic.models import Location, OpeningHours, Provider, Room, WorkingHours
 from patients.models import Consultation, Patient
 from scheduling.models import Appointment, TreatmentProtocol, TreatmentSeries
 
+# Every login a factory makes has this password (the browser tests type it).
+PASSWORD = "correct-horse-battery"
+
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -18,7 +21,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
-    password = factory.django.Password("correct-horse-battery")
+    password = factory.django.Password(PASSWORD)
 
 
 class LocationFactory(factory.django.DjangoModelFactory):

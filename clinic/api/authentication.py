@@ -9,8 +9,7 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
 from clinic.prepared import fetch_prepared
-
-from . import permissions as perms
+from clinic.roles import remember_roles
 
 
 class ClinicTokenAuthentication(TokenAuthentication):
@@ -40,5 +39,5 @@ class ClinicTokenAuthentication(TokenAuthentication):
         user = user_model.from_db(connection.alias, [field.attname for field in fields], rows[0][: len(fields)])
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        perms.remember_roles(user, [row[-1] for row in rows if row[-1]])
+        remember_roles(user, [row[-1] for row in rows if row[-1]])
         return user, Token(key=key, user=user, created=rows[0][-2])

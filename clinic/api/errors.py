@@ -5,10 +5,13 @@ input adds `fields` ({field: [messages]}); a 409 adds what was taken (`conflicts
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from django.http import Http404
+from django.http import Http404, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
+from django.views.defaults import server_error as default_server_error
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -16,6 +19,8 @@ from rest_framework.views import set_rollback
 from clinic.errors import Conflict, DomainError, NotFound
 
 logger = logging.getLogger(__name__)
+
+INTEGRITY_CONFLICT = Conflict("Someone changed this at the same moment; reload and try again.")
 
 CODES = {
     400: "invalid",
@@ -106,15 +111,16 @@ def exception_handler(exc, context):
         return Response(error_body(400, _first_message(fields), fields=fields), status=400)
 
     if isinstance(exc, IntegrityError):
-        from scheduling.services import conflict_from_integrity_error
-
+        # The services turn the constraints they know into sentences; one that gets here
+        # lost a race the checks could not see, so the desk is asked to look again.
         logger.info("integrity error turned into an answer: %s", exc)
-        return exception_handler(conflict_from_integrity_error(exc), context)
+        return exception_handler(INTEGRITY_CONFLICT, context)
 
     if isinstance(exc, Http404 | ObjectDoesNotExist):
         exc = exceptions.NotFound("Not found: it does not exist, or you may not see it.")
     elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
+        # Keep the reason a role check gave (e.g. a provider login not linked to a provider).
+        exc = exceptions.PermissionDenied(str(exc) or None)
 
     if isinstance(exc, exceptions.APIException):
         headers = {}
@@ -144,9 +150,6 @@ __all__ = ["exception_handler", "error_body", "problem_response", "status"]
 
 def not_found(request, exception=None):
     """handler404: JSON under /api/ (a path no route matches), the usual page elsewhere."""
-    from django.http import JsonResponse
-    from django.views.defaults import page_not_found
-
     if request.path.startswith("/api/"):
         return JsonResponse(error_body(404, "There is no such address in the API."), status=404)
     return page_not_found(request, exception)
@@ -154,22 +157,16 @@ def not_found(request, exception=None):
 
 def server_error(request):
     """handler500: JSON under /api/, the usual page elsewhere (the error is logged by Django)."""
-    from django.http import JsonResponse
-    from django.views.defaults import server_error as page
-
     if request.path.startswith("/api/"):
         return JsonResponse(
             error_body(500, "Something went wrong on our side; nothing was saved.", "server_error"), status=500
         )
-    return page(request)
+    return default_server_error(request)
 
 
 def lockout_response(request, original_response=None, credentials=None):
     """AXES_LOCKOUT_CALLABLE: after too many failed logins, JSON for the API and a plain
     page elsewhere, both 429."""
-    from django.conf import settings
-    from django.http import HttpResponse, JsonResponse
-
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     message = f"Too many failed logins. Wait {minutes} minutes, or ask a clinic admin to unlock the account."
     if request.path.startswith("/api/"):

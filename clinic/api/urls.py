@@ -3,7 +3,7 @@
 from django.urls import path
 
 from patients.api import views as patients
-from scheduling.api import calendar, patient_links
+from scheduling.api import calendar_feeds, patient_links
 from scheduling.api import views as scheduling
 
 from . import views
@@ -14,20 +14,24 @@ urlpatterns = [
     path("me/", views.MeApi.as_view(), name="api-me"),
     path("locations/", views.LocationListApi.as_view(), name="api-locations"),
     path("providers/", views.ProviderListApi.as_view(), name="api-providers"),
-    path("providers/<int:provider_id>/calendar-feed/", calendar.ProviderFeedApi.as_view(), name="api-provider-feed"),
+    path(
+        "providers/<int:provider_id>/calendar-feed/",
+        calendar_feeds.ProviderFeedApi.as_view(),
+        name="api-provider-feed",
+    ),
     path(
         "providers/<int:provider_id>/calendar-feed/rotate/",
-        calendar.ProviderFeedRotateApi.as_view(),
+        calendar_feeds.ProviderFeedRotateApi.as_view(),
         name="api-provider-feed-rotate",
     ),
     path("audit/", views.AuditListApi.as_view(), name="api-audit"),
     # Patients and consultations
     path("patients/", patients.PatientsApi.as_view(), name="api-patients"),
     path("patients/<int:patient_id>/", patients.PatientDetailApi.as_view(), name="api-patient"),
-    path("patients/<int:patient_id>/calendar-feed/", calendar.PatientFeedApi.as_view(), name="api-patient-feed"),
+    path("patients/<int:patient_id>/calendar-feed/", calendar_feeds.PatientFeedApi.as_view(), name="api-patient-feed"),
     path(
         "patients/<int:patient_id>/calendar-feed/rotate/",
-        calendar.PatientFeedRotateApi.as_view(),
+        calendar_feeds.PatientFeedRotateApi.as_view(),
         name="api-patient-feed-rotate",
     ),
     path("consultations/", patients.ConsultationsApi.as_view(), name="api-consultations"),

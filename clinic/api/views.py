@@ -3,6 +3,7 @@
 import json
 
 from django.contrib.auth import authenticate
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -14,10 +15,10 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from clinic.models import AuditEntry, Location, Provider
+from clinic.models import AuditEntry, Location, Provider, Room
+from clinic.roles import ADMIN, ALL_ROLES, provider_of, sees_clinical_notes, user_roles, viewer_scope
 
-from . import permissions as perms
-from .errors import error_body
+from .errors import error_body, lockout_response
 from .serializers import NamedRef
 
 
@@ -26,14 +27,14 @@ class ClinicApi(APIView):
     `roles_by_method`) says who may call it; `scope()` narrows reads to what the caller
     may see; `context()` tells output serializers whether to include clinical fields."""
 
-    roles = perms.ALL_ROLES
+    roles = ALL_ROLES
     pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
 
     def scope(self):
-        return perms.visibility(self.request.user)
+        return viewer_scope(self.request.user)
 
     def context(self) -> dict:
-        return {"request": self.request, "clinical": perms.sees_clinical_notes(self.request.user)}
+        return {"request": self.request, "clinical": sees_clinical_notes(self.request.user)}
 
     def validated(self, serializer_class, data):
         serializer = serializer_class(data=data, context=self.context())
@@ -113,17 +114,15 @@ class TokenApi(ClinicApi):
         django_request = request._request
         user = authenticate(request=django_request, username=data["username"], password=data["password"])
         if getattr(django_request, "axes_locked_out", False):
-            from .errors import lockout_response
-
             return lockout_response(django_request)
         if user is None or not user.is_active:
             return Response(error_body(400, "Wrong username or password.", "invalid_credentials"), status=400)
-        if not perms.user_roles(user):
+        if not user_roles(user):
             return Response(
                 error_body(403, "This login has no clinic role; ask a clinic admin.", "no_role"), status=403
             )
         token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key, "username": user.get_username(), "roles": sorted(perms.user_roles(user))})
+        return Response({"token": token.key, "username": user.get_username(), "roles": sorted(user_roles(user))})
 
 
 class TokenRevokeApi(ClinicApi):
@@ -145,14 +144,14 @@ class MeOut(serializers.Serializer):
 class MeApi(ClinicApi):
     @extend_schema(responses=MeOut, summary="Who am I", tags=["auth"])
     def get(self, request):
-        provider = perms.provider_of(request.user)
+        provider = provider_of(request.user)
         return Response(
             MeOut(
                 {
                     "username": request.user.get_username(),
-                    "roles": sorted(perms.user_roles(request.user)),
+                    "roles": sorted(user_roles(request.user)),
                     "provider": provider.pk if provider else None,
-                    "sees_clinical_notes": perms.sees_clinical_notes(request.user),
+                    "sees_clinical_notes": sees_clinical_notes(request.user),
                 }
             ).data
         )
@@ -176,10 +175,6 @@ class LocationListApi(ClinicApi):
 
     @extend_schema(responses=LocationOut(many=True), summary="Locations and their rooms", tags=["clinic"])
     def get(self, request):
-        from django.db.models import Prefetch
-
-        from clinic.models import Room
-
         locations = Location.objects.filter(is_active=True).prefetch_related(
             Prefetch("rooms", queryset=Room.objects.filter(is_active=True), to_attr="active_rooms")
         )
@@ -223,7 +218,7 @@ class AuditOut(serializers.Serializer):
 class AuditListApi(ClinicApi):
     """The audit trail: who changed what, and when (clinic admins)."""
 
-    roles = perms.ADMIN
+    roles = ADMIN
 
     @extend_schema(parameters=[AuditFilterIn], responses=AuditOut(many=True), summary="Audit trail", tags=["clinic"])
     def get(self, request):

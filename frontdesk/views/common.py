@@ -9,6 +9,7 @@ from django.shortcuts import render
 from clinic.errors import DomainError
 
 from ..access import can
+from ..selectors import locations
 
 NAV = {"schedule": "schedule", "waitlist": "waitlist", "waitlist_new": "waitlist", "dashboard": "dashboard"}
 
@@ -22,8 +23,6 @@ def page(request: HttpRequest, template: str, context: dict | None = None, *, st
         # page is not about one), never in the server's UTC.
         location = context.get("location") or getattr(context.get("visit"), "location", None)
         if location is None:
-            from ..selectors import locations
-
             location = locations().only("time_zone").first()
         context["zone_name"] = location.time_zone if location else "UTC"
     return render(request, f"frontdesk/{template}", context, status=status)

@@ -1,5 +1,5 @@
 """A provider records the assessment (with the clinic's screening rules) and
-acknowledges a caution; the same patients services the API calls."""
+acknowledges a caution; the same services the API calls."""
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -7,16 +7,20 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.errors import DomainError
+from clinic.roles import CLINICAL, viewer_scope
 from patients import selectors as patient_selectors
 from patients import services as patient_services
+from patients.screening import Finding, consultation_cautions_open
+from scheduling import services
 
-from ..access import CLINICAL, roles_required, scope
+from ..access import roles_required
 from ..forms import AssessmentForm
 from .common import explain, page
 
 
 def _consultation(request: HttpRequest, consultation_id: int):
-    return get_object_or_404(patient_selectors.consultation_visible(provider=scope(request.user)), pk=consultation_id)
+    visible = patient_selectors.consultation_visible(provider=viewer_scope(request.user))
+    return get_object_or_404(visible, pk=consultation_id)
 
 
 @require_http_methods(["GET", "POST"])
@@ -29,9 +33,9 @@ def assess(request: HttpRequest, consultation_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            assessed = patient_services.consultation_assess(
+            assessed = services.consultation_assess(
                 consultation=consultation, assessed_by=request.user,
-                findings=[patient_services.Finding(condition, last) for condition, last in form.findings()],
+                findings=[Finding(condition, last) for condition, last in form.findings()],
                 fitzpatrick_type=data["fitzpatrick_type"], concerns=data["concerns"],
                 recommended_sessions=data["recommended_sessions"], areas=form.areas(),
                 clinical_notes=data["clinical_notes"], outcome=data["outcome"] or None,
@@ -44,7 +48,7 @@ def assess(request: HttpRequest, consultation_id: int) -> HttpResponse:
             extra = ""
             if assessed.deferred_until:
                 extra = f" until {assessed.deferred_until:%d %b %Y}"
-            if patient_services.consultation_cautions_open(assessed):
+            if consultation_cautions_open(assessed):
                 extra += "; a caution needs acknowledging before a series is planned"
             messages.success(request, f"Assessment recorded: {outcome}{extra}.")
             return redirect("frontdesk:patient", consultation.patient_id)

@@ -6,10 +6,11 @@ from datetime import timedelta
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
+from clinic.roles import ADMIN
 from scheduling.models import Appointment, Reminder, TreatmentSeries
 
 from .. import charts
-from ..access import ADMIN, roles_required
+from ..access import roles_required
 from ..dashboard import Dashboard, dashboard_build, period_make
 from ..forms import DashboardForm
 from ..selectors import location_chosen

@@ -12,13 +12,15 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic.errors import DomainError
 from clinic.models import Provider
+from clinic.roles import ALL_ROLES, DESK, viewer_scope
 from patients import selectors as patient_selectors
 from patients import services as patient_services
-from patients.services import consultation_cautions_open
+from patients.screening import consultation_cautions_open
 from scheduling import services
-from scheduling.reminders.services import waitlist_entry_add
+from scheduling.visibility import patient_visible
+from scheduling.waitlist import waitlist_entry_add
 
-from ..access import ALL, DESK, roles_required, scope
+from ..access import roles_required
 from ..forms import ConsultationBookForm, ConsultationSlotsForm, PatientForm, SearchForm, WaitlistForm
 from ..selectors import location_chosen, patient_page, patient_timelines
 from ..timeutil import day_bounds, local_today, zone
@@ -29,25 +31,26 @@ SLOT_DAYS = 7
 
 
 @require_GET
-@roles_required(ALL)
+@roles_required(ALL_ROLES)
 def patient_search(request: HttpRequest) -> HttpResponse:
     """The search page; typing fills the results from `patient_search_json`."""
     form = SearchForm(request.GET or None)
     results = []
     if form.is_valid() and form.cleaned_data["q"].strip():
-        results = list(patient_selectors.patient_search(provider=scope(request.user), q=form.cleaned_data["q"])
-                       [:SEARCH_LIMIT])
+        visible = patient_visible(provider=viewer_scope(request.user))
+        results = list(patient_selectors.patient_search(patients=visible, q=form.cleaned_data["q"])[:SEARCH_LIMIT])
     return page(request, "patients.html", {"form": form, "results": results, "searched": bool(request.GET.get("q"))})
 
 
 @require_GET
-@roles_required(ALL)
+@roles_required(ALL_ROLES)
 def patient_search_json(request: HttpRequest) -> JsonResponse:
     """Up to twenty matches for what has been typed so far (name, phone or email)."""
     form = SearchForm(request.GET)
     if not form.is_valid() or len(form.cleaned_data["q"].strip()) < 2:
         return JsonResponse({"results": []})
-    found = patient_selectors.patient_search(provider=scope(request.user), q=form.cleaned_data["q"])[:SEARCH_LIMIT]
+    visible = patient_visible(provider=viewer_scope(request.user))
+    found = patient_selectors.patient_search(patients=visible, q=form.cleaned_data["q"])[:SEARCH_LIMIT]
     return JsonResponse({"results": [
         {"id": p.pk, "name": p.full_name, "date_of_birth": p.date_of_birth.strftime("%d %b %Y"),
          "phone": str(p.phone) if p.phone else "", "email": p.email,
@@ -71,9 +74,9 @@ def patient_new(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@roles_required(ALL)
+@roles_required(ALL_ROLES)
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = get_object_or_404(patient_page(provider=scope(request.user)), pk=patient_id)
+    patient = get_object_or_404(patient_page(provider=viewer_scope(request.user)), pk=patient_id)
     location = location_chosen(None)
     today = local_today(location) if location else None
     timelines, other_reminders = patient_timelines(patient, today=today)
@@ -95,7 +98,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
 def consultation_new(request: HttpRequest, patient_id: int) -> HttpResponse:
     """Pick a location, a provider (or any) and a first day; the free times of the next
     week are listed to choose from; booking calls `consultation_book`."""
-    patient = get_object_or_404(patient_selectors.patient_visible(provider=None), pk=patient_id)
+    patient = get_object_or_404(patient_visible(provider=None), pk=patient_id)
     location = location_chosen(request.GET.get("location") or request.POST.get("location"))
     if location is None:
         return page(request, "empty.html", {"message": "No location is set up yet; add one in the clinic admin."})
@@ -121,9 +124,9 @@ def consultation_new(request: HttpRequest, patient_id: int) -> HttpResponse:
         start, _ = day_bounds(location, first)
         _, end = day_bounds(location, first + timedelta(days=SLOT_DAYS - 1))
         try:
-            slots = services.availability_find(location=search.cleaned_data["location"], kind="consultation",
-                                               start=start, end=end, provider=search.cleaned_data["provider"],
-                                               patient=patient, limit=200)
+            slots = services.availability_answer(location=search.cleaned_data["location"], kind="consultation",
+                                                 start=start, end=end, areas=[], provider=search.cleaned_data["provider"],
+                                                 patient=patient, limit=200)
         except DomainError as error:
             explain(search, error)
             slots = []
@@ -144,7 +147,7 @@ def consultation_new(request: HttpRequest, patient_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @roles_required(DESK)
 def waitlist_new(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = get_object_or_404(patient_selectors.patient_visible(provider=None), pk=patient_id)
+    patient = get_object_or_404(patient_visible(provider=None), pk=patient_id)
     location = location_chosen(None)
     today = local_today(location) if location else None
     form = WaitlistForm(request.POST or None, initial={

@@ -6,9 +6,10 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from clinic.roles import ALL_ROLES, viewer_scope
 from scheduling.models import Appointment
 
-from ..access import ALL, roles_required, scope
+from ..access import roles_required
 from ..schedule import diary_build
 from ..selectors import location_chosen, locations
 from ..timeutil import local_today, monday_of, parse_date
@@ -16,7 +17,7 @@ from .common import page
 
 
 @require_GET
-@roles_required(ALL)
+@roles_required(ALL_ROLES)
 def schedule(request: HttpRequest) -> HttpResponse:
     location = location_chosen(request.GET.get("location"))
     if location is None:
@@ -27,7 +28,7 @@ def schedule(request: HttpRequest) -> HttpResponse:
     day = parse_date(request.GET.get("date"), today)
     first = monday_of(day) if view == "week" else day
     span = 7 if view == "week" else 1
-    diary = diary_build(location=location, first_day=first, days=span, by=by, provider=scope(request.user),
+    diary = diary_build(location=location, first_day=first, days=span, by=by, provider=viewer_scope(request.user),
                         show_cancelled=request.GET.get("cancelled") == "1")
     step = timedelta(days=span)
     return page(request, "schedule.html", {

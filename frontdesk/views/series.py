@@ -11,13 +11,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic.errors import DomainError, InvalidRequest
+from clinic.roles import DESK
 from patients import selectors as patient_selectors
 from patients.models import Consultation
-from patients.services import consultation_cautions_open
+from patients.screening import consultation_cautions_open
 from scheduling import services
 from scheduling.planner import Preferences
 
-from ..access import DESK, roles_required
+from ..access import roles_required
 from ..forms import PlanForm, ProposalForm
 from ..plans import names_for, plan_view
 from ..selectors import hold_page, location_chosen
@@ -85,10 +86,7 @@ def hold(request: HttpRequest, consultation_id: int) -> HttpResponse:
         messages.error(request, "Choose one of the proposals.")
         return redirect(back)
     try:
-        consultation_id_signed, location_id, proposal = services.proposal_unsign(token=form.cleaned_data["proposal"])
-        location = location_chosen(str(location_id))
-        if consultation_id_signed != consultation.pk or location is None or location.pk != location_id:
-            raise InvalidRequest("This proposal was made for another consultation; ask for a new one.")
+        _, location, proposal = services.proposal_read(token=form.cleaned_data["proposal"], consultation=consultation)
         _cautions_checked(consultation)
         held = services.series_hold(consultation=consultation, location=location, plan=proposal, held_by=request.user)
     except DomainError as error:

@@ -11,20 +11,21 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clinic.errors import DomainError
 from clinic.models import Provider
+from clinic.roles import ALL_ROLES, CLINICAL, DESK, viewer_scope
 from scheduling import services
 from scheduling.models import Appointment
 
-from ..access import ALL, CLINICAL, DESK, roles_required, scope
+from ..access import roles_required
 from ..forms import CancelForm, CompleteForm, RescheduleForm
 from ..selectors import visit_page
 from ..timeutil import local_moment, zone
 from .common import explain, page
 
-OPEN = ("booked", "confirmed")
+OPEN = Appointment.OPEN_STATUSES
 
 
 def _visit(request: HttpRequest, appointment_id: int) -> Appointment:
-    return get_object_or_404(visit_page(provider=scope(request.user)), pk=appointment_id)
+    return get_object_or_404(visit_page(provider=viewer_scope(request.user)), pk=appointment_id)
 
 
 def _visit_context(visit: Appointment, **extra) -> dict:
@@ -46,7 +47,7 @@ def _visit_context(visit: Appointment, **extra) -> dict:
 
 
 @require_GET
-@roles_required(ALL)
+@roles_required(ALL_ROLES)
 def visit_detail(request: HttpRequest, appointment_id: int) -> HttpResponse:
     return page(request, "visit.html", _visit_context(_visit(request, appointment_id)))
 
@@ -57,7 +58,7 @@ def _done(request: HttpRequest, visit: Appointment, text: str) -> HttpResponse:
 
 
 @require_POST
-@roles_required(ALL)
+@roles_required(ALL_ROLES)
 def check_in(request: HttpRequest, appointment_id: int) -> HttpResponse:
     visit = _visit(request, appointment_id)
     try:
@@ -69,7 +70,7 @@ def check_in(request: HttpRequest, appointment_id: int) -> HttpResponse:
 
 
 @require_POST
-@roles_required(ALL)
+@roles_required(ALL_ROLES)
 def no_show(request: HttpRequest, appointment_id: int) -> HttpResponse:
     visit = _visit(request, appointment_id)
     try:

@@ -3,7 +3,9 @@
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
-from ..access import DESK, roles_required
+from clinic.roles import DESK
+
+from ..access import roles_required
 from ..selectors import location_chosen, locations, waitlist_page
 from .common import page
 

@@ -14,7 +14,7 @@ from scheduling.api.serializers import AppointmentBriefOut, SeriesBriefOut
 
 from ..choices import MAX_DEPTH_MM, MIN_DEPTH_MM, Channel, FitzpatrickType, SkinConcern, TreatmentArea
 from ..models import Consultation, ScreeningRule
-from ..services import consultation_cautions_open
+from ..screening import consultation_cautions_open
 
 
 # --- Patients -------------------------------------------------------------------------

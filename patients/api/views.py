@@ -6,14 +6,17 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from clinic.api import permissions as perms
 from clinic.api.idempotency import idempotent
 from clinic.api.views import ClinicApi
+from clinic.roles import ADMIN, ALL_ROLES, CLINICAL, DESK
+from scheduling import selectors as scheduling_selectors
 from scheduling import services as scheduling_services
 from scheduling.api.serializers import ConsultationBookIn
+from scheduling.visibility import patient_visible
 
 from .. import selectors, services
 from ..models import Consultation, ScreeningRule
+from ..screening import Finding
 from . import serializers as s
 
 TAG_PATIENTS, TAG_CONSULTATIONS, TAG_RULES = ["patients"], ["consultations"], ["screening rules"]
@@ -22,7 +25,7 @@ TAG_PATIENTS, TAG_CONSULTATIONS, TAG_RULES = ["patients"], ["consultations"], ["
 class PatientsApi(ClinicApi):
     """Find patients (by any of name, phone, email, date of birth) or register one."""
 
-    roles_by_method = {"GET": perms.ALL_ROLES, "POST": perms.DESK}
+    roles_by_method = {"GET": ALL_ROLES, "POST": DESK}
 
     @extend_schema(
         parameters=[s.PatientSearchIn], responses=s.PatientOut(many=True), summary="Find patients", tags=TAG_PATIENTS
@@ -30,7 +33,7 @@ class PatientsApi(ClinicApi):
     def get(self, request):
         f = self.query(s.PatientSearchIn)
         patients = selectors.patient_search(
-            provider=self.scope(),
+            patients=patient_visible(provider=self.scope()),
             q=f.get("q", ""),
             name=f.get("name", ""),
             phone=f.get("phone", ""),
@@ -50,10 +53,10 @@ class PatientsApi(ClinicApi):
 class PatientDetailApi(ClinicApi):
     """A patient with their consultations, series and appointments."""
 
-    roles_by_method = {"GET": perms.ALL_ROLES, "PATCH": perms.DESK, "DELETE": perms.DESK}
+    roles_by_method = {"GET": ALL_ROLES, "PATCH": DESK, "DELETE": DESK}
 
     def _patient(self, patient_id):
-        return get_object_or_404(selectors.patient_detail(provider=self.scope()), pk=patient_id)
+        return get_object_or_404(scheduling_selectors.patient_detail(provider=self.scope()), pk=patient_id)
 
     @extend_schema(responses=s.PatientDetailOut, summary="A patient", tags=TAG_PATIENTS)
     def get(self, request, patient_id):
@@ -78,7 +81,7 @@ class PatientDetailApi(ClinicApi):
 class ConsultationsApi(ClinicApi):
     """Consultations (filtered to the caller's), or book a consultation visit."""
 
-    roles_by_method = {"GET": perms.ALL_ROLES, "POST": perms.DESK}
+    roles_by_method = {"GET": ALL_ROLES, "POST": DESK}
 
     @extend_schema(
         parameters=[s.ConsultationFilterIn],
@@ -136,17 +139,17 @@ class AssessmentApi(ConsultationApiBase):
     (active acne, eczema, rosacea, infection and the clinic's own rules), and
     Fitzpatrick IV-VI adds the hyperpigmentation caution to acknowledge."""
 
-    roles = perms.CLINICAL
+    roles = CLINICAL
 
     @extend_schema(
         request=s.AssessmentIn, responses=s.ConsultationOut, summary="Record the assessment", tags=TAG_CONSULTATIONS
     )
     def post(self, request, consultation_id):
         data = self.validated(s.AssessmentIn, request.data)
-        consultation = services.consultation_assess(
+        consultation = scheduling_services.consultation_assess(
             consultation=self._consultation(consultation_id),
             assessed_by=request.user,
-            findings=[services.Finding(f["condition"], f.get("last_present_on")) for f in data["findings"]],
+            findings=[Finding(f["condition"], f.get("last_present_on")) for f in data["findings"]],
             fitzpatrick_type=data.get("fitzpatrick_type"),
             concerns=data["concerns"],
             recommended_sessions=data.get("recommended_sessions"),
@@ -159,7 +162,7 @@ class AssessmentApi(ConsultationApiBase):
 
 
 class AcknowledgeCautionApi(ConsultationApiBase):
-    roles = perms.CLINICAL
+    roles = CLINICAL
 
     @extend_schema(request=None, responses=s.ConsultationOut, summary="Acknowledge the caution", tags=TAG_CONSULTATIONS)
     def post(self, request, consultation_id):
@@ -172,7 +175,7 @@ class AcknowledgeCautionApi(ConsultationApiBase):
 class ScreeningRulesApi(ClinicApi):
     """The clinic's screening rules: everyone reads them, clinic admins change them."""
 
-    roles_by_method = {"GET": perms.ALL_ROLES, "POST": perms.ADMIN}
+    roles_by_method = {"GET": ALL_ROLES, "POST": ADMIN}
     pagination_class = None
 
     @extend_schema(responses=s.ScreeningRuleSerializer(many=True), summary="Screening rules", tags=TAG_RULES)
@@ -193,7 +196,7 @@ class ScreeningRulesApi(ClinicApi):
 
 
 class ScreeningRuleDetailApi(ClinicApi):
-    roles_by_method = {"GET": perms.ALL_ROLES, "PATCH": perms.ADMIN, "DELETE": perms.ADMIN}
+    roles_by_method = {"GET": ALL_ROLES, "PATCH": ADMIN, "DELETE": ADMIN}
 
     def _rule(self, rule_id) -> ScreeningRule:
         return get_object_or_404(selectors.screening_rules(), pk=rule_id)

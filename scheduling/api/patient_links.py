@@ -8,10 +8,9 @@ from rest_framework.response import Response
 from clinic.api.views import ClinicApi
 
 from .. import services
-from ..patient_links import ACTOR, patient_link_appointment, patient_view
+from ..patient_links import ACTOR, CANCEL_REASON, patient_link_appointment, patient_view
 
 TAGS = ["patient links"]
-DEFAULT_REASON = "Cancelled by the patient from their reminder link."
 
 
 class PatientVisitOut(serializers.Serializer):
@@ -61,6 +60,6 @@ class PatientLinkCancelApi(PatientLinkApiBase):
         appointment = self._appointment(appointment_id, token)
         data = self.validated(PatientCancelIn, request.data)
         appointment = services.appointment_cancel(
-            appointment=appointment, reason=data["reason"] or DEFAULT_REASON, actor_label=ACTOR
+            appointment=appointment, reason=data["reason"] or CANCEL_REASON, actor_label=ACTOR
         )
         return Response(PatientVisitOut(patient_view(appointment)).data)

@@ -16,6 +16,7 @@ from patients.choices import MAX_DEPTH_MM, MIN_DEPTH_MM, SideEffect, TreatmentAr
 from patients.models import Consultation, Patient
 
 from ..models import Appointment, TreatmentSeries
+from ..selectors import protocol_active
 
 
 # --- Output ---------------------------------------------------------------------------
@@ -317,9 +318,7 @@ class ProposalIn(serializers.Serializer):
     alternatives = serializers.IntegerField(min_value=0, max_value=5, default=3)
 
     def _protocol(self):
-        from ..services import default_protocol
-
-        return default_protocol()
+        return protocol_active()
 
     def validate_session_count(self, value):
         protocol = self._protocol()

@@ -8,14 +8,14 @@ from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from clinic.api import permissions as perms
 from clinic.api.idempotency import idempotent
 from clinic.api.views import ClinicApi
 from clinic.errors import InvalidRequest
 from clinic.models import Location
+from clinic.roles import CLINICAL, DESK, is_provider, sees_whole_clinic
 from patients.models import Consultation
 
-from .. import services, visit_selectors
+from .. import selectors, services, visibility
 from ..models import Appointment, TreatmentSeries
 from ..planner import Plan, Preferences
 from . import serializers as s
@@ -44,10 +44,10 @@ def _plan_result(result, *, consultation: Consultation, location: Location) -> d
 class AvailabilityApi(ClinicApi):
     """Free times for one visit of a kind at a location, with any provider or one.
 
-    For ranges up to a week with no patient, the written answer comes from
-    `services.availability_answer` and is kept briefly under a fingerprint of the diary;
-    the same question asked again is answered from it before anything is looked up.
-    Other questions go to the planner. Booking always re-checks everything."""
+    The answer comes from `services.availability_answer`; for ranges up to a week with
+    no patient it is kept briefly under a fingerprint of the diary, and the same question
+    asked again is answered from it before anything is looked up. Booking always
+    re-checks everything."""
 
     @extend_schema(
         parameters=[s.AvailabilityIn], responses=s.SlotOut(many=True), summary="Free slots", tags=TAG_AVAILABILITY
@@ -70,34 +70,19 @@ class AvailabilityApi(ClinicApi):
             if answer is not None:
                 return self.rendered(answer)
         data = self.query(s.AvailabilityIn)
-        location, start, end = data["location"], data["start"], data["end"]
-        areas = sorted(data.get("areas") or [])
-        provider = data.get("provider")
-        if data.get("patient") is None:
-            answer = services.availability_answer(
-                location=location,
-                kind=data["kind"],
-                start=start,
-                end=end,
-                areas=areas,
-                provider=provider,
-                limit=data["limit"],
-                render=render,
-                fingerprint=fingerprint,
-            )
-            if answer is not None:
-                return self.rendered(answer)
-        slots = services.availability_find(
-            location=location,
+        answer = services.availability_answer(
+            location=data["location"],
             kind=data["kind"],
-            start=start,
-            end=end,
-            provider=provider,
+            start=data["start"],
+            end=data["end"],
+            areas=sorted(data.get("areas") or []),
+            provider=data.get("provider"),
             patient=data.get("patient"),
-            areas=areas or None,
             limit=data["limit"],
+            render=render,
+            fingerprint=fingerprint,
         )
-        return Response(s.SlotOut(slots, many=True).data)
+        return self.rendered(answer)
 
     def _render_slots(self, slots) -> bytes:
         return self.render_json(s.SlotOut(slots, many=True).data)
@@ -108,7 +93,7 @@ class ProposalApi(ClinicApi):
     """The planner's best whole series for an eligible consultation, with alternatives.
     Nothing is reserved: hold a plan to keep its slots while the patient decides."""
 
-    roles = perms.DESK
+    roles = DESK
 
     @extend_schema(request=s.ProposalIn, responses={200: s.PlanResultOut}, summary="Propose a series", tags=TAG_SERIES)
     def post(self, request):
@@ -135,28 +120,16 @@ class ProposalApi(ClinicApi):
         return Response(s.PlanResultOut(body).data)
 
 
-def _unsign(token: str):
-    consultation_id, location_id, plan = services.proposal_unsign(token=token)
-    consultation = Consultation.objects.select_related("patient").filter(pk=consultation_id).first()
-    location = Location.objects.filter(pk=location_id, is_active=True).first()
-    if consultation is None or location is None:
-        raise InvalidRequest(
-            "This proposal no longer matches a consultation and location.",
-            details={"proposal": ["Ask for a new proposal."]},
-        )
-    return consultation, location, plan
-
-
 class HoldCreateApi(ClinicApi):
     """Hold a proposed series for a few minutes: no other desk can take its slots."""
 
-    roles = perms.DESK
+    roles = DESK
 
     @extend_schema(request=s.ProposalTokenIn, responses={201: s.HoldOut}, summary="Hold a proposal", tags=TAG_SERIES)
     @idempotent
     def post(self, request):
         data = self.validated(s.ProposalTokenIn, request.data)
-        consultation, location, plan = _unsign(data["proposal"])
+        consultation, location, plan = services.proposal_read(token=data["proposal"])
         if not plan.sessions:
             raise InvalidRequest(
                 "This proposal has no treatment sessions.", details={"proposal": ["Not a series proposal."]}
@@ -166,10 +139,10 @@ class HoldCreateApi(ClinicApi):
 
 
 class HoldApi(ClinicApi):
-    roles = perms.DESK
+    roles = DESK
 
     def _hold(self, hold_id):
-        return get_object_or_404(visit_selectors.hold_visible(provider=self.scope()), pk=hold_id)
+        return get_object_or_404(visibility.hold_visible(provider=self.scope()), pk=hold_id)
 
     @extend_schema(responses=s.HoldOut, summary="A hold", tags=TAG_SERIES)
     def get(self, request, hold_id):
@@ -185,14 +158,14 @@ class HoldConfirmApi(ClinicApi):
     """Book every visit of a held proposal as one series, or none of them. If another
     desk took a slot meanwhile the answer is 409 with `conflicts`."""
 
-    roles = perms.DESK
+    roles = DESK
 
     @extend_schema(request=None, responses={201: s.SeriesOut}, summary="Confirm a held series", tags=TAG_SERIES)
     @idempotent
     def post(self, request, hold_id):
-        hold = get_object_or_404(visit_selectors.hold_visible(provider=self.scope()), pk=hold_id)
+        hold = get_object_or_404(visibility.hold_visible(provider=self.scope()), pk=hold_id)
         series = services.series_confirm(hold=hold, confirmed_by=request.user)
-        series = visit_selectors.series_with_visits(provider=None).get(pk=series.pk)
+        series = selectors.series_with_visits(provider=None).get(pk=series.pk)
         return Response(s.SeriesOut(series, context=self.context()).data, status=status.HTTP_201_CREATED)
 
 
@@ -200,7 +173,7 @@ class SeriesListApi(ClinicApi):
     @extend_schema(parameters=[s.SeriesFilterIn], responses=s.SeriesOut(many=True), summary="Series", tags=TAG_SERIES)
     def get(self, request):
         filters = self.query(s.SeriesFilterIn)
-        series = visit_selectors.series_list(
+        series = selectors.series_list(
             provider=self.scope(),
             patient=filters.get("patient"),
             statuses=filters.get("status") or (),
@@ -211,10 +184,10 @@ class SeriesListApi(ClinicApi):
 
 class SeriesApiBase(ClinicApi):
     def _series(self, series_id) -> TreatmentSeries:
-        return get_object_or_404(visit_selectors.series_with_visits(provider=self.scope()), pk=series_id)
+        return get_object_or_404(selectors.series_with_visits(provider=self.scope()), pk=series_id)
 
     def _answer(self, series: TreatmentSeries) -> Response:
-        fresh = visit_selectors.series_with_visits(provider=None).get(pk=series.pk)
+        fresh = selectors.series_with_visits(provider=None).get(pk=series.pk)
         return Response(s.SeriesOut(fresh, context=self.context()).data)
 
 
@@ -225,7 +198,7 @@ class SeriesDetailApi(SeriesApiBase):
 
 
 class SeriesPauseApi(SeriesApiBase):
-    roles = perms.DESK
+    roles = DESK
 
     @extend_schema(request=s.ReasonIn, responses=s.SeriesOut, summary="Pause a series", tags=TAG_SERIES)
     def post(self, request, series_id):
@@ -242,16 +215,16 @@ class SeriesResumeApi(SeriesApiBase):
     def post(self, request, series_id):
         data = self.validated(s.ResumeIn, request.data)
         series = self._series(series_id)
-        if series.status == TreatmentSeries.Status.ON_HOLD and not perms.is_provider(request.user):
+        if series.status == TreatmentSeries.Status.ON_HOLD and not is_provider(request.user):
             raise PermissionDenied("A series on hold after a side effect is released by a provider after review.")
-        if series.status != TreatmentSeries.Status.ON_HOLD and not perms.sees_whole_clinic(request.user):
+        if series.status != TreatmentSeries.Status.ON_HOLD and not sees_whole_clinic(request.user):
             raise PermissionDenied("The front desk resumes a paused series.")
         series = services.series_resume(series=series, resumed_by=request.user, note=data["note"])
         return self._answer(series)
 
 
 class SeriesCancelRemainderApi(SeriesApiBase):
-    roles = perms.DESK
+    roles = DESK
 
     @extend_schema(request=s.ReasonIn, responses=s.SeriesOut, summary="Cancel the rest of a series", tags=TAG_SERIES)
     def post(self, request, series_id):
@@ -262,7 +235,7 @@ class SeriesCancelRemainderApi(SeriesApiBase):
 
 
 class MaintenanceProposalApi(SeriesApiBase):
-    roles = perms.DESK
+    roles = DESK
 
     @extend_schema(
         request=s.MaintenanceProposalIn,
@@ -279,7 +252,7 @@ class MaintenanceProposalApi(SeriesApiBase):
 
 
 class MaintenanceBookApi(SeriesApiBase):
-    roles = perms.DESK
+    roles = DESK
 
     @extend_schema(
         request=s.ProposalTokenIn,
@@ -291,7 +264,7 @@ class MaintenanceBookApi(SeriesApiBase):
     def post(self, request, series_id):
         data = self.validated(s.ProposalTokenIn, request.data)
         series = self._series(series_id)
-        consultation, location, plan = _unsign(data["proposal"])
+        consultation, location, plan = services.proposal_read(token=data["proposal"])
         if consultation.pk != series.consultation_id or location.pk != series.location_id or not plan.maintenance:
             raise InvalidRequest(
                 "This proposal is not a maintenance proposal for this series.",
@@ -299,7 +272,7 @@ class MaintenanceBookApi(SeriesApiBase):
             )
         booked = services.maintenance_book(series=series, plan=plan, booked_by=request.user)
         visits = (
-            visit_selectors.appointment_visible(provider=None)
+            visibility.appointment_visible(provider=None)
             .filter(pk__in=[a.pk for a in booked])
             .order_by("starts_at")
         )
@@ -321,7 +294,7 @@ class AppointmentListApi(ClinicApi):
     )
     def get(self, request):
         f = self.query(s.AppointmentFilterIn)
-        appointments = visit_selectors.appointment_list(
+        appointments = selectors.appointment_list(
             provider=self.scope(),
             starts_after=f.get("starts_after"),
             starts_before=f.get("starts_before"),
@@ -338,10 +311,10 @@ class AppointmentListApi(ClinicApi):
 
 class AppointmentApiBase(ClinicApi):
     def _appointment(self, appointment_id) -> Appointment:
-        return get_object_or_404(visit_selectors.appointment_visible(provider=self.scope()), pk=appointment_id)
+        return get_object_or_404(visibility.appointment_visible(provider=self.scope()), pk=appointment_id)
 
     def _answer(self, appointment: Appointment, code=status.HTTP_200_OK) -> Response:
-        fresh = visit_selectors.appointment_visible(provider=None).get(pk=appointment.pk)
+        fresh = visibility.appointment_visible(provider=None).get(pk=appointment.pk)
         return Response(s.AppointmentOut(fresh, context=self.context()).data, status=code)
 
 
@@ -366,7 +339,7 @@ class ReschedulePreviewApi(AppointmentApiBase):
     """What moving this visit would change (later sessions pushed back into their
     window, follow-ups moved with them), before anything is saved."""
 
-    roles = perms.DESK
+    roles = DESK
 
     @extend_schema(
         request=s.RescheduleIn, responses=s.ReschedulePreviewOut, summary="Preview a reschedule", tags=TAG_VISITS
@@ -382,7 +355,7 @@ class ReschedulePreviewApi(AppointmentApiBase):
 class RescheduleApi(AppointmentApiBase):
     """Apply the move the preview showed, in one transaction (409 if it no longer fits)."""
 
-    roles = perms.DESK
+    roles = DESK
 
     @extend_schema(request=s.RescheduleIn, responses=s.AppointmentOut(many=True), summary="Reschedule", tags=TAG_VISITS)
     @idempotent
@@ -395,7 +368,7 @@ class RescheduleApi(AppointmentApiBase):
             changed_by=request.user,
         )
         visits = (
-            visit_selectors.appointment_visible(provider=None)
+            visibility.appointment_visible(provider=None)
             .filter(pk__in=[a.pk for a in changed])
             .order_by("starts_at")
         )
@@ -405,7 +378,7 @@ class RescheduleApi(AppointmentApiBase):
 class CancelApi(AppointmentApiBase):
     """Cancel with a reason; inside the location's notice period it is marked late."""
 
-    roles = perms.DESK
+    roles = DESK
 
     @extend_schema(request=s.ReasonIn, responses=s.AppointmentOut, summary="Cancel", tags=TAG_VISITS)
     @idempotent
@@ -430,7 +403,7 @@ class CompleteApi(AppointmentApiBase):
     """A provider records the visit: for a treatment, areas with needle depth, device and
     side effects. A rare side effect puts the series on hold."""
 
-    roles = perms.CLINICAL
+    roles = CLINICAL
 
     @extend_schema(request=s.CompleteIn, responses=s.AppointmentOut, summary="Complete", tags=TAG_VISITS)
     def post(self, request, appointment_id):

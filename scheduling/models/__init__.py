@@ -1,8 +1,9 @@
 """Scheduling models, one module per topic."""
 
+from .appointment import Appointment, TreatedArea, statuses_sql
 from .holds import HeldVisit, SeriesHold
 from .reminders import MessageTemplate, Reminder
-from .series import Appointment, TreatedArea, TreatmentProtocol, TreatmentSeries, TsTzRange
+from .series import TreatmentProtocol, TreatmentSeries, TsTzRange
 from .waitlist import WaitlistEntry
 
 __all__ = [
@@ -10,6 +11,7 @@ __all__ = [
     "HeldVisit",
     "MessageTemplate",
     "Reminder",
+    "statuses_sql",
     "SeriesHold",
     "TreatedArea",
     "TreatmentProtocol",

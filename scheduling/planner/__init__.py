@@ -1,7 +1,7 @@
 """The Needlepoint scheduling planner: pure Python over frozen dataclasses.
 
 It imports nothing from Django. A loader turns the database into a
-`LocationCalendar` (opening hours, closures, providers with working hours, time off
+`LocationDiary` (opening hours, closures, providers with working hours, time off
 and the provider phase of their active appointments, rooms with their occupation
 including prep and turnover), the patient's busy intervals and the protocol's
 `SeriesRules`; the planner answers with plans, all times in UTC.
@@ -74,15 +74,15 @@ from .slots import SlotRows, find_slot_rows, find_slots
 from .types import (
     BusySpans,
     Interval,
-    LocationCalendar,
+    LocationDiary,
     Plan,
     PlannedVisit,
     PlanResult,
     Preferences,
     Problem,
-    ProviderCalendar,
+    ProviderDiary,
     RescheduleResult,
-    RoomCalendar,
+    RoomDiary,
     SeriesRequest,
     SeriesRules,
     SessionChange,
@@ -101,15 +101,15 @@ __all__ = [
     "W_TIME_OF_DAY",
     "W_WEEKDAY",
     "Interval",
-    "LocationCalendar",
+    "LocationDiary",
     "Plan",
     "PlanResult",
     "PlannedVisit",
     "Preferences",
     "Problem",
-    "ProviderCalendar",
+    "ProviderDiary",
     "RescheduleResult",
-    "RoomCalendar",
+    "RoomDiary",
     "SeriesRequest",
     "SeriesRules",
     "SessionChange",

@@ -190,7 +190,3 @@ class Clock:
 
     def ordinal(self, seconds: int) -> int:
         return self.local(seconds)[0]
-
-
-def ordinal_to_date(ordinal: int) -> date:
-    return date.fromordinal(ordinal)

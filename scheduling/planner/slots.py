@@ -9,7 +9,7 @@ from itertools import islice
 
 from .availability import Availability, Placement
 from .clock import to_datetime
-from .types import Interval, LocationCalendar, PlannedVisit, VisitShape
+from .types import Interval, LocationDiary, PlannedVisit, VisitShape
 
 # A free slot as four integers: its start (UTC epoch seconds), provider id, room id (None
 # by phone) and local date's ordinal. A day's slots of every kind run to thousands, and
@@ -53,7 +53,7 @@ class SlotRows:
         ]
 
 
-def find_slots(location: LocationCalendar, shape: VisitShape, start: datetime, end: datetime,
+def find_slots(location: LocationDiary, shape: VisitShape, start: datetime, end: datetime,
                patient_busy: Iterable[Interval] = (), provider_id: int | None = None, limit: int = 50,
                kind: str = "consultation") -> list[PlannedVisit]:
     """Free single-visit slots whose whole visit (start..room_end) lies in [start, end),
@@ -70,7 +70,7 @@ def find_slots(location: LocationCalendar, shape: VisitShape, start: datetime, e
     return _slot_rows(av, shape, providers, limit, kind).visits()
 
 
-def find_slot_rows(location: LocationCalendar, shapes: Mapping[str, VisitShape], start: datetime,
+def find_slot_rows(location: LocationDiary, shapes: Mapping[str, VisitShape], start: datetime,
                    end: datetime, limit: int = 50) -> dict[str, SlotRows]:
     """find_slots with any provider and no patient for several kinds of visit at once:
     the free time of each day is worked out once for all of them, and kinds of the same

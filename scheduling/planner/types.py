@@ -213,7 +213,7 @@ def weekly_hours(spec: Mapping[int, Iterable[tuple[time | str, time | str]]]) ->
 
 
 @dataclass(frozen=True, slots=True)
-class ProviderCalendar:
+class ProviderDiary:
     """A provider at one location. `hours` are local; `busy` is the provider phase of
     their existing active appointments (not the patient's numbing time)."""
 
@@ -225,7 +225,7 @@ class ProviderCalendar:
 
 
 @dataclass(frozen=True, slots=True)
-class RoomCalendar:
+class RoomDiary:
     """A treatment room; `busy` is existing occupation including prep and turnover."""
 
     id: int
@@ -234,15 +234,15 @@ class RoomCalendar:
 
 
 @dataclass(frozen=True, slots=True)
-class LocationCalendar:
+class LocationDiary:
     """Everything the planner knows about one clinic location. Hours are local to `tz`;
     candidate start times are every `slot_minutes` of local wall-clock time from midnight."""
 
     tz: str
     opening_hours: WeeklyHours
     closures: Busy
-    providers: tuple[ProviderCalendar, ...]
-    rooms: tuple[RoomCalendar, ...]
+    providers: tuple[ProviderDiary, ...]
+    rooms: tuple[RoomDiary, ...]
     slot_minutes: int = 15
 
     def __post_init__(self) -> None:
@@ -254,7 +254,7 @@ class LocationCalendar:
         if len({r.id for r in self.rooms}) != len(self.rooms):
             raise ValueError("room ids must be unique")
 
-    def provider(self, provider_id: int) -> ProviderCalendar:
+    def provider(self, provider_id: int) -> ProviderDiary:
         for candidate in self.providers:
             if candidate.id == provider_id:
                 return candidate
@@ -338,7 +338,7 @@ class SeriesRequest:
     proposes starts at or after `earliest_start` and has left the room by `horizon_end`.
     """
 
-    location: LocationCalendar
+    location: LocationDiary
     rules: SeriesRules
     patient_busy: Busy
     earliest_start: datetime

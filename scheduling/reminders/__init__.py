@@ -1,5 +1,7 @@
 """Reminders, aftercare and maintenance prompts: an outbox in the database, sent by Celery.
 
-The booking services call `services.reminders_sync_for_appointments` (and the series
-variants) inside their transactions; beat runs the dispatcher every minute; send tasks
-deliver claimed rows by email or SMS."""
+The booking services call `outbox.reminders_sync_for_appointments` (and the series
+variants in `outbox` and `maintenance_prompts`) inside their transactions; beat runs the
+dispatcher (`dispatch`) every minute and the series nudges (`nudges`) hourly; send tasks
+deliver claimed rows by email or SMS (`channels`). The pages a patient opens from a
+message live in scheduling.pages."""

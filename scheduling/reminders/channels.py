@@ -10,8 +10,8 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 
 from ..models import Reminder
 from .errors import PermanentDeliveryError, TransientDeliveryError
+from .reach import patient_phone
 from .rendering import RenderedMessage
-from .services import patient_phone
 from .sms import sms_backend
 
 

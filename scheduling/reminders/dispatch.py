@@ -15,18 +15,21 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from ..models import Appointment, MessageTemplate, Reminder, TreatmentSeries
+from ..models import MessageTemplate, Reminder
 from . import config
 from .channels import MailSession, channel_confirms_delivery, channel_delivered_keys, email_send, sms_send
 from .errors import DeliveryError
+from .maintenance_prompts import reminder_maintenance_next
+from .reach import reminder_channel_for
 from .rendering import reminder_render, sms_render
-from .services import UPCOMING_STATUSES, patient_zone, prompt_time, reminder_channel_for, reminder_maintenance_next
+from .selectors import series_visits_upcoming
+from .send_checks import Decision, send_decision, superseded_leads
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +74,6 @@ SEND_DEFERRED = (
 
 RECOVERED_SENT = "The worker stopped after sending this; the channel confirmed it went, so it was not sent again."
 RECOVERED_RESENT = "The worker stopped before this message went out; it is sent again."
-
-VISIT_KINDS = (Reminder.Kind.CONFIRMATION, Reminder.Kind.PRE_VISIT, Reminder.Kind.FOLLOW_UP)
 
 
 @dataclass
@@ -236,129 +237,34 @@ def _recover_interrupted_sends(*, now: datetime, report: DispatchReport) -> None
 # --- Sending one batch ----------------------------------------------------------------
 
 
-@dataclass
-class Decision:
-    action: str  # send, defer, postpone, cancel, skip
-    reason: str = ""
-    due_at: datetime | None = None
-
-
-def _series_visits(series_id: int) -> list[Appointment]:
-    return list(
-        Appointment.objects.filter(series_id=series_id, status__in=UPCOMING_STATUSES)
-        .select_related("location", "provider", "series__protocol")
-        .order_by("starts_at")
-    )
-
-
-def _maintenance_decision(row: Reminder, now: datetime) -> Decision | None:
-    interval = timedelta(days=int(row.payload.get("interval_days", 60)))
-    upcoming = (
-        Appointment.objects.filter(
-            patient_id=row.patient_id,
-            kind=Appointment.Kind.MAINTENANCE,
-            status__in=(*UPCOMING_STATUSES, "checked_in"),
-            starts_at__gt=now,
-        )
-        .order_by("starts_at")
-        .first()
-    )
-    if upcoming is not None:
-        # Booked: no prompt now; the next one is due an interval after that visit.
-        day = (upcoming.starts_at + interval).astimezone(patient_zone(row.patient)).date()
-        return Decision("postpone", "A maintenance visit is booked.", prompt_time(day=day, patient=row.patient))
-    return None
-
-
-def _slot_taken(row: Reminder) -> bool:
-    payload = row.payload
-    if not payload.get("provider_id"):
-        return False
-    return Appointment.objects.filter(
-        provider_id=payload["provider_id"],
-        status__in=Appointment.ACTIVE_STATUSES,
-        provider_starts_at__lt=datetime.fromisoformat(payload["provider_ends_at"]),
-        provider_ends_at__gt=datetime.fromisoformat(payload["provider_starts_at"]),
-    ).exists()
-
-
-def _decide(row: Reminder, channel: str | None, now: datetime) -> Decision:
-    """Checked again at send time, because the world may have changed since the row was
-    written: consent withdrawn, visit moved or cancelled, a night fallen."""
-    if channel is None:
-        return Decision("skip", "The patient does not consent to email or SMS (or has opted out).")
-    appointment = row.appointment if row.appointment_id else None
-    if row.kind in VISIT_KINDS and appointment is not None:
-        if appointment.status not in UPCOMING_STATUSES:
-            return Decision("cancel", f"The visit is {appointment.get_status_display().lower()}.")
-        if row.visit_starts_at is not None and appointment.starts_at != row.visit_starts_at:
-            return Decision("cancel", "The visit moved; its reminders follow the new time.")
-        if appointment.starts_at <= now:
-            return Decision("skip", "The visit has already started.")
-        if appointment.series_id and appointment.series.status == TreatmentSeries.Status.ON_HOLD:
-            return Decision("cancel", "The series is on hold for a provider's review.")
-    if (
-        row.kind == Reminder.Kind.AFTERCARE
-        and appointment is not None
-        and appointment.status != Appointment.Status.COMPLETED
-    ):
-        return Decision("cancel", "The visit is no longer marked completed.")
-    if row.kind == Reminder.Kind.SERIES_CONFIRMATION and row.series.status == TreatmentSeries.Status.CANCELLED:
-        return Decision("cancel", "The series was cancelled.")
-    if (
-        row.kind == Reminder.Kind.SERIES_NUDGE
-        and Appointment.objects.filter(
-            series_id=row.series_id,
-            kind=Appointment.Kind.SESSION,
-            session_number=row.payload.get("session_number"),
-            status__in=Appointment.ACTIVE_STATUSES,
-        ).exists()
-    ):
-        return Decision("skip", "The session has been booked.")
-    if row.kind == Reminder.Kind.MAINTENANCE:
-        decision = _maintenance_decision(row, now)
-        if decision is not None:
-            return decision
-    if row.kind == Reminder.Kind.WAITLIST_OFFER:
-        if row.visit_starts_at is not None and row.visit_starts_at <= now:
-            return Decision("skip", "The offered slot has passed.")
-        if _slot_taken(row):
-            return Decision("skip", "The offered slot was taken.")
-    if channel == "sms":
-        quiet = config.quiet_hours()
-        zone = patient_zone(row.patient)
-        if quiet is not None and quiet.contains(now, zone):
-            morning = quiet.morning_after(now, zone)
-            if row.visit_starts_at is None or morning < row.visit_starts_at:
-                return Decision("defer", "Quiet hours: held until the morning.", morning)
-    return Decision("send")
-
-
-def _deliver(row: Reminder, channel: str, template: MessageTemplate, now: datetime, mail: MailSession) -> str:
+def _deliver(row: Reminder, channel: str, template: MessageTemplate | None, now: datetime, mail: MailSession) -> str:
+    if template is None:
+        raise DeliveryError(f"There is no message template for '{row.get_kind_display()}'.")
     if channel == "sms":
         return sms_send(reminder=row, body=sms_render(row, template))
-    visits = _series_visits(row.series_id) if row.kind == Reminder.Kind.SERIES_CONFIRMATION else None
+    visits = series_visits_upcoming(series_id=row.series_id) if row.kind == Reminder.Kind.SERIES_CONFIRMATION else None
     return email_send(
         reminder=row, rendered=reminder_render(row, template, now=now, series_visits=visits), session=mail
     )
 
 
-def _superseded_leads(rows: list[Reminder]) -> set[int]:
-    """When the 72 h and the 24 h reminder of a visit are both due (the dispatcher was
-    down), only the 24 h one goes: the patient needs one reminder, not two at once."""
-    shortest: dict[int, Reminder] = {}
-    for row in rows:
-        if row.kind in (Reminder.Kind.PRE_VISIT, Reminder.Kind.FOLLOW_UP) and row.appointment_id:
-            best = shortest.get(row.appointment_id)
-            if best is None or row.payload.get("lead_hours", 0) < best.payload.get("lead_hours", 0):
-                shortest[row.appointment_id] = row
-    return {
-        row.pk
-        for row in rows
-        if row.kind in (Reminder.Kind.PRE_VISIT, Reminder.Kind.FOLLOW_UP)
-        and row.appointment_id
-        and shortest[row.appointment_id].pk != row.pk
-    }
+def _take_confirmable(
+    rows: list[Reminder], channels: dict[int, str | None], *, token, deadline: datetime, now: datetime
+) -> set[int]:
+    """Rows on a channel that can later confirm delivery are taken in one update; the
+    others one at a time just before sending, so a dying worker leaves at most one of
+    them in doubt. Returns the rows taken here."""
+    batch_ids = [row.pk for row in rows if channels[row.pk] and channel_confirms_delivery(channels[row.pk])]
+    if not batch_ids:
+        return set()
+    Reminder.objects.filter(pk__in=batch_ids, claim_token=token, status=Reminder.Status.QUEUED).update(
+        status=Reminder.Status.SENDING, lease_until=deadline, updated_at=now
+    )
+    return set(
+        Reminder.objects.filter(pk__in=batch_ids, claim_token=token, status=Reminder.Status.SENDING).values_list(
+            "pk", flat=True
+        )
+    )
 
 
 def reminders_send_batch(*, token: uuid.UUID | str, now: datetime | None = None) -> SendReport:
@@ -377,21 +283,8 @@ def reminders_send_batch(*, token: uuid.UUID | str, now: datetime | None = None)
     templates = {template.kind: template for template in MessageTemplate.objects.all()}
     deadline = timezone.now() + config.send_lease()
     channels = {row.pk: reminder_channel_for(row.patient) for row in rows}
-    # Rows on a channel that can later confirm delivery are taken in one update; the
-    # others one at a time just before sending, so a dying worker leaves at most one of
-    # them in doubt.
-    batch_ids = [row.pk for row in rows if channels[row.pk] and channel_confirms_delivery(channels[row.pk])]
-    taken_in_batch: set[int] = set()
-    if batch_ids:
-        Reminder.objects.filter(pk__in=batch_ids, claim_token=token, status=Reminder.Status.QUEUED).update(
-            status=Reminder.Status.SENDING, lease_until=deadline, updated_at=now
-        )
-        taken_in_batch = set(
-            Reminder.objects.filter(pk__in=batch_ids, claim_token=token, status=Reminder.Status.SENDING).values_list(
-                "pk", flat=True
-            )
-        )
-    superseded = _superseded_leads(rows)
+    taken_in_batch = _take_confirmable(rows, channels, token=token, deadline=deadline, now=now)
+    superseded = superseded_leads(rows)
     mail = MailSession()
     sent_in_batch: list[int] = []
     follow_ons: list[Reminder] = []
@@ -405,48 +298,28 @@ def reminders_send_batch(*, token: uuid.UUID | str, now: datetime | None = None)
         ):
             report.not_ours += 1
             continue
-        decision = _decide(row, channel, now)
+        decision = send_decision(row, channel, now)
         if decision.action == "send" and row.pk in superseded:
             decision = Decision("skip", "A later reminder for the same visit went instead.")
         if decision.action != "send":
             _record_decision(_mine(row, token, Reminder.Status.SENDING), decision, now=now, report=report)
             continue
-        template = templates.get(row.kind)
         try:
-            if template is None:
-                raise DeliveryError(f"There is no message template for '{row.get_kind_display()}'.")
-            provider_id = _deliver(row, channel, template, now, mail)
+            provider_id = _deliver(row, channel, templates.get(row.kind), now, mail)
         except Exception as error:  # noqa: BLE001 - any failure is recorded on the row for staff
             _record_failure(row, _mine(row, token, Reminder.Status.SENDING), error, now=now, report=report)
             continue
         if row.pk in taken_in_batch and channel == row.channel:
             sent_in_batch.append(row.pk)
         else:
-            _mine(row, token, Reminder.Status.SENDING).update(
-                status=Reminder.Status.SENT,
-                sent_at=timezone.now(),
-                channel=channel,
-                lease_until=None,
-                attempts=F("attempts") + 1,
-                provider_message_id=provider_id[:120],
-                last_error="",
-                updated_at=timezone.now(),
-            )
+            _record_sent(_mine(row, token, Reminder.Status.SENDING), channel=channel, provider_id=provider_id)
         report.sent += 1
         if row.kind == Reminder.Kind.MAINTENANCE:
             follow_on = reminder_maintenance_next(reminder=row, now=now)
             if follow_on is not None:
                 follow_ons.append(follow_on)
     mail.close()
-    if sent_in_batch:
-        Reminder.objects.filter(pk__in=sent_in_batch, claim_token=token, status=Reminder.Status.SENDING).update(
-            status=Reminder.Status.SENT,
-            sent_at=timezone.now(),
-            lease_until=None,
-            attempts=F("attempts") + 1,
-            last_error="",
-            updated_at=timezone.now(),
-        )
+    _record_batch_sent(sent_in_batch, token=token)
     if follow_ons:
         Reminder.objects.bulk_create(follow_ons, ignore_conflicts=True)
     return report
@@ -455,6 +328,32 @@ def reminders_send_batch(*, token: uuid.UUID | str, now: datetime | None = None)
 def _mine(row: Reminder, token, status: str):
     """This row, only while it is still ours (our token) and in the status we left it."""
     return Reminder.objects.filter(pk=row.pk, claim_token=token, status=status)
+
+
+def _record_sent(mine, *, channel: str, provider_id: str) -> None:
+    mine.update(
+        status=Reminder.Status.SENT,
+        sent_at=timezone.now(),
+        channel=channel,
+        lease_until=None,
+        attempts=F("attempts") + 1,
+        provider_message_id=provider_id[:120],
+        last_error="",
+        updated_at=timezone.now(),
+    )
+
+
+def _record_batch_sent(ids: list[int], *, token) -> None:
+    """The rows taken together, sent by the channel they were taken for, marked sent together."""
+    if ids:
+        Reminder.objects.filter(pk__in=ids, claim_token=token, status=Reminder.Status.SENDING).update(
+            status=Reminder.Status.SENT,
+            sent_at=timezone.now(),
+            lease_until=None,
+            attempts=F("attempts") + 1,
+            last_error="",
+            updated_at=timezone.now(),
+        )
 
 
 def _record_decision(mine, decision: Decision, *, now: datetime, report: SendReport) -> None:

@@ -14,11 +14,15 @@ from django.template import Context, Template
 from django.utils import timezone
 from django.utils.html import escape
 
+from ..ical import CalendarEvent, calendar_build
 from ..models import Appointment, MessageTemplate, Reminder
-from .ics import CalendarEvent, calendar_build
-from .services import TREATMENT_KINDS, patient_zone
+from ..patient_links import patient_link_url
 from .config import site_url
+from .outbox import TREATMENT_KINDS
+from .reach import patient_zone
 from .tokens import message_url, unsubscribe_url
+
+CALENDAR_PRODUCT = "-//Needlepoint//Reminders//EN"
 
 # Reminders about a visit still ahead carry the patient's own signed link to confirm or
 # cancel that one visit.
@@ -131,14 +135,19 @@ def reminder_context(reminder: Reminder, *, series_visits: list[Appointment] | N
 
 
 def _calendar_for(reminder: Reminder, visits: list[Appointment], now: datetime) -> str | None:
+    """The calendar file a confirmation carries: one event per visit. SEQUENCE grows with
+    the time of sending, so the file for a moved visit replaces the entry of the old one."""
     if not visits:
         return None
+    sequence = int(now.timestamp()) // 60
     events = []
     for visit in visits:
         location = visit.location
         events.append(
             CalendarEvent(
                 uid=f"appointment-{visit.pk}@needlepoint",
+                stamp=now,
+                sequence=sequence,
                 starts_at=visit.starts_at,
                 # A treatment's calendar entry ends when the patient leaves, numbing included.
                 ends_at=visit.ends_at if visit.ends_at > visit.starts_at else visit.starts_at + timedelta(minutes=30),
@@ -147,7 +156,7 @@ def _calendar_for(reminder: Reminder, visits: list[Appointment], now: datetime) 
                 description=f"Call {location.phone} to change it." if location.phone else "",
             )
         )
-    return calendar_build(events=events, stamp=now)
+    return calendar_build(product=CALENDAR_PRODUCT, method="PUBLISH", events=events).decode()
 
 
 def reminder_render(
@@ -185,12 +194,10 @@ def reminder_render(
 def manage_url(reminder: Reminder, *, now: datetime | None = None) -> str | None:
     """The patient's confirm-or-cancel link for the visit this reminder is about, while
     that visit is still ahead and can be changed; None otherwise."""
-    from ..patient_links import patient_link_url
-
     appointment = reminder.appointment if reminder.appointment_id else None
     if appointment is None or reminder.kind not in MANAGEABLE_KINDS:
         return None
-    if appointment.status not in ("booked", "confirmed") or appointment.starts_at <= (now or timezone.now()):
+    if appointment.status not in Appointment.OPEN_STATUSES or appointment.starts_at <= (now or timezone.now()):
         return None
     return f"{site_url()}{patient_link_url(appointment)}"
 

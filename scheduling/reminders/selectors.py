@@ -1,4 +1,5 @@
-"""Reads about reminders for staff: what failed, and which series need their next session."""
+"""Reads about reminders: what failed, which series need their next session, and the
+visits a series confirmation lists."""
 
 from __future__ import annotations
 
@@ -12,8 +13,6 @@ from django.utils import timezone
 
 from ..models import Appointment, Reminder, TreatmentSeries
 
-LIVE_STATUSES = ("booked", "confirmed", "checked_in", "completed")
-
 
 def reminders_failed(*, since: datetime | None = None) -> QuerySet[Reminder]:
     """Messages that will not go out without a person acting, newest first, with the error."""
@@ -25,6 +24,16 @@ def reminders_failed(*, since: datetime | None = None) -> QuerySet[Reminder]:
 
 def reminders_for_patient(*, patient_id: int) -> QuerySet[Reminder]:
     return Reminder.objects.filter(patient_id=patient_id).select_related("appointment").order_by("-due_at")
+
+
+def series_visits_upcoming(*, series_id: int) -> list[Appointment]:
+    """The series' visits still open (booked or confirmed), soonest first: what its booking
+    confirmation lists and carries in its calendar file."""
+    return list(
+        Appointment.objects.filter(series_id=series_id, status__in=Appointment.OPEN_STATUSES)
+        .select_related("location", "provider", "series__protocol")
+        .order_by("starts_at")
+    )
 
 
 @dataclass(frozen=True)
@@ -46,9 +55,9 @@ def series_needing_next_session(*, now: datetime | None = None, within_days: int
     a change of summer time)."""
     now = now or timezone.now()
     horizon = now + timedelta(days=within_days)
-    live_sessions = Appointment.objects.filter(kind=Appointment.Kind.SESSION, status__in=LIVE_STATUSES).order_by(
-        "session_number"
-    )
+    live_sessions = Appointment.objects.filter(
+        kind=Appointment.Kind.SESSION, status__in=Appointment.ACTIVE_STATUSES
+    ).order_by("session_number")
     series_list = (
         TreatmentSeries.objects.filter(status=TreatmentSeries.Status.ACTIVE)
         .select_related("patient", "protocol", "location")

@@ -1,4 +1,8 @@
-"""Availability answers shared between callers for a short while.
+"""Free times: the one home of every availability question.
+
+`availability_answer` is the entry point for a question about a range (the API and the
+pages ask it); `availability_answer_kept` answers a repeated question before anything is
+loaded; `availability_slot_at` checks one exact time before it is booked or moved to.
 
 Every provider's free slots for a range, of every kind of visit, are found from one reading
 of the diary and kept for up to 30 seconds under a fingerprint of the diary they depend on,
@@ -16,12 +20,15 @@ from typing import NamedTuple
 from django.core.cache import cache
 from django.utils import timezone
 
-from clinic.errors import InvalidRequest
-from clinic.models import Location, Provider
+from clinic.errors import Conflict, InvalidRequest
+from clinic.models import Location, Provider, Room
 from clinic.prepared import fetch_prepared
+from patients.models import Patient
 
-from ..planner import PlannedVisit, SlotRows
-from .planning import availability_every_kind
+from .. import loader
+from ..models import Appointment, TreatmentProtocol, statuses_sql
+from ..planner import PlannedVisit, SlotRows, find_slot_rows, find_slots
+from ..selectors import protocol_active
 
 CACHE_SECONDS = 30
 # How long a caller waits for another to finish the same question, and how often it looks.
@@ -35,6 +42,10 @@ LONGEST_VISIT = timedelta(days=1)
 
 
 Render = Callable[[list[PlannedVisit]], bytes]
+# The statuses whose visits take time, as the hand-written query needs them.
+_ACTIVE = statuses_sql(Appointment.ACTIVE_STATUSES)
+# Longest range one question may ask about.
+MAX_RANGE = timedelta(days=92)
 
 
 @dataclass(frozen=True)
@@ -54,7 +65,7 @@ def diary_fingerprint(*, location_id: int, start: datetime, end: datetime) -> tu
     staff = "SELECT provider_id FROM clinic_workinghours WHERE location_id = %s"
     sql = f"""
         SELECT visits.live, visits.changed, visits.last, holds.n, holds.last FROM
-          (SELECT count(*) FILTER (WHERE status IN ('booked', 'confirmed', 'checked_in', 'completed')) AS live,
+          (SELECT count(*) FILTER (WHERE status IN {_ACTIVE}) AS live,
                   max(updated_at) AS changed, max(id) AS last
              FROM scheduling_appointment
             WHERE (location_id = %s OR provider_id IN ({staff}))
@@ -214,31 +225,140 @@ def availability_answer(
     areas: Sequence[str],
     provider: Provider | None,
     limit: int,
-    render: Render,
+    render: Render | None = None,
+    patient: Patient | None = None,
     fingerprint: tuple | None = None,
-) -> bytes | None:
-    """The answer to an availability question with no patient, as `render` writes the
-    slots, or None when the range is too long to share (then ask availability_find).
+) -> bytes | list[PlannedVisit]:
+    """The answer to an availability question, as `render` writes the slots (the slots
+    themselves without it).
 
-    Most questions are asked again and again between two bookings, so the written answer
-    is kept under the question and the diary's fingerprint (availability_answer_kept
-    finds it again); a booking or a hold changes the fingerprint, so it shows at once.
-    `fingerprint` is the diary's, when the caller has just read it."""
-    if end - start > SHARED_RANGE:
-        return None
-    if fingerprint is None:
-        fingerprint = diary_fingerprint(location_id=location.pk, start=start, end=end)
-    shared = availability_shared(
-        location=location, kind=kind, start=start, end=end, areas=areas, fingerprint=fingerprint
-    )
-    if shared is None:
-        return None
-    if provider is not None and provider.pk not in shared.provider_ids:
-        raise InvalidRequest(
-            f"{provider} does not work at {location}.", details={"provider": ["Does not work at this location."]}
+    A question with no patient about up to a week is answered from every provider's
+    slots for that range, kept under the diary's fingerprint (availability_answer_kept
+    finds the written answer again); a booking or a hold changes the fingerprint, so it
+    shows at once. A question about a patient (their own visits are busy time too) or a
+    longer range goes to the planner. `fingerprint` is the diary's, when the caller has
+    just read it."""
+    if patient is None and end - start <= SHARED_RANGE:
+        if fingerprint is None:
+            fingerprint = diary_fingerprint(location_id=location.pk, start=start, end=end)
+        shared = availability_shared(
+            location=location, kind=kind, start=start, end=end, areas=areas, fingerprint=fingerprint
         )
-    provider_id = provider.pk if provider else None
-    answer = _write(shared, provider_id=provider_id, limit=limit, render=render)
-    question = _question(location_id=location.pk, kind=kind, start=start, end=end, areas=areas)
-    cache.set(_key("answer", question, provider_id, limit, fingerprint), answer, CACHE_SECONDS)
-    return answer
+        if shared is not None:
+            if provider is not None and provider.pk not in shared.provider_ids:
+                raise _not_here(provider, location)
+            provider_id = provider.pk if provider else None
+            if render is None:
+                return shared.rows.visits(provider_id=provider_id, limit=limit)
+            answer = _write(shared, provider_id=provider_id, limit=limit, render=render)
+            question = _question(location_id=location.pk, kind=kind, start=start, end=end, areas=areas)
+            cache.set(_key("answer", question, provider_id, limit, fingerprint), answer, CACHE_SECONDS)
+            return answer
+    slots = availability_find(
+        location=location, kind=kind, start=start, end=end, provider=provider, patient=patient,
+        areas=list(areas) or None, limit=limit,
+    )
+    return slots if render is None else render(slots)
+
+
+def _not_here(provider: Provider, location: Location) -> InvalidRequest:
+    return InvalidRequest(
+        f"{provider} does not work at {location}.", details={"provider": ["Does not work at this location."]}
+    )
+
+
+def _check_range(start: datetime, end: datetime) -> None:
+    if end <= start:
+        raise InvalidRequest("The end of the range must be after its start.", details={"end": ["Must be after start."]})
+    if end - start > MAX_RANGE:
+        raise InvalidRequest(
+            f"Ask for at most {MAX_RANGE.days} days of availability at once.",
+            details={"end": [f"At most {MAX_RANGE.days} days after start."]},
+        )
+
+
+def availability_find(
+    *,
+    location: Location,
+    kind: str,
+    start: datetime,
+    end: datetime,
+    provider: Provider | None = None,
+    patient: Patient | None = None,
+    areas: list[str] | None = None,
+    limit: int = 50,
+    protocol: TreatmentProtocol | None = None,
+) -> list[PlannedVisit]:
+    """Free slots for one visit of this kind, earliest first, worked out by the planner
+    (nothing kept): the pages' search for a patient, and the answer to what
+    `availability_answer` does not share."""
+    _check_range(start, end)
+    protocol = protocol or protocol_active()
+    try:
+        shape = loader.visit_shape(protocol, kind, areas or ["face"])
+    except ValueError as error:
+        raise InvalidRequest(str(error), details={"kind": [str(error)]}) from error
+    start = max(start, timezone.now())
+    if end <= start:
+        return []
+    diary = loader.diary_load(location=location, start=start, end=end, patient=patient)
+    if provider is not None and provider.pk not in {p.id for p in diary.location.providers}:
+        raise _not_here(provider, location)
+    return find_slots(
+        diary.location, shape, start, end, patient_busy=diary.patient_busy,
+        provider_id=provider.pk if provider else None, limit=limit, kind=kind,
+    )
+
+
+def availability_every_kind(
+    *, location: Location, start: datetime, end: datetime, areas: list[str] | None = None, limit: int = 50
+) -> tuple[dict[str, SlotRows], frozenset[int]]:
+    """Free slots of every kind of visit with any provider, earliest first, from one
+    reading of the diary, and the active providers who work at the location."""
+    _check_range(start, end)
+    protocol = protocol_active()
+    shapes = {kind: loader.visit_shape(protocol, kind, areas or ["face"]) for kind in Appointment.Kind.values}
+    start = max(start, timezone.now())
+    if end <= start:
+        empty = {kind: SlotRows(kind, (0, 0), (0, 0, 0), ()) for kind in shapes}
+        return empty, frozenset(loader.location_provider_ids(location))
+    diary = loader.diary_load(location=location, start=start, end=end)
+    slots = find_slot_rows(diary.location, shapes, start, end, limit=limit)
+    return slots, frozenset(p.id for p in diary.location.providers)
+
+
+def availability_slot_at(
+    *,
+    location: Location,
+    kind: str,
+    starts_at: datetime,
+    provider: Provider,
+    room: Room | None,
+    patient: Patient,
+    protocol: TreatmentProtocol,
+    areas: list[str] | None = None,
+    ignore_ids=(),
+) -> PlannedVisit:
+    """The planner's view of one visit at an exact time, or a clear refusal."""
+    if timezone.is_naive(starts_at):
+        raise InvalidRequest("Give the time with its time zone.", details={"starts_at": ["Include a UTC offset."]})
+    if starts_at < timezone.now():
+        raise InvalidRequest("That time has already passed.", details={"starts_at": ["Must be in the future."]})
+    shape = loader.visit_shape(protocol, kind, areas or ["face"])
+    window_end = starts_at + timedelta(minutes=shape.room_minutes + 1)
+    diary = loader.diary_load(
+        location=location, start=starts_at, end=window_end, patient=patient, ignore_appointment_ids=ignore_ids
+    )
+    slots = find_slots(
+        diary.location, shape, starts_at, window_end, patient_busy=diary.patient_busy,
+        provider_id=provider.pk, limit=50, kind=kind,
+    )
+    for slot in slots:
+        if slot.start == starts_at and (room is None or slot.room_id == room.pk or not shape.needs_room):
+            return slot
+    if room is not None and any(slot.start == starts_at for slot in slots):
+        raise Conflict(f"{room.name} is not free then; another room is.")
+    raise Conflict(
+        f"{provider} cannot see the patient at that time: outside opening or working hours, "
+        "on a closure or time off, or already taken."
+    )

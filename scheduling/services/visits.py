@@ -6,34 +6,31 @@ never applied twice), writes the audit trail and brings reminders in line, all i
 transaction."""
 
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
 
 from clinic.audit import audit_record
 from clinic.errors import Conflict, InvalidRequest
-from patients.choices import MAX_DEPTH_MM, MIN_DEPTH_MM, RARE_SIDE_EFFECTS, SideEffect, TreatmentArea
+from patients.areas import needle_depths_clean
+from patients.choices import RARE_SIDE_EFFECTS, SideEffect
 
 from ..models import Appointment, TreatedArea, TreatmentSeries
+from ..reminders.maintenance_prompts import reminders_series_completed
+from ..reminders.outbox import reminders_sync_for_appointments
+from ..rules import cancellation_is_late
 
 Status = Appointment.Status
 SeriesStatus = TreatmentSeries.Status
-OPEN = (Status.BOOKED, Status.CONFIRMED)
+OPEN = Appointment.OPEN_STATUSES
 TREATMENTS = (Appointment.Kind.SESSION, Appointment.Kind.MAINTENANCE)
 
 
 def _sync(appointments: Iterable[Appointment]) -> None:
-    from ..reminders.services import reminders_sync_for_appointments
-
+    """Reminders are brought in line in the same transaction as the change behind them."""
     reminders_sync_for_appointments(appointments=list(appointments))
-
-
-def _series_completed(series: TreatmentSeries) -> None:
-    from ..reminders.services import reminders_series_completed
-
-    reminders_series_completed(series=series)
 
 
 def _locked(appointment: Appointment) -> Appointment:
@@ -55,10 +52,6 @@ def _refuse(appointment: Appointment, doing: str) -> Conflict:
     )
 
 
-def _is_late(appointment: Appointment, now) -> bool:
-    return appointment.starts_at - now < timedelta(hours=appointment.location.late_cancel_notice_hours)
-
-
 # --- One visit ------------------------------------------------------------------------
 @transaction.atomic
 def appointment_cancel(
@@ -78,7 +71,7 @@ def appointment_cancel(
     appointment.status = Status.CANCELLED
     appointment.cancel_reason = reason[:300]
     appointment.cancelled_at = now
-    appointment.late_cancellation = _is_late(appointment, now)
+    appointment.late_cancellation = cancellation_is_late(appointment, now)
     appointment.save(update_fields=["status", "cancel_reason", "cancelled_at", "late_cancellation", "updated_at"])
     audit_record(
         actor=cancelled_by,
@@ -121,8 +114,6 @@ def appointment_check_in(*, appointment: Appointment, checked_in_by=None) -> App
     if appointment.status not in OPEN:
         raise _refuse(appointment, "checked in")
     now = timezone.now()
-    from zoneinfo import ZoneInfo
-
     tz = ZoneInfo(appointment.location.time_zone)
     # The location's local date: a visit at 00:30 local is "today" there even if UTC says otherwise.
     if appointment.starts_at.astimezone(tz).date() != now.astimezone(tz).date():
@@ -135,27 +126,64 @@ def appointment_check_in(*, appointment: Appointment, checked_in_by=None) -> App
     return appointment
 
 
-def _clean_areas(areas: Mapping[str, Decimal | str | float]) -> dict[str, Decimal]:
-    cleaned: dict[str, Decimal] = {}
-    errors: list[str] = []
-    for area, depth in areas.items():
-        if area not in TreatmentArea.values:
-            errors.append(f"Unknown area '{area}'. Choose from: {', '.join(TreatmentArea.values)}.")
-            continue
-        try:
-            value = Decimal(str(depth))
-        except (InvalidOperation, ValueError):
-            errors.append(f"{TreatmentArea(area).label}: give the needle depth in mm, e.g. 1.5.")
-            continue
-        if not value.is_finite() or not Decimal(MIN_DEPTH_MM) <= value <= Decimal(MAX_DEPTH_MM):
-            errors.append(
-                f"{TreatmentArea(area).label}: needle depth {depth} mm is outside {MIN_DEPTH_MM}-{MAX_DEPTH_MM} mm."
-            )
-            continue
-        cleaned[area] = value.quantize(Decimal("0.01"))
-    if errors:
-        raise InvalidRequest(errors[0], details={"areas": errors})
-    return cleaned
+def _treatment_record_check(
+    appointment: Appointment, *, areas: Mapping[str, Decimal], device: str, side_effects: list[str]
+) -> dict[str, Decimal]:
+    """The treated areas of a completed visit, or a refusal in the provider's words: a
+    treatment records areas, depths and the device; other visits record neither."""
+    unknown = [s for s in side_effects if s not in SideEffect.values]
+    if unknown:
+        raise InvalidRequest(
+            f"Unknown side effect '{unknown[0]}'.",
+            details={"side_effects": [f"Choose from: {', '.join(SideEffect.values)}."]},
+        )
+    treated = needle_depths_clean(areas)
+    if appointment.kind in TREATMENTS:
+        errors = {}
+        if not treated:
+            errors["areas"] = ["Record at least one treated area with its needle depth."]
+        if device not in Appointment.Device.values:
+            errors["device"] = [f"Choose the device: {', '.join(Appointment.Device.values)}."]
+        if errors:
+            raise InvalidRequest(next(iter(errors.values()))[0], details=errors)
+    elif treated or device:
+        raise InvalidRequest(
+            "Areas and a device are recorded only for treatment sessions.",
+            details={"areas": ["Only for a session or maintenance visit."]},
+        )
+    return treated
+
+
+def _series_after_session(appointment: Appointment, *, side_effects: list[str], completed_by, now) -> list[Appointment]:
+    """A rare side effect puts the series on hold (its later visits' reminders change);
+    the last open session completes it. The visits whose reminders change."""
+    changed: list[Appointment] = []
+    series = _locked_series(appointment.series)
+    rare = [s for s in side_effects if s in RARE_SIDE_EFFECTS]
+    series_before = series.status
+    if rare and series.status in (SeriesStatus.ACTIVE, SeriesStatus.PAUSED):
+        series.status = SeriesStatus.ON_HOLD
+        # The reason is read by the front desk too: it names no side effect (those stay
+        # on the session, which only providers and admins read).
+        series.status_reason = (
+            f"A side effect at session {appointment.session_number} needs a provider's "
+            "review before the next session."
+        )
+        series.save(update_fields=["status", "status_reason", "updated_at"])
+        audit_record(
+            actor=completed_by,
+            action="on_hold",
+            obj=series,
+            changes={
+                "status": [series_before, SeriesStatus.ON_HOLD],
+                "session": appointment.session_number,
+                "rare_side_effects": rare,
+            },
+        )
+        changed += list(series.appointments.filter(status__in=OPEN, starts_at__gt=now))
+    elif series.status == SeriesStatus.ACTIVE:
+        _complete_series_if_done(series, completed_by)
+    return changed
 
 
 @transaction.atomic
@@ -178,26 +206,7 @@ def appointment_complete(
     if appointment.starts_at > now:
         raise InvalidRequest("This visit has not started yet.")
     side_effects = list(dict.fromkeys(side_effects))
-    unknown = [s for s in side_effects if s not in SideEffect.values]
-    if unknown:
-        raise InvalidRequest(
-            f"Unknown side effect '{unknown[0]}'.",
-            details={"side_effects": [f"Choose from: {', '.join(SideEffect.values)}."]},
-        )
-    treated = _clean_areas(areas)
-    if appointment.kind in TREATMENTS:
-        errors = {}
-        if not treated:
-            errors["areas"] = ["Record at least one treated area with its needle depth."]
-        if device not in Appointment.Device.values:
-            errors["device"] = [f"Choose the device: {', '.join(Appointment.Device.values)}."]
-        if errors:
-            raise InvalidRequest(next(iter(errors.values()))[0], details=errors)
-    elif treated or device:
-        raise InvalidRequest(
-            "Areas and a device are recorded only for treatment sessions.",
-            details={"areas": ["Only for a session or maintenance visit."]},
-        )
+    treated = _treatment_record_check(appointment, areas=areas, device=device, side_effects=side_effects)
 
     appointment.status = Status.COMPLETED
     appointment.completed_at = now
@@ -220,31 +229,7 @@ def appointment_complete(
     changed = [appointment]
 
     if appointment.series_id and appointment.kind == Appointment.Kind.SESSION:
-        series = _locked_series(appointment.series)
-        rare = [s for s in side_effects if s in RARE_SIDE_EFFECTS]
-        series_before = series.status
-        if rare and series.status in (SeriesStatus.ACTIVE, SeriesStatus.PAUSED):
-            series.status = SeriesStatus.ON_HOLD
-            # The reason is read by the front desk too: it names no side effect (those stay
-            # on the session, which only providers and admins read).
-            series.status_reason = (
-                f"A side effect at session {appointment.session_number} needs a provider's "
-                "review before the next session."
-            )
-            series.save(update_fields=["status", "status_reason", "updated_at"])
-            audit_record(
-                actor=completed_by,
-                action="on_hold",
-                obj=series,
-                changes={
-                    "status": [series_before, SeriesStatus.ON_HOLD],
-                    "session": appointment.session_number,
-                    "rare_side_effects": rare,
-                },
-            )
-            changed += list(series.appointments.filter(status__in=OPEN, starts_at__gt=now))
-        elif series.status == SeriesStatus.ACTIVE:
-            _complete_series_if_done(series, completed_by)
+        changed += _series_after_session(appointment, side_effects=side_effects, completed_by=completed_by, now=now)
     _sync(changed)
     return appointment
 
@@ -260,7 +245,7 @@ def _complete_series_if_done(series: TreatmentSeries, actor) -> bool:
     series.status_reason = ""
     series.save(update_fields=["status", "status_reason", "updated_at"])
     audit_record(actor=actor, action="completed", obj=series, changes={"status": [before, SeriesStatus.COMPLETED]})
-    _series_completed(series)
+    reminders_series_completed(series=series)
     return True
 
 
@@ -350,7 +335,7 @@ def series_cancel_remainder(*, series: TreatmentSeries, reason: str, cancelled_b
         appointment.status = Status.CANCELLED
         appointment.cancel_reason = reason[:300]
         appointment.cancelled_at = now
-        appointment.late_cancellation = _is_late(appointment, now)
+        appointment.late_cancellation = cancellation_is_late(appointment, now)
         appointment.save(update_fields=["status", "cancel_reason", "cancelled_at", "late_cancellation", "updated_at"])
         audit_record(
             actor=cancelled_by,

@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from .conftest import staff
+from tests.builders import staff
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ import pytest
 
 from scheduling.planner import SlotRows
 from scheduling.services import availability
-from tests.api.conftest import at
+from tests.builders import at
 
 pytestmark = pytest.mark.django_db
 
@@ -119,9 +119,7 @@ def _iso(moment) -> str:
 def test_a_hold_shows_at_once_and_its_release_gives_the_time_back(world, desk, desk_user):
     from scheduling import services
     from scheduling.planner import Preferences
-
-    from .builders import eligible_consultation
-    from .conftest import at
+    from tests.builders import eligible_consultation
 
     consultation = eligible_consultation(clinic=world, when=at(2, 12))
     world["clock"].move_to(at(2, 12, 30))

@@ -4,8 +4,7 @@ nothing half-saved."""
 import pytest
 
 from scheduling.models import Appointment, TreatmentSeries
-
-from .conftest import at
+from tests.builders import at
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,9 @@ from django.utils import timezone
 from scheduling import services
 from scheduling.models import Appointment, SeriesHold, TreatmentSeries
 from scheduling.planner import Preferences
+from tests.builders import at, eligible_consultation
 
-from .builders import eligible_consultation
-from .conftest import at, login
+from .conftest import login
 
 # serialized_rollback puts back the rows data migrations made (roles, protocol, screening rules).
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -39,7 +39,7 @@ def _run_together(*calls):
     return results
 
 
-def test_two_desks_confirming_overlapping_series_one_wins_the_other_gets_409(clinic, desk_user, admin_user):
+def test_two_desks_confirming_overlapping_series_one_wins_the_other_gets_409(clinic, desk_user, clinic_admin_user):
     # Two patients, each eligible, offered the very same slots with Dr Patel: the first
     # desk's hold ran out before the second desk held the same slots.
     first = eligible_consultation(clinic=clinic, when=at(2, 10))
@@ -58,10 +58,10 @@ def test_two_desks_confirming_overlapping_series_one_wins_the_other_gets_409(cli
         best_second = services.series_propose(consultation=second, **plan).best
         assert best_second.sessions[0].start == best_first.sessions[0].start, "both offered the same first slot"
         hold_second = services.series_hold(
-            consultation=second, location=clinic["location"], plan=best_second, held_by=admin_user
+            consultation=second, location=clinic["location"], plan=best_second, held_by=clinic_admin_user
         )
 
-        desk_a, desk_b = login(desk_user), login(admin_user)
+        desk_a, desk_b = login(desk_user), login(clinic_admin_user)
         responses = _run_together(
             lambda: desk_a.post(f"/api/v1/series/holds/{hold_first.pk}/confirm/"),
             lambda: desk_b.post(f"/api/v1/series/holds/{hold_second.pk}/confirm/"),

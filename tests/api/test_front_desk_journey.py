@@ -8,8 +8,9 @@ import time_machine
 
 from clinic.models import AuditEntry
 from scheduling.models import Appointment, TreatmentSeries
+from tests.builders import MONDAY, at
 
-from .conftest import MONDAY, at, login
+from .conftest import login
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,7 @@ from patients.models import Patient
 from scheduling import services
 from scheduling.models import Appointment, TreatmentSeries
 from scheduling.planner import Preferences
-
-from .builders import eligible_consultation
-from .conftest import at
+from tests.builders import at, eligible_consultation
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,7 @@ import time_machine
 from clinic.models import AuditEntry
 from scheduling.models import Appointment
 from scheduling.patient_links import patient_link_token, patient_link_url
-
-from .conftest import at
+from tests.builders import at
 
 pytestmark = pytest.mark.django_db
 

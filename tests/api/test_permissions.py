@@ -4,10 +4,11 @@ import pytest
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
-from clinic.api.permissions import user_roles
+from clinic.roles import user_roles
 from scheduling.models import Appointment
+from tests.builders import at, staff
 
-from .conftest import at, login, staff
+from .conftest import login
 
 pytestmark = pytest.mark.django_db
 
@@ -159,8 +160,8 @@ def _ids(w, client) -> dict:
 
 
 @pytest.fixture
-def callers(world, admin_user, desk_user):
-    return {A: login(admin_user), D: login(desk_user), P: login(world["provider"].user)}
+def callers(world, clinic_admin_user, desk_user):
+    return {A: login(clinic_admin_user), D: login(desk_user), P: login(world["provider"].user)}
 
 
 @pytest.mark.parametrize("role", [A, D, P])
@@ -240,6 +241,13 @@ def test_a_provider_reads_only_their_own_calendar_address(world, other_doctor, d
     mine = f"/api/v1/providers/{world['provider'].pk}/calendar-feed/"
     assert doctor.get(mine).status_code == 200
     assert other_doctor.get(mine).status_code == 403
+
+
+def test_a_provider_login_not_linked_to_a_provider_is_refused_and_told_why(world):
+    unlinked = login(staff("Provider", username="unlinked"))
+    response = unlinked.get("/api/v1/patients/")
+    assert response.status_code == 403
+    assert response.json()["detail"] == "Your login is not linked to a provider; ask a clinic admin."
 
 
 def test_roles_are_groups_made_by_a_migration(db):

@@ -2,8 +2,7 @@
 
 import pytest
 
-from .builders import booked_series, eligible_consultation
-from .conftest import at
+from tests.builders import at, booked_series, eligible_consultation
 
 pytestmark = pytest.mark.django_db
 

@@ -7,10 +7,8 @@ import time_machine
 
 from clinic.errors import InvalidRequest
 from patients.models import ScreeningRule
-from patients.services import Finding, screening_evaluate
-
-from .builders import consultation_visit
-from .conftest import at
+from patients.screening import Finding, screening_evaluate
+from tests.builders import at, consultation_visit
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2027, 3, 2)

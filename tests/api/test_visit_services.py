@@ -8,8 +8,7 @@ import pytest
 from clinic.errors import Conflict, InvalidRequest
 from scheduling import services
 from scheduling.models import Appointment
-
-from .builders import sessions
+from tests.builders import sessions
 
 pytestmark = pytest.mark.django_db
 

@@ -8,13 +8,11 @@ from unittest import mock
 
 import psycopg
 import pytest
-from django.contrib.auth.models import Group
 from django.db import OperationalError, connections, transaction
 from django.db.models import F
 from django.test import Client
 from rest_framework.test import APIClient
 
-from clinic import roles
 from clinic.middleware import rolled_back_for_another
 from scheduling.models import Appointment
 from tests import factories
@@ -32,17 +30,8 @@ def _deadlock() -> OperationalError:
 
 
 @pytest.fixture
-def visit(db):
-    location = factories.LocationFactory()
-    return factories.AppointmentFactory(location=location, provider=factories.ProviderFactory(location=location),
-                                        starts_at=london(2027, 3, 2, 10))
-
-
-@pytest.fixture
-def desk_user(db):
-    user = factories.UserFactory(username="desk")
-    user.groups.add(Group.objects.get(name=roles.FRONT_DESK))
-    return user
+def visit(location, provider):
+    return factories.AppointmentFactory(location=location, provider=provider, starts_at=london(2027, 3, 2, 10))
 
 
 @pytest.mark.django_db

@@ -19,9 +19,9 @@ from django.db import connections
 from django.db.models import DurationField, ExpressionWrapper, F, Sum
 
 from scheduling.models import Appointment, TreatmentSeries
+from tests.builders import LONDON, at
 from tests.conftest import CHROMIUM
-
-from .conftest import LONDON, PASSWORD, at
+from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -109,7 +109,7 @@ def clock(moment: datetime):
         yield traveller
 
 
-def test_front_desk_journey_in_the_browser(live_server, browser, clinic, desk_user, admin_user):
+def test_front_desk_journey_in_the_browser(live_server, browser, clinic, desk_user, clinic_admin_user):
     base = live_server.url
     location = clinic["location"]
     with clock(at(1, 8, 30)) as now:

@@ -19,8 +19,7 @@ from frontdesk import dashboard as d
 from patients.models import Consultation
 from scheduling.models import Appointment, Reminder, TreatmentProtocol, TreatmentSeries
 from tests import factories
-
-from .conftest import LONDON
+from tests.builders import LONDON
 
 pytestmark = pytest.mark.django_db
 

@@ -4,14 +4,15 @@ each action goes through the same service the API calls."""
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
+from clinic import roles
 from clinic.models import AuditEntry
 from patients.models import Consultation, Patient
 from scheduling.models import Appointment, SeriesHold, TreatmentSeries, WaitlistEntry
 from tests import factories
-
-from .conftest import at, signed_in
+from tests.builders import at, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +42,7 @@ def test_schedule_shows_the_visits_in_columns_in_few_queries(world, desk, django
 def test_schedule_query_count_does_not_grow_with_visits(world, desk, django_assert_max_num_queries):
     for hour in (12, 13, 14, 15, 16):
         world["clock"].move_to(at(2, 11))
-        from .conftest import consultation_visit
+        from tests.builders import consultation_visit
 
         consultation_visit(clinic=world, when=at(4, hour))
     with django_assert_max_num_queries(12):
@@ -74,7 +75,7 @@ def test_patient_page_shows_contact_consultations_series_timeline_and_reminders(
 
 
 def test_patient_page_query_count_does_not_grow_with_series(world, desk, django_assert_max_num_queries):
-    from .conftest import booked_series, eligible_consultation
+    from tests.builders import booked_series, eligible_consultation
 
     for day in (3, 4):
         consultation = eligible_consultation(clinic=world, when=at(day, 15), patient=world["patient"])
@@ -182,7 +183,7 @@ def test_plan_shows_the_proposal_on_a_calendar_with_alternatives_and_confirms(cl
                                                                              django_assert_max_num_queries):
     import time_machine
 
-    from .conftest import eligible_consultation
+    from tests.builders import eligible_consultation
 
     consultation = eligible_consultation(clinic=clinic, when=at(2, 10), sessions=4)
     url = reverse("frontdesk:plan", args=[consultation.pk])
@@ -209,7 +210,7 @@ def test_plan_shows_the_proposal_on_a_calendar_with_alternatives_and_confirms(cl
 def test_a_taken_slot_is_explained_when_confirming(clinic, desk):
     import time_machine
 
-    from .conftest import consultation_visit, eligible_consultation
+    from tests.builders import consultation_visit, eligible_consultation
 
     consultation = eligible_consultation(clinic=clinic, when=at(2, 10))
     with time_machine.travel(at(2, 11), tick=False):
@@ -235,7 +236,7 @@ def test_a_taken_slot_is_explained_when_confirming(clinic, desk):
 def test_nothing_fits_is_said_plainly(clinic, desk):
     import time_machine
 
-    from .conftest import eligible_consultation
+    from tests.builders import eligible_consultation
 
     consultation = eligible_consultation(clinic=clinic, when=at(2, 10))
     with time_machine.travel(at(2, 11), tick=False):
@@ -340,6 +341,12 @@ def test_a_login_without_a_clinic_role_is_refused(world):
     assert nobody.get(reverse("frontdesk:schedule")).status_code == 403
 
 
+def test_a_provider_login_not_linked_to_a_provider_is_refused(world):
+    unlinked = factories.UserFactory(username="unlinked")
+    unlinked.groups.add(Group.objects.get(name=roles.PROVIDER))
+    assert signed_in(unlinked).get(reverse("frontdesk:schedule")).status_code == 403
+
+
 def test_only_clinic_admins_see_the_dashboard(world, desk, doctor, admin):
     url = reverse("frontdesk:dashboard")
     assert desk.get(url).status_code == 403
@@ -347,20 +354,20 @@ def test_only_clinic_admins_see_the_dashboard(world, desk, doctor, admin):
     assert admin.get(url).status_code == 200
 
 
-def test_a_provider_sees_only_their_own_patients(world, clinic):
-    other = signed_in(clinic["other_provider"].user)
-    assert other.get(reverse("frontdesk:patient", args=[world["patient"].pk])).status_code == 404
-    assert other.get(reverse("frontdesk:patient-search-json"), {"q": world["patient"].last_name}).json()["results"] == []
+def test_a_provider_sees_only_their_own_patients(world, other_doctor):
+    assert other_doctor.get(reverse("frontdesk:patient", args=[world["patient"].pk])).status_code == 404
+    search = other_doctor.get(reverse("frontdesk:patient-search-json"), {"q": world["patient"].last_name})
+    assert search.json()["results"] == []
 
 
-def test_root_goes_to_the_schedule_and_the_admin_links_to_the_dashboard(world, admin_user):
+def test_root_goes_to_the_schedule_and_the_admin_links_to_the_dashboard(world, clinic_admin_user):
     from django.test import Client
 
     client = Client()
     assert client.get("/")["Location"] == reverse("frontdesk:schedule")
-    admin_user.is_superuser = True
-    admin_user.save()
-    client.force_login(admin_user)
+    clinic_admin_user.is_superuser = True
+    clinic_admin_user.save()
+    client.force_login(clinic_admin_user)
     index = client.get(reverse("admin:index")).content.decode()
     assert reverse("frontdesk:dashboard") in index
 
@@ -397,7 +404,7 @@ def test_every_page_renders_in_a_bounded_number_of_queries(world, desk, doctor, 
     later = sessions_of(series)[1]
     if name == "hold":
         other = factories.PatientFactory()
-        from .conftest import eligible_consultation
+        from tests.builders import eligible_consultation
 
         consultation = eligible_consultation(clinic=world, when=at(3, 15), patient=other)
         world["clock"].move_to(at(3, 16))

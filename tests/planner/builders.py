@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 from scheduling.planner import (
     Interval,
-    LocationCalendar,
+    LocationDiary,
     Preferences,
-    ProviderCalendar,
-    RoomCalendar,
+    ProviderDiary,
+    RoomDiary,
     SeriesRequest,
     SeriesRules,
     VisitShape,
@@ -63,33 +63,33 @@ def rules(
 
 
 def provider(id: int, hours: WeeklyHours | None = None, time_off: Sequence[Interval] = (),
-             busy: Sequence[Interval] = (), name: str | None = None) -> ProviderCalendar:
-    return ProviderCalendar(id, name or f"Dr {chr(64 + id)}", hours or WeeklyHours.on(WEEKDAYS, ("09:00", "17:00")),
+             busy: Sequence[Interval] = (), name: str | None = None) -> ProviderDiary:
+    return ProviderDiary(id, name or f"Dr {chr(64 + id)}", hours or WeeklyHours.on(WEEKDAYS, ("09:00", "17:00")),
                             tuple(time_off), tuple(busy))
 
 
-def room(id: int, busy: Sequence[Interval] = ()) -> RoomCalendar:
-    return RoomCalendar(id, f"Room {id}", tuple(busy))
+def room(id: int, busy: Sequence[Interval] = ()) -> RoomDiary:
+    return RoomDiary(id, f"Room {id}", tuple(busy))
 
 
 def clinic(
     tz: str = "Europe/London",
     opening: WeeklyHours | None = None,
-    providers: Sequence[ProviderCalendar] | int = 2,
-    rooms: Sequence[RoomCalendar] | int = 2,
+    providers: Sequence[ProviderDiary] | int = 2,
+    rooms: Sequence[RoomDiary] | int = 2,
     closures: Sequence[Interval] = (),
     slot_minutes: int = 15,
-) -> LocationCalendar:
+) -> LocationDiary:
     if isinstance(providers, int):
         providers = [provider(i) for i in range(1, providers + 1)]
     if isinstance(rooms, int):
         rooms = [room(i) for i in range(1, rooms + 1)]
-    return LocationCalendar(tz, opening or WeeklyHours.on(range(6), ("08:00", "18:00")), tuple(closures),
+    return LocationDiary(tz, opening or WeeklyHours.on(range(6), ("08:00", "18:00")), tuple(closures),
                             tuple(providers), tuple(rooms), slot_minutes)
 
 
 def request(
-    location: LocationCalendar,
+    location: LocationDiary,
     protocol: SeriesRules | None = None,
     earliest: datetime | None = None,
     horizon: datetime | None = None,

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from scheduling.planner import (
     Interval,
-    LocationCalendar,
+    LocationDiary,
     PlannedVisit,
     Preferences,
     SeriesRequest,
@@ -110,7 +110,7 @@ class Slot:
         return self.end + timedelta(minutes=self.shape.turnover_minutes if self.shape.needs_room else 0)
 
 
-def slot_problems(location: LocationCalendar, slot: Slot, patient_busy: Sequence[Interval],
+def slot_problems(location: LocationDiary, slot: Slot, patient_busy: Sequence[Interval],
                   earliest: datetime, horizon: datetime, prefs: Preferences | None = None) -> list[str]:
     """Every hard rule one visit breaks, as text (empty when it keeps them all)."""
     prefs = prefs or Preferences()
@@ -269,7 +269,7 @@ def chain_problems(request: SeriesRequest, visits: Sequence[PlannedVisit], after
 # -- brute force -----------------------------------------------------------------
 
 
-def all_slots(request_like: SeriesRequest | None, location: LocationCalendar, shape: VisitShape, day: date,
+def all_slots(request_like: SeriesRequest | None, location: LocationDiary, shape: VisitShape, day: date,
               patient_busy: Sequence[Interval], earliest: datetime, horizon: datetime,
               prefs: Preferences | None = None) -> list[Slot]:
     """Every valid placement of one visit on one local date: all grid starts x all

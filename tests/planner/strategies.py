@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from scheduling.planner import (
     Interval,
-    LocationCalendar,
+    LocationDiary,
     Preferences,
-    ProviderCalendar,
-    RoomCalendar,
+    ProviderDiary,
+    RoomDiary,
     SeriesRequest,
     VisitShape,
     WeeklyHours,
@@ -83,7 +83,7 @@ def shapes(draw, phone_ok: bool = False) -> VisitShape:
 
 
 @st.composite
-def locations(draw, days: int = 24) -> tuple[LocationCalendar, date]:
+def locations(draw, days: int = 24) -> tuple[LocationDiary, date]:
     tz = draw(st.sampled_from(ZONES))
     zone = ZoneInfo(tz)
     base = draw(st.sampled_from(BASE_DATES))
@@ -92,16 +92,16 @@ def locations(draw, days: int = 24) -> tuple[LocationCalendar, date]:
     providers = []
     for pid in range(1, draw(st.integers(1, 3)) + 1):
         hours = opening if draw(st.booleans()) else draw(weekly(night))
-        providers.append(ProviderCalendar(
+        providers.append(ProviderDiary(
             pid, f"Dr {pid}", hours,
             time_off=draw(busy_intervals(zone, base, days, 1, max_minutes=3 * 24 * 60)),
             busy=draw(busy_intervals(zone, base, days, 6)),
         ))
-    rooms = [RoomCalendar(rid, f"Room {rid}", draw(busy_intervals(zone, base, days, 5)))
+    rooms = [RoomDiary(rid, f"Room {rid}", draw(busy_intervals(zone, base, days, 5)))
              for rid in range(1, draw(st.integers(1, 2)) + 1)]
     closures = draw(busy_intervals(zone, base, days, 2, max_minutes=2 * 24 * 60))
     slot = draw(st.sampled_from([30, 60]))
-    return LocationCalendar(tz, opening, closures, tuple(providers), tuple(rooms), slot), base
+    return LocationDiary(tz, opening, closures, tuple(providers), tuple(rooms), slot), base
 
 
 @st.composite

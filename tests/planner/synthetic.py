@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 from scheduling.planner import (
     Interval,
-    LocationCalendar,
-    ProviderCalendar,
-    RoomCalendar,
+    LocationDiary,
+    ProviderDiary,
+    RoomDiary,
     SeriesRequest,
     WeeklyHours,
     plan_series,
@@ -34,7 +34,7 @@ def _at(day: date, minutes: int, zone: ZoneInfo) -> datetime:
 
 
 def busy_location(seed: int = 1, first: date = date(2027, 1, 4), days: int = 365, providers: int = 20,
-                  rooms: int = 8, booked: float = 0.7) -> LocationCalendar:
+                  rooms: int = 8, booked: float = 0.7) -> LocationDiary:
     """Appointments fill about `booked` of each provider's and room's time; every
     provider has a week off; the clinic closes on a few bank holidays."""
     rng = random.Random(seed)
@@ -60,7 +60,7 @@ def busy_location(seed: int = 1, first: date = date(2027, 1, 4), days: int = 365
                     busy.append(Interval(_at(d, lo, zone), _at(d, lo + 30, zone)))
         off_start = first + timedelta(days=rng.randrange(days - 7))
         time_off = (Interval(_at(off_start, 0, zone), _at(off_start + timedelta(days=7), 0, zone)),)
-        provider_list.append(ProviderCalendar(pid, f"Dr {pid:02d}", hours, time_off, tuple(busy)))
+        provider_list.append(ProviderDiary(pid, f"Dr {pid:02d}", hours, time_off, tuple(busy)))
     # Room occupations of 70 minutes (prep, treatment, turnover) with 30-minute gaps:
     # half the blocks booked makes about 70% of the opening time busy.
     room_list = []
@@ -77,11 +77,11 @@ def busy_location(seed: int = 1, first: date = date(2027, 1, 4), days: int = 365
                     t += 70
                 else:
                     t += 30
-        room_list.append(RoomCalendar(rid, f"Room {rid}", tuple(busy)))
-    return LocationCalendar(TZ, opening, closures, tuple(provider_list), tuple(room_list), 15)
+        room_list.append(RoomDiary(rid, f"Room {rid}", tuple(busy)))
+    return LocationDiary(TZ, opening, closures, tuple(provider_list), tuple(room_list), 15)
 
 
-def series_request(location: LocationCalendar, rng: random.Random, first: date = date(2027, 1, 4),
+def series_request(location: LocationDiary, rng: random.Random, first: date = date(2027, 1, 4),
                    sessions: int = 6) -> SeriesRequest:
     """A 6-session request starting at a random moment in the first three months."""
     earliest = datetime.combine(first, time(0), UTC) + timedelta(minutes=rng.randrange(90 * 24 * 60))

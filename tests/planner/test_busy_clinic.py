@@ -18,14 +18,15 @@ FIRST = date(2027, 1, 4)
 
 
 @pytest.fixture(scope="module")
-def location():
+def calendar():
+    """The busy clinic's calendar for the planner (no database: not the shared `location`)."""
     return busy_location(seed=3, first=FIRST, days=330)
 
 
-def test_six_session_series_in_a_busy_clinic_keep_every_rule(location):
+def test_six_session_series_in_a_busy_clinic_keep_every_rule(calendar):
     rng = random.Random(11)
     for _ in range(5):
-        req = series_request(location, rng, first=FIRST)
+        req = series_request(calendar, rng, first=FIRST)
         result = plan_series(req)
         assert result.best is not None, result.problem
         assert len(result.best.sessions) == 6
@@ -36,13 +37,13 @@ def test_six_session_series_in_a_busy_clinic_keep_every_rule(location):
         assert len(result.best.provider_ids) == 1
 
 
-def test_reschedule_in_a_busy_clinic_keeps_every_rule(location):
-    req = series_request(location, random.Random(5), first=FIRST)
+def test_reschedule_in_a_busy_clinic_keeps_every_rule(calendar):
+    req = series_request(calendar, random.Random(5), first=FIRST)
     plan = plan_series(req).best
     second = plan.sessions[1]
     # The first free slot a week or so later, with whoever is free then.
     week_later = second.start + timedelta(days=7)
-    slot = find_slots(location, req.rules.session, week_later, week_later + timedelta(days=3),
+    slot = find_slots(calendar, req.rules.session, week_later, week_later + timedelta(days=3),
                       patient_busy=req.patient_busy, limit=1)[0]
     result = plan_reschedule(req, plan.visits, 2, slot.start, provider_id=slot.provider_id)
     assert result.ok, result.problem
@@ -51,9 +52,9 @@ def test_reschedule_in_a_busy_clinic_keeps_every_rule(location):
     assert result.sessions[1].start == slot.start
 
 
-def test_planning_a_busy_clinic_takes_milliseconds(location):
+def test_planning_a_busy_clinic_takes_milliseconds(calendar):
     rng = random.Random(7)
-    requests = [series_request(location, rng, first=FIRST) for _ in range(15)]
+    requests = [series_request(calendar, rng, first=FIRST) for _ in range(15)]
     plan_series(requests[0])
     took = []
     for req in requests:

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from scheduling.planner import (
     BusySpans,
     Interval,
-    LocationCalendar,
-    ProviderCalendar,
-    RoomCalendar,
+    LocationDiary,
+    ProviderDiary,
+    RoomDiary,
     find_slots,
     plan_maintenance,
     plan_series,
@@ -42,11 +42,11 @@ def _merged(intervals):
 def test_spans_and_intervals_give_the_same_plans():
     request = series_request(busy_location(seed=7, days=200), random.Random(3))
     location = request.location
-    as_spans = LocationCalendar(
+    as_spans = LocationDiary(
         tz=location.tz, opening_hours=location.opening_hours, closures=_as_spans(_merged(location.closures)),
-        providers=tuple(ProviderCalendar(p.id, p.name, p.hours, _as_spans(_merged(p.time_off)), _as_spans(_merged(p.busy)))
+        providers=tuple(ProviderDiary(p.id, p.name, p.hours, _as_spans(_merged(p.time_off)), _as_spans(_merged(p.busy)))
                         for p in location.providers),
-        rooms=tuple(RoomCalendar(r.id, r.name, _as_spans(_merged(r.busy))) for r in location.rooms),
+        rooms=tuple(RoomDiary(r.id, r.name, _as_spans(_merged(r.busy))) for r in location.rooms),
         slot_minutes=location.slot_minutes,
     )
     from dataclasses import replace
@@ -87,11 +87,11 @@ def _as_loaded(request, split: bool):
     from dataclasses import replace
 
     location = request.location
-    loaded = LocationCalendar(
+    loaded = LocationDiary(
         tz=location.tz, opening_hours=location.opening_hours, closures=_loaded(location.closures, split),
-        providers=tuple(ProviderCalendar(p.id, p.name, p.hours, _loaded(p.time_off, split), _loaded(p.busy, split))
+        providers=tuple(ProviderDiary(p.id, p.name, p.hours, _loaded(p.time_off, split), _loaded(p.busy, split))
                         for p in location.providers),
-        rooms=tuple(RoomCalendar(r.id, r.name, _loaded(r.busy, split)) for r in location.rooms),
+        rooms=tuple(RoomDiary(r.id, r.name, _loaded(r.busy, split)) for r in location.rooms),
         slot_minutes=location.slot_minutes,
     )
     return replace(request, location=loaded, patient_busy=_loaded(request.patient_busy, split))

@@ -1,4 +1,6 @@
-"""Fixtures for the reminder tests: templates, a file-backed SMS channel, booking helpers."""
+"""Fixtures for the reminder tests: templates, a file-backed SMS channel, a patient per channel,
+and booking helpers. The clinic (its name, phone and address go into the messages) and the
+protocol come from tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -7,11 +9,10 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from scheduling.models import Appointment, MessageTemplate, TreatmentProtocol
+from scheduling.models import Appointment, MessageTemplate
 from scheduling.reminders.defaults import message_templates_install
-from scheduling.reminders.services import reminders_sync_for_appointments
-from scheduling.selectors import VisitSpec
-from scheduling.services import appointments_book
+from scheduling.reminders.outbox import reminders_sync_for_appointments
+from scheduling.services.booking import VisitSpec, appointments_book
 from tests import factories
 
 
@@ -23,27 +24,11 @@ def templates(db):
 
 
 @pytest.fixture
-def protocol(db):
-    defaults = {"name": "Facial microneedling", "reminder_lead_hours": [72, 24]}
-    return TreatmentProtocol.objects.get_or_create(slug="facial-microneedling", defaults=defaults)[0]
-
-
-@pytest.fixture
 def sms_dir(tmp_path, settings):
     directory = tmp_path / "sms"
     settings.REMINDERS_SMS_BACKEND = "scheduling.reminders.sms.FileSmsBackend"
     settings.REMINDERS_SMS_FILE_DIR = str(directory)
     return directory
-
-
-@pytest.fixture
-def clinic(db, templates, protocol):
-    location = factories.LocationFactory(
-        name="Riverside Clinic", phone="+44 20 7946 0000", address="1 River St, London"
-    )
-    provider = factories.ProviderFactory(location=location, display_name="Dr Patel")
-    room = factories.RoomFactory(location=location)
-    return location, provider, room
 
 
 @pytest.fixture
@@ -84,10 +69,11 @@ def visit_spec(
 def book(
     *, clinic, patient, starts_at: datetime, kind: str = "consultation", series=None, session_number: int | None = None
 ) -> Appointment:
-    """Book one visit and write its reminders in the same transaction, as the booking services do."""
+    """Book one visit with the clinic's provider in its first room, and write its reminders in
+    the same transaction, as the booking services do."""
     from django.db import transaction
 
-    location, provider, room = clinic
+    location, provider, room = clinic["location"], clinic["provider"], clinic["rooms"][0]
     with transaction.atomic():
         [appointment] = appointments_book(
             location=location,
@@ -110,7 +96,7 @@ def book(
 
 def first_session(*, clinic, patient, starts_at: datetime) -> Appointment:
     """Session 1 of a new series for the patient, booked with its reminders."""
-    series = factories.SeriesFactory(patient=patient, consultation__patient=patient, location=clinic[0])
+    series = factories.SeriesFactory(patient=patient, consultation__patient=patient, location=clinic["location"])
     return book(clinic=clinic, patient=patient, starts_at=starts_at, kind="session", series=series, session_number=1)
 
 

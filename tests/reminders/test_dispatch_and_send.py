@@ -10,9 +10,11 @@ from django.utils import timezone
 
 from scheduling.models import Reminder
 from scheduling.reminders.dispatch import reminders_dispatch_due, reminders_send_batch
+from scheduling.reminders.maintenance_prompts import reminders_series_completed
+from scheduling.reminders.opt_out import reminders_opt_out
 from scheduling.reminders.selectors import reminders_failed
-from scheduling.reminders.services import reminders_opt_out
 from tests.conftest import london
+from tests.factories import SeriesFactory
 
 from .backends import FailingSmsBackend
 from .conftest import book, first_session, set_status, texts
@@ -333,10 +335,7 @@ def test_aftercare_gives_the_advice_and_when_to_call_the_clinic(
 def test_a_patient_who_opts_out_gets_no_more_maintenance_prompts(
     clinic, email_patient, protocol, django_capture_on_commit_callbacks, clock
 ):
-    from scheduling.reminders.services import reminders_series_completed
-    from tests.factories import SeriesFactory
-
-    series = SeriesFactory(patient=email_patient, consultation__patient=email_patient, location=clinic[0])
+    series = SeriesFactory(patient=email_patient, consultation__patient=email_patient, location=clinic["location"])
     reminders_series_completed(series=series)
     reminders_opt_out(patient=email_patient, channels=["email", "sms"])
     clock.move_to(NOW + timedelta(days=protocol.maintenance_min_days + 1))
@@ -363,7 +362,9 @@ def test_visit_reminders_carry_the_patients_link_to_confirm_or_cancel_that_visit
         assert patient_link_appointment(appointment_id=visit.pk, token=token) == visit
 
 
-def test_aftercare_carries_no_confirm_or_cancel_link(clinic, email_patient, protocol, django_capture_on_commit_callbacks):
+def test_aftercare_carries_no_confirm_or_cancel_link(
+    clinic, email_patient, protocol, django_capture_on_commit_callbacks
+):
     visit = first_session(clinic=clinic, patient=email_patient, starts_at=VISIT)
     Reminder.objects.filter(appointment=visit).update(status="sent", sent_at=NOW)
     set_status(visit, "completed", completed_at=NOW)

@@ -8,9 +8,10 @@ from django.db import transaction
 
 from scheduling.models import Reminder, WaitlistEntry
 from scheduling.reminders.dispatch import reminders_dispatch_due, reminders_send_batch
+from scheduling.reminders.nudges import reminders_schedule_series_nudges
 from scheduling.reminders.selectors import series_needing_next_session
-from scheduling.reminders.services import reminders_schedule_series_nudges, waitlist_entry_add
-from scheduling.services import appointments_book
+from scheduling.services.booking import appointments_book
+from scheduling.waitlist import waitlist_entry_add
 from tests.conftest import london
 from tests.factories import PatientFactory, SeriesFactory
 
@@ -28,9 +29,8 @@ def clock():
 
 
 @pytest.fixture
-def series_with_gap(clinic, email_patient, protocol, clock):
+def series_with_gap(location, provider, room, email_patient, protocol, clock):
     """Session 1 on 22 January; session 2 was cancelled and not rebooked; session 3 booked."""
-    location, provider, room = clinic
     series = SeriesFactory(patient=email_patient, consultation__patient=email_patient, location=location)
     first = london(2027, 1, 22, 10)
     with time_machine.travel(first - timedelta(days=1), tick=False):
@@ -78,10 +78,9 @@ def test_nudge_is_written_once_however_often_it_runs(series_with_gap):
 
 
 def test_nudge_is_skipped_if_the_session_was_booked_meanwhile(
-    series_with_gap, clinic, django_capture_on_commit_callbacks
+    series_with_gap, location, provider, room, django_capture_on_commit_callbacks
 ):
     reminders_schedule_series_nudges(now=NOW)
-    location, provider, room = clinic
     appointments_book(
         location=location,
         patient=series_with_gap.patient,
@@ -105,8 +104,7 @@ def test_nudge_is_skipped_if_the_session_was_booked_meanwhile(
     assert Reminder.objects.get(kind="series_nudge").status == "skipped"
 
 
-def test_cancellation_offers_the_slot_to_patients_waiting_for_one_like_it(clinic, email_patient, clock):
-    location, provider, room = clinic
+def test_cancellation_offers_the_slot_to_patients_waiting_for_one_like_it(clinic, location, email_patient, clock):
     visit = book(clinic=clinic, patient=email_patient, starts_at=london(2027, 3, 10, 10))
     waiting = [PatientFactory(first_name=name, preferred_channel="email") for name in ("Bea", "Cy", "Di", "Ed", "Flo")]
     day = date(2027, 3, 10)
@@ -138,11 +136,10 @@ def test_cancellation_offers_the_slot_to_patients_waiting_for_one_like_it(clinic
 
 
 def test_a_waitlist_offer_for_a_slot_taken_meanwhile_is_not_sent(
-    clinic, email_patient, clock, django_capture_on_commit_callbacks
+    clinic, location, email_patient, clock, django_capture_on_commit_callbacks
 ):
     from django.core import mail
 
-    location, provider, room = clinic
     visit = book(clinic=clinic, patient=email_patient, starts_at=london(2027, 3, 10, 10))
     waitlist_entry_add(
         patient=PatientFactory(preferred_channel="email"),

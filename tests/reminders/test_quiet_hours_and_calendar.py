@@ -3,7 +3,9 @@
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from scheduling.reminders.ics import CalendarEvent, calendar_build
+from icalendar import Calendar
+
+from scheduling.ical import CalendarEvent, calendar_build
 from scheduling.reminders.quiet_hours import QuietHours, place_outside_quiet_hours
 
 LONDON = ZoneInfo("Europe/London")
@@ -68,10 +70,14 @@ def test_a_daytime_text_is_not_moved_and_no_quiet_hours_moves_nothing():
 
 
 def test_calendar_file_has_one_event_per_visit_in_utc_with_escaped_text():
+    stamp = datetime(2027, 6, 1, tzinfo=UTC)
     calendar = calendar_build(
+        product="-//Needlepoint//Reminders//EN",
+        method="PUBLISH",
         events=[
             CalendarEvent(
                 uid="appointment-1@needlepoint",
+                stamp=stamp,
                 starts_at=at(1, 10, month=7),
                 ends_at=at(1, 11, month=7),
                 summary="Treatment session 1 of 3 at Riverside Clinic",
@@ -79,25 +85,32 @@ def test_calendar_file_has_one_event_per_visit_in_utc_with_escaped_text():
             ),
             CalendarEvent(
                 uid="appointment-2@needlepoint",
+                stamp=stamp,
                 starts_at=at(29, 10, month=7),
                 ends_at=at(29, 11, month=7),
                 summary="Treatment session 2 of 3 at Riverside Clinic",
             ),
         ],
-        stamp=datetime(2027, 6, 1, tzinfo=UTC),
-    )
+    ).decode()
     lines = calendar.split("\r\n")
     assert lines[0] == "BEGIN:VCALENDAR" and lines[-2] == "END:VCALENDAR" and lines[-1] == ""
-    assert lines.count("BEGIN:VEVENT") == 2
-    assert "DTSTART:20270701T090000Z" in lines  # 10:00 in London in summer is 09:00 UTC
-    assert "LOCATION:1 River St\\, London\\; Floor 2" in lines
     assert all(len(line.encode()) <= 75 for line in lines)
+    first, second = Calendar.from_ical(calendar).walk("VEVENT")
+    assert [str(first["uid"]), str(second["uid"])] == ["appointment-1@needlepoint", "appointment-2@needlepoint"]
+    # 10:00 in London in summer is 09:00 UTC, written as UTC (no zone for the reader to know).
+    assert "TZID" not in first["dtstart"].params
+    assert first.decoded("dtstart") == datetime(2027, 7, 1, 9, tzinfo=UTC)
+    assert first.decoded("dtstart").utcoffset() == timedelta(0)
+    assert str(first["location"]) == "1 River St, London; Floor 2"  # escaped in the file, whole when read
+    assert "LOCATION" not in second
 
 
 def test_long_calendar_lines_are_folded():
     calendar = calendar_build(
-        events=[CalendarEvent(uid="u", starts_at=at(1, 10), ends_at=at(1, 11), summary="x" * 200)], stamp=at(1, 9)
-    )
+        product="-//Needlepoint//Reminders//EN",
+        events=[CalendarEvent(uid="u", stamp=at(1, 9), starts_at=at(1, 10), ends_at=at(1, 11), summary="x" * 200)],
+    ).decode()
     summary_at = calendar.index("SUMMARY:")
-    unfolded = calendar[summary_at:].split("\r\nDESCRIPTION")[0].replace("\r\n ", "").split("\r\n")[0]
+    unfolded = calendar[summary_at:].replace("\r\n ", "").split("\r\n")[0]
     assert unfolded == "SUMMARY:" + "x" * 200
+    assert str(Calendar.from_ical(calendar).walk("VEVENT")[0]["summary"]) == "x" * 200

@@ -6,11 +6,8 @@ import pytest
 import time_machine
 
 from scheduling.models import Reminder, TreatmentSeries
-from scheduling.reminders.services import (
-    reminders_series_booked,
-    reminders_series_completed,
-    reminders_sync_for_appointments,
-)
+from scheduling.reminders.maintenance_prompts import reminders_series_completed
+from scheduling.reminders.outbox import reminders_series_booked, reminders_sync_for_appointments
 from tests.conftest import london
 from tests.factories import SeriesFactory
 
@@ -131,9 +128,9 @@ def test_completed_consultation_gets_no_aftercare(clinic, email_patient):
 def _book_series(clinic, patient, starts):
     from django.db import transaction
 
-    from scheduling.services import appointments_book
+    from scheduling.services.booking import appointments_book
 
-    location, provider, room = clinic
+    location, provider, room = clinic["location"], clinic["provider"], clinic["rooms"][0]
     series = SeriesFactory(patient=patient, consultation__patient=patient, location=location)
     with transaction.atomic():
         visits = appointments_book(

@@ -25,8 +25,8 @@ from django.utils import timezone
 from clinic.celery import app
 from scheduling.models import Appointment, Reminder, TreatmentSeries
 from scheduling.reminders.dispatch import reminders_dispatch_due
+from scheduling.reminders.maintenance_prompts import reminders_series_completed
 from scheduling.reminders.selectors import reminders_failed
-from scheduling.reminders.services import reminders_series_completed
 from scheduling.reminders.tokens import unsubscribe_token
 from tests.conftest import london
 

@@ -6,8 +6,7 @@ import pytest
 
 from clinic.errors import Conflict, InvalidRequest
 from scheduling.models import Appointment
-from scheduling.selectors import VisitSpec
-from scheduling.services import appointments_book
+from scheduling.services.booking import VisitSpec, appointments_book
 from tests.conftest import london
 from tests.factories import PatientFactory, ProviderFactory, RoomFactory
 

@@ -17,6 +17,7 @@ from django.db.models import F
 
 from scheduling import loader
 from scheduling.models import Appointment
+from scheduling.planner.intervals import merge
 from tests.factories import LocationFactory, PatientFactory, ProviderFactory, RoomFactory
 
 pytestmark = pytest.mark.postgres
@@ -58,27 +59,29 @@ def _expected() -> dict:
         if visit.room_id is not None:
             _cut_into_weeks(("room", visit.room_id), math.floor(visit.starts_at.timestamp()),
                              math.ceil(visit.room_ends_at.timestamp()), spans)
-    return {key: loader._merge(found) for key, found in spans.items()}
+    return {key: merge(found) for key, found in spans.items()}
 
 
 @pytest.fixture
-def clinic(db):
-    location = LocationFactory()
+def resources(clinic):
+    """What the random visits draw on: the clinic's two providers and a third, its two rooms
+    or none, and four patients."""
+    location = clinic["location"]
     return {
         "location": location,
-        "providers": [ProviderFactory(location=location) for _ in range(3)],
-        "rooms": [RoomFactory(location=location) for _ in range(2)] + [None],
+        "providers": [clinic["provider"], clinic["other_provider"], ProviderFactory(location=location)],
+        "rooms": [*clinic["rooms"], None],
         "patients": [PatientFactory() for _ in range(4)],
     }
 
 
-def _new_visit(clinic, rng: random.Random) -> Appointment:
+def _new_visit(resources, rng: random.Random) -> Appointment:
     start = BASE + timedelta(minutes=15 * rng.randrange(0, 4 * 40))
     prep, treat, turnover = rng.choice([0, 15, 30]), rng.choice([15, 30, 45, 60]), rng.choice([0, 10])
-    room = rng.choice(clinic["rooms"])
+    room = rng.choice(resources["rooms"])
     return Appointment(
-        kind="consultation", location=clinic["location"], patient=rng.choice(clinic["patients"]),
-        provider=rng.choice(clinic["providers"]), room=room, starts_at=start,
+        kind="consultation", location=resources["location"], patient=rng.choice(resources["patients"]),
+        provider=rng.choice(resources["providers"]), room=room, starts_at=start,
         provider_starts_at=start + timedelta(minutes=prep),
         provider_ends_at=start + timedelta(minutes=prep + treat),
         ends_at=start + timedelta(minutes=prep + treat),
@@ -86,12 +89,12 @@ def _new_visit(clinic, rng: random.Random) -> Appointment:
     )
 
 
-def _book_some(clinic, rng: random.Random, attempts: int) -> None:
+def _book_some(resources, rng: random.Random, attempts: int) -> None:
     """Random visits; those that would overlap one already booked are refused and skipped."""
     for _ in range(attempts):
         try:
             with transaction.atomic():
-                _new_visit(clinic, rng).save()
+                _new_visit(resources, rng).save()
         except DatabaseError:
             pass
 
@@ -102,16 +105,16 @@ def _shift(visit: Appointment, minutes: int) -> None:
         setattr(visit, field, getattr(visit, field) + delta)
 
 
-def _change(clinic, rng: random.Random) -> None:
+def _change(resources, rng: random.Random) -> None:
     """One random change a clinic might make; the database may refuse it (an overlap)."""
     visits = list(Appointment.objects.order_by("id"))
     action = rng.choice(["book", "book", "book", "bulk book", "move", "cancel", "reinstate", "provider", "room",
                          "confirm", "delete", "bulk move"] if visits else ["book", "bulk book"])
     visit = rng.choice(visits) if visits else None
     if action == "book":
-        _new_visit(clinic, rng).save()
+        _new_visit(resources, rng).save()
     elif action == "bulk book":
-        Appointment.objects.bulk_create([_new_visit(clinic, rng) for _ in range(3)])
+        Appointment.objects.bulk_create([_new_visit(resources, rng) for _ in range(3)])
     elif action == "move":
         _shift(visit, 15 * rng.choice([-8, -3, -1, 1, 2, 5, 96]))
         visit.save()
@@ -122,10 +125,10 @@ def _change(clinic, rng: random.Random) -> None:
         visit.status = "booked"
         visit.save()
     elif action == "provider":
-        visit.provider = rng.choice(clinic["providers"])
+        visit.provider = rng.choice(resources["providers"])
         visit.save()
     elif action == "room":
-        visit.room = rng.choice(clinic["rooms"])
+        visit.room = rng.choice(resources["rooms"])
         visit.room_ends_at = visit.ends_at + (timedelta(minutes=10) if visit.room else timedelta(0))
         visit.save()
     elif action == "confirm":
@@ -142,13 +145,13 @@ def _change(clinic, rng: random.Random) -> None:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_busy_weeks_say_what_the_visits_say_after_any_changes(clinic, seed):
+def test_busy_weeks_say_what_the_visits_say_after_any_changes(resources, seed):
     rng = random.Random(seed)
     applied = 0
     for _ in range(80):
         try:
             with transaction.atomic():
-                _change(clinic, rng)
+                _change(resources, rng)
             applied += 1
         except DatabaseError:
             pass  # an overlap the constraints refused: nothing changed
@@ -158,27 +161,27 @@ def test_busy_weeks_say_what_the_visits_say_after_any_changes(clinic, seed):
 
 
 @pytest.mark.django_db
-def test_a_visit_across_monday_midnight_is_cut_in_the_table_and_read_back_whole(clinic):
-    provider, room = clinic["providers"][0], clinic["rooms"][0]
+def test_a_visit_across_monday_midnight_is_cut_in_the_table_and_read_back_whole(resources):
+    provider, room = resources["providers"][0], resources["rooms"][0]
     start = BASE.replace(hour=23, minute=30)  # Sunday
     end = start + timedelta(hours=1)
-    Appointment.objects.create(kind="consultation", location=clinic["location"], patient=clinic["patients"][0],
+    Appointment.objects.create(kind="consultation", location=resources["location"], patient=resources["patients"][0],
                                provider=provider, room=room, starts_at=start, provider_starts_at=start,
                                provider_ends_at=end, ends_at=end, room_ends_at=end)
     midnight = int(datetime(2027, 3, 15, tzinfo=UTC).timestamp())
     table = _table()
     assert table[("provider", provider.pk, BASE.date() - timedelta(days=6))] == [(int(start.timestamp()), midnight)]
     assert table[("provider", provider.pk, BASE.date() + timedelta(days=1))] == [(midnight, int(end.timestamp()))]
-    diary = loader.diary_load(location=clinic["location"], start=BASE, end=BASE + timedelta(days=2))
+    diary = loader.diary_load(location=resources["location"], start=BASE, end=BASE + timedelta(days=2))
     busy = next(p.busy for p in diary.location.providers if p.id == provider.pk)
     # Two spans that touch at midnight: the same busy time as one.
     whole = [(int(start.timestamp()), int(end.timestamp()))]
-    assert loader._merge(list(zip(busy.starts, busy.ends, strict=True))) == whole
+    assert merge(list(zip(busy.starts, busy.ends, strict=True))) == whole
 
 
 @pytest.mark.django_db
-def test_emptying_the_visits_empties_busy_weeks(clinic):
-    _new_visit(clinic, random.Random(1)).save()
+def test_emptying_the_visits_empties_busy_weeks(resources):
+    _new_visit(resources, random.Random(1)).save()
     assert _table()
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # a truncate waits for no foreign-key checks
@@ -241,19 +244,19 @@ def test_two_desks_booking_the_same_week_at_once_both_count():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("seed", [4, 5])
-def test_the_loader_reads_the_same_busy_time_as_merging_the_visits(clinic, seed):
+def test_the_loader_reads_the_same_busy_time_as_merging_the_visits(resources, seed):
     rng = random.Random(seed)
-    _book_some(clinic, rng, 60)
+    _book_some(resources, rng, 60)
     live = list(Appointment.objects.filter(status__in=LIVE).values_list("id", flat=True))
     ignore = rng.sample(live, 3)
     start, end = BASE - timedelta(hours=2), BASE + timedelta(days=3)
     # The last two share a week, which the loader must read once.
     windows = [(BASE - timedelta(hours=1), BASE + timedelta(hours=5)),
                (BASE + timedelta(hours=20), BASE + timedelta(hours=30)), (BASE + timedelta(hours=40), end)]
-    diary = loader.diary_load(location=clinic["location"], start=start, end=end, windows=windows,
+    diary = loader.diary_load(location=resources["location"], start=start, end=end, windows=windows,
                               ignore_appointment_ids=ignore)
-    providers = [p.pk for p in clinic["providers"]]
-    rooms = [r.pk for r in clinic["rooms"] if r]
+    providers = [p.pk for p in resources["providers"]]
+    rooms = [r.pk for r in resources["rooms"] if r]
     merged_providers, merged_rooms = loader._busy_merged_here(provider_ids=providers, room_ids=rooms,
                                                              windows=windows, ignore_ids=ignore)
 
@@ -264,7 +267,7 @@ def test_the_loader_reads_the_same_busy_time_as_merging_the_visits(clinic, seed)
                 a, b = max(lo, int(w_lo.timestamp())), min(hi, int(w_hi.timestamp()))
                 if a < b:
                     spans.append((a, b))
-        return loader._merge(spans)
+        return merge(spans)
 
     assert any(within(calendar.busy) for calendar in diary.location.providers)
     for calendar in diary.location.providers:
@@ -274,14 +277,14 @@ def test_the_loader_reads_the_same_busy_time_as_merging_the_visits(clinic, seed)
 
 
 @pytest.mark.django_db
-def test_reading_in_one_round_trip_gives_what_the_orm_gives(clinic, protocol):
+def test_reading_in_one_round_trip_gives_what_the_orm_gives(resources, protocol):
     """The loader's plain SQL on PostgreSQL and its ORM queries elsewhere read the same
     hours, closures, time off, rooms, holds and patient visits."""
     from clinic.models import Closure, TimeOff
     from scheduling.models import HeldVisit, SeriesHold
 
-    location, providers, patient = clinic["location"], clinic["providers"], clinic["patients"][0]
-    _book_some(clinic, random.Random(7), 40)
+    location, providers, patient = resources["location"], resources["providers"], resources["patients"][0]
+    _book_some(resources, random.Random(7), 40)
     inactive = ProviderFactory(location=location, is_active=False)
     ProviderFactory(location=LocationFactory())  # works elsewhere
     RoomFactory(location=location, is_active=False)
@@ -292,11 +295,11 @@ def test_reading_in_one_round_trip_gives_what_the_orm_gives(clinic, protocol):
                            ends_at=BASE + timedelta(days=1))
     TimeOff.objects.create(provider=inactive, starts_at=BASE, ends_at=BASE + timedelta(days=1))
     now = BASE - timedelta(days=1)
-    holds = [SeriesHold.objects.create(location=location, patient=clinic["patients"][1], protocol=protocol,
+    holds = [SeriesHold.objects.create(location=location, patient=resources["patients"][1], protocol=protocol,
                                        expires_at=now + timedelta(minutes=minutes)) for minutes in (10, -5, 10)]
     for hold, hour in zip(holds, (2, 4, 6), strict=True):
         start = BASE + timedelta(hours=hour)
-        HeldVisit.objects.create(hold=hold, kind="session", provider=providers[1], room=clinic["rooms"][0],
+        HeldVisit.objects.create(hold=hold, kind="session", provider=providers[1], room=resources["rooms"][0],
                                  starts_at=start, provider_starts_at=start, provider_ends_at=start + timedelta(hours=1),
                                  ends_at=start + timedelta(hours=1), room_ends_at=start + timedelta(hours=1))
     mine = list(Appointment.objects.filter(patient=patient, status__in=LIVE).values_list("id", flat=True))

@@ -18,8 +18,7 @@ from clinic.models import Closure, Location, OpeningHours, Provider, Room, TimeO
 from patients.choices import Contraindication, SideEffect, SkinConcern
 from patients.models import Consultation, Patient, RecommendedArea
 from scheduling.models import Appointment, TreatedArea, TreatmentProtocol, TreatmentSeries
-from scheduling.selectors import VisitSpec
-from scheduling.services import appointments_book
+from scheduling.services.booking import VisitSpec, appointments_book
 
 DEMO_SLUG = "needlepoint-demo"
 TZ_NAME = "Europe/London"
@@ -92,6 +91,59 @@ class Diary:
         raise RuntimeError(f"The demo diary is full around {day}")
 
 
+# Stages, by patient: the first 30 have series; the rest are at the consultation stage.
+SERIES_STAGES = (["completed"] * 6 + ["in_progress"] * 8 + ["just_booked"] * 5 + ["on_hold"] * 3
+                 + ["paused"] * 3 + ["cancelled"] * 3 + ["maintenance_due"] * 2)
+CONSULTATION_STAGES = ["pending", "deferred", "not_eligible"]
+
+
+def stage_for(index: int) -> str:
+    return SERIES_STAGES[index] if index < len(SERIES_STAGES) else CONSULTATION_STAGES[index % 3]
+
+
+def first_session_day(stage: str, index: int, today: date) -> date:
+    """When the series starts (or would), chosen so that today falls at the stage the demo shows."""
+    return {
+        "completed": today - timedelta(days=230 + index), "maintenance_due": today - timedelta(days=260),
+        "in_progress": today - timedelta(days=40 + 3 * index), "on_hold": today - timedelta(days=35),
+        "paused": today - timedelta(days=45), "cancelled": today - timedelta(days=50),
+        "just_booked": today + timedelta(days=5 + index), "deferred": today, "not_eligible": today,
+    }[stage]
+
+
+@dataclass
+class DemoClinic:
+    """What every patient's story needs: the clinic, its diary, the clock and the seeded draws.
+
+    The one rng is shared by every story, so the stories must run in patient order for the
+    demo to come out the same each time."""
+
+    rng: random.Random
+    tz: ZoneInfo
+    today: date
+    protocol: TreatmentProtocol
+    location: Location
+    admin: User
+    diary: Diary
+
+    @property
+    def consult_shape(self) -> Shape:
+        return Shape(0, self.protocol.consultation_minutes, 0)
+
+    def session_shape(self, areas: list[str]) -> Shape:
+        return Shape(self.protocol.numbing_minutes, self.protocol.treatment_minutes(areas),
+                     self.protocol.turnover_minutes)
+
+    def book(self, patient: Patient, specs: list[VisitSpec], **kwargs) -> list[Appointment]:
+        return appointments_book(location=self.location, patient=patient, visits=specs, created_by=self.admin,
+                                 **kwargs)
+
+    def book_consultation(self, patient: Patient, provider: Provider, day: date,
+                          consultation: Consultation) -> Appointment:
+        spec = self.diary.place(day, self.consult_shape, patient.pk, "consultation", provider)
+        return self.book(patient, [spec], consultation=consultation)[0]
+
+
 class Command(BaseCommand):
     help = "Load a demo clinic with providers, rooms, patients and series in every stage (safe to run twice)."
 
@@ -109,7 +161,8 @@ class Command(BaseCommand):
 
     def _logins(self) -> dict[str, User]:
         users = {}
-        for username, password, role, display in DEMO_LOGINS + [(u, "needlepoint-provider", roles.PROVIDER, n) for u, n, _ in OTHER_PROVIDERS]:
+        other_logins = [(u, "needlepoint-provider", roles.PROVIDER, n) for u, n, _ in OTHER_PROVIDERS]
+        for username, password, role, display in DEMO_LOGINS + other_logins:
             user, created = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
             if created:
                 user.set_password(password)
@@ -123,11 +176,23 @@ class Command(BaseCommand):
         return users
 
     def _clinic(self, users: dict[str, User]) -> None:
+        # The order of the steps below fixes the primary keys and the order of the rng draws,
+        # so the demo comes out identical on every run; keep it.
         rng = random.Random(20261121)
         tz = ZoneInfo(TZ_NAME)
         today = timezone.localdate(timezone=tz)
         protocol = TreatmentProtocol.objects.get(slug="facial-microneedling")
+        location = self._location(tz, today)
+        rooms = self._rooms(location)
+        providers = self._providers(users, location, tz, today)
+        patients = self._patients(rng)
+        demo = DemoClinic(rng=rng, tz=tz, today=today, protocol=protocol, location=location, admin=users["admin"],
+                          diary=Diary(tz, providers, rooms))
+        for index, patient in enumerate(patients):
+            self._story(demo, index, patient, providers[index % len(providers)], stage_for(index))
 
+    def _location(self, tz: ZoneInfo, today: date) -> Location:
+        """The clinic with its opening hours, Christmas closure and a training afternoon in ten days."""
         location = Location.objects.create(
             name="Needlepoint Clinic Marylebone", slug=DEMO_SLUG, time_zone=TZ_NAME,
             address="12 Welbeck Street, London W1G 9XL", phone="+442079460000", email="hello@example.com",
@@ -141,23 +206,38 @@ class Command(BaseCommand):
                                ends_at=datetime.combine(christmas + timedelta(days=2), time(0), tz))
         training = today + timedelta(days=10)
         Closure.objects.create(location=location, reason="Staff training afternoon",
-                               starts_at=datetime.combine(training, time(13), tz), ends_at=datetime.combine(training, time(18), tz))
-        rooms = [Room.objects.create(location=location, name=name) for name in ("Treatment room 1", "Treatment room 2", "Consulting room")]
+                               starts_at=datetime.combine(training, time(13), tz),
+                               ends_at=datetime.combine(training, time(18), tz))
+        return location
 
-        providers = [Provider.objects.create(user=users["dr.patel"], display_name="Dr Asha Patel", title="Aesthetic doctor")]
+    def _rooms(self, location: Location) -> list[Room]:
+        return [Room.objects.create(location=location, name=name)
+                for name in ("Treatment room 1", "Treatment room 2", "Consulting room")]
+
+    def _providers(self, users: dict[str, User], location: Location, tz: ZoneInfo, today: date) -> list[Provider]:
+        """Four providers, each with one weekday off and every other one on Saturdays; one takes
+        a week's leave in three weeks, so the planner has an absence to work around."""
+        providers = [Provider.objects.create(user=users["dr.patel"], display_name="Dr Asha Patel",
+                                             title="Aesthetic doctor")]
         for username, name, title in OTHER_PROVIDERS:
             providers.append(Provider.objects.create(user=users[username], display_name=name, title=title))
         for index, provider in enumerate(providers):
             for weekday in range(5):
                 if weekday == index:  # each provider has one weekday off
                     continue
-                WorkingHours.objects.create(provider=provider, location=location, weekday=weekday, starts=time(9), ends=time(18))
+                WorkingHours.objects.create(provider=provider, location=location, weekday=weekday,
+                                            starts=time(9), ends=time(18))
             if index % 2 == 0:
-                WorkingHours.objects.create(provider=provider, location=location, weekday=5, starts=time(9), ends=time(14))
+                WorkingHours.objects.create(provider=provider, location=location, weekday=5,
+                                            starts=time(9), ends=time(14))
         holiday = today + timedelta(days=21)
-        TimeOff.objects.create(provider=providers[1], reason="Annual leave", starts_at=datetime.combine(holiday, time(0), tz),
+        TimeOff.objects.create(provider=providers[1], reason="Annual leave",
+                               starts_at=datetime.combine(holiday, time(0), tz),
                                ends_at=datetime.combine(holiday + timedelta(days=7), time(0), tz))
+        return providers
 
+    def _patients(self, rng: random.Random) -> list[Patient]:
+        """Forty patients with a spread of channels, consents, Fitzpatrick types and concerns."""
         patients = []
         for index in range(40):
             first, last = FIRST_NAMES[index % 20], LAST_NAMES[(index * 7) % 20]
@@ -172,93 +252,103 @@ class Command(BaseCommand):
                 fitzpatrick_type=1 + index % 6,
                 skin_concerns=rng.sample(list(SkinConcern.values), k=1 + index % 3),
             ))
+        return patients
 
-        diary = Diary(tz, providers, rooms)
-        consult_shape = Shape(0, protocol.consultation_minutes, 0)
-        admin = users["admin"]
+    def _story(self, demo: DemoClinic, index: int, patient: Patient, provider: Provider, stage: str) -> None:
+        """One patient's path through the clinic, as far as their stage: consultation, outcome,
+        series, and the visits brought up to today."""
+        if stage == "pending":
+            self._pending_consultation(demo, index, patient, provider)
+            return
+        sessions = 3 + index % 4
+        first_session = first_session_day(stage, index, demo.today)
+        # Every assessed consultation lies in the past.
+        consulted_on = min(first_session - timedelta(days=14), demo.today - timedelta(days=2 + index % 5))
+        consultation = self._assessed_consultation(demo, patient, provider, consulted_on)
+        if stage in ("deferred", "not_eligible"):
+            self._not_treated(demo, consultation, stage)
+            return
+        areas = ["face"] if index % 3 else ["face", "neck"]
+        depth = Decimal("1.50") if SkinConcern.ACNE_SCARS in patient.skin_concerns else Decimal("0.75")
+        self._recommend(consultation, patient, provider, sessions, areas, depth)
+        series = TreatmentSeries.objects.create(
+            patient=patient, consultation=consultation, protocol=demo.protocol, location=demo.location,
+            provider=provider, session_count=sessions, created_by=demo.admin,
+        )
+        specs = self._series_visits(demo, index, patient, provider, stage, sessions, areas, first_session)
+        booked = demo.book(patient, specs, series=series)
+        self._advance(booked, stage, series, areas, depth, demo.rng)
 
-        def book(patient, specs, **kwargs):
-            return appointments_book(location=location, patient=patient, visits=specs, created_by=admin, **kwargs)
+    def _pending_consultation(self, demo: DemoClinic, index: int, patient: Patient, provider: Provider) -> None:
+        """A consultation booked in the coming days; every other such patient missed one last week."""
+        if index % 2:  # missed an earlier consultation, then booked again
+            missed = Consultation.objects.create(patient=patient)
+            visit = demo.book_consultation(patient, provider, demo.today - timedelta(days=9), missed)
+            Appointment.objects.filter(pk=visit.pk).update(status="no_show")
+        consultation = Consultation.objects.create(patient=patient)
+        demo.book_consultation(patient, provider, demo.today + timedelta(days=1 + index % 10), consultation)
 
-        def session_shape(areas):
-            return Shape(protocol.numbing_minutes, protocol.treatment_minutes(areas), protocol.turnover_minutes)
+    def _assessed_consultation(self, demo: DemoClinic, patient: Patient, provider: Provider,
+                               consulted_on: date) -> Consultation:
+        """A consultation held on `consulted_on` and assessed when it ended; the outcome comes next."""
+        consultation = Consultation.objects.create(patient=patient, provider=provider,
+                                                   concerns=patient.skin_concerns)
+        visit = demo.book_consultation(patient, provider, consulted_on, consultation)
+        Appointment.objects.filter(pk=visit.pk).update(
+            status="completed", checked_in_at=visit.starts_at, completed_at=visit.ends_at)
+        consultation.assessed_at = visit.ends_at
+        consultation.save(update_fields=["assessed_at"])
+        return consultation
 
-        # Stages, by patient: the first 30 have series; the rest are at the consultation stage.
-        stages = (["completed"] * 6 + ["in_progress"] * 8 + ["just_booked"] * 5 + ["on_hold"] * 3
-                  + ["paused"] * 3 + ["cancelled"] * 3 + ["maintenance_due"] * 2)
-        for index, patient in enumerate(patients):
-            provider = providers[index % len(providers)]
-            stage = stages[index] if index < len(stages) else ["pending", "deferred", "not_eligible"][index % 3]
-            if stage == "pending":
-                if index % 2:  # missed an earlier consultation, then booked again
-                    missed = Consultation.objects.create(patient=patient)
-                    visit = book(patient, [diary.place(today - timedelta(days=9), consult_shape, patient.pk, "consultation", provider)],
-                                 consultation=missed)[0]
-                    Appointment.objects.filter(pk=visit.pk).update(status="no_show")
-                consultation = Consultation.objects.create(patient=patient)
-                book(patient, [diary.place(today + timedelta(days=1 + index % 10), consult_shape, patient.pk, "consultation", provider)],
-                     consultation=consultation)
-                continue
-            sessions = 3 + index % 4
-            first_session = {
-                "completed": today - timedelta(days=230 + index), "maintenance_due": today - timedelta(days=260),
-                "in_progress": today - timedelta(days=40 + 3 * index), "on_hold": today - timedelta(days=35),
-                "paused": today - timedelta(days=45), "cancelled": today - timedelta(days=50),
-                "just_booked": today + timedelta(days=5 + index), "deferred": today, "not_eligible": today,
-            }[stage]
-            # Every assessed consultation lies in the past.
-            consulted_on = min(first_session - timedelta(days=14), today - timedelta(days=2 + index % 5))
-            consultation = Consultation.objects.create(patient=patient, provider=provider, concerns=patient.skin_concerns)
-            consult_visit = book(patient, [diary.place(consulted_on, consult_shape, patient.pk, "consultation", provider)],
-                                 consultation=consultation)[0]
-            Appointment.objects.filter(pk=consult_visit.pk).update(
-                status="completed", checked_in_at=consult_visit.starts_at, completed_at=consult_visit.ends_at)
-            consultation.assessed_at = consult_visit.ends_at
-            consultation.save(update_fields=["assessed_at"])
-            if stage in ("deferred", "not_eligible"):
-                found = [Contraindication.ACTIVE_ACNE] if stage == "deferred" else [Contraindication.ROSACEA]
-                Consultation.objects.filter(pk=consultation.pk).update(
-                    outcome=stage, contraindications=found,
-                    deferred_until=today + timedelta(days=60) if stage == "deferred" else None,
-                    clinical_notes="Re-assess once cleared." if stage == "deferred" else "Microneedling not advised.",
-                )
-                continue
+    def _not_treated(self, demo: DemoClinic, consultation: Consultation, stage: str) -> None:
+        """Record a deferral (active acne, re-assess in two months) or an ineligibility (rosacea)."""
+        deferred = stage == "deferred"
+        Consultation.objects.filter(pk=consultation.pk).update(
+            outcome=stage, contraindications=[Contraindication.ACTIVE_ACNE] if deferred else [Contraindication.ROSACEA],
+            deferred_until=demo.today + timedelta(days=60) if deferred else None,
+            clinical_notes="Re-assess once cleared." if deferred else "Microneedling not advised.",
+        )
 
-            areas = ["face"] if index % 3 else ["face", "neck"]
-            depth = Decimal("1.50") if SkinConcern.ACNE_SCARS in patient.skin_concerns else Decimal("0.75")
-            caution = patient.fitzpatrick_type >= 4
-            Consultation.objects.filter(pk=consultation.pk).update(
-                outcome="eligible", recommended_sessions=sessions, hyperpigmentation_caution=caution,
-                caution_acknowledged_by=provider.user if caution else None,
-                caution_acknowledged_at=consultation.assessed_at if caution else None,
-            )
-            for area in areas:
-                RecommendedArea.objects.create(consultation=consultation, area=area, depth_mm=depth)
-            series = TreatmentSeries.objects.create(
-                patient=patient, consultation=consultation, protocol=protocol, location=location, provider=provider,
-                session_count=sessions, created_by=admin,
-            )
-            shape = session_shape(areas)
-            specs = []
-            day = first_session
-            for number in range(1, sessions + 1):
-                spec = diary.place(day, shape, patient.pk, "session", provider, number)
-                specs.append(spec)
-                check_day = spec.starts_at.astimezone(tz).date() + timedelta(days=protocol.healing_check_min_days)
-                specs.append(diary.place(check_day, Shape(0, protocol.healing_check_minutes, 0, needs_room=False),
-                                         patient.pk, "healing_check", provider, number))
-                day = spec.starts_at.astimezone(tz).date() + timedelta(days=protocol.target_interval_days)
-            review_day = specs[-2].starts_at.astimezone(tz).date() + timedelta(days=protocol.review_min_days)
-            specs.append(diary.place(review_day, Shape(0, protocol.review_minutes, 0), patient.pk, "review", provider))
-            if stage == "completed":
-                maintenance_day = specs[-1].starts_at.astimezone(tz).date() + timedelta(days=protocol.maintenance_min_days)
-                if maintenance_day < today:
-                    maintenance_day = today + timedelta(days=3 + index)
-                specs.append(diary.place(maintenance_day, shape, patient.pk, "maintenance", provider))
-            booked = book(patient, specs, series=series)
-            self._advance(booked, stage, series, areas, depth, rng)
+    def _recommend(self, consultation: Consultation, patient: Patient, provider: Provider, sessions: int,
+                   areas: list[str], depth: Decimal) -> None:
+        """Mark the consultation eligible with its plan; darker skin (Fitzpatrick IV-VI) carries a
+        hyperpigmentation caution, which the provider acknowledges at the assessment."""
+        caution = patient.fitzpatrick_type >= 4
+        Consultation.objects.filter(pk=consultation.pk).update(
+            outcome="eligible", recommended_sessions=sessions, hyperpigmentation_caution=caution,
+            caution_acknowledged_by=provider.user if caution else None,
+            caution_acknowledged_at=consultation.assessed_at if caution else None,
+        )
+        for area in areas:
+            RecommendedArea.objects.create(consultation=consultation, area=area, depth_mm=depth)
 
-    def _advance(self, booked, stage, series, areas, depth, rng) -> None:
+    def _series_visits(self, demo: DemoClinic, index: int, patient: Patient, provider: Provider, stage: str,
+                       sessions: int, areas: list[str], first_session: date) -> list[VisitSpec]:
+        """The whole series as the diary fits it: each session with its healing check, sessions at
+        the protocol's interval, then the review, and a maintenance visit after a completed series."""
+        protocol, tz = demo.protocol, demo.tz
+        shape = demo.session_shape(areas)
+        check_shape = Shape(0, protocol.healing_check_minutes, 0, needs_room=False)
+        specs = []
+        day = first_session
+        for number in range(1, sessions + 1):
+            spec = demo.diary.place(day, shape, patient.pk, "session", provider, number)
+            specs.append(spec)
+            check_day = spec.starts_at.astimezone(tz).date() + timedelta(days=protocol.healing_check_min_days)
+            specs.append(demo.diary.place(check_day, check_shape, patient.pk, "healing_check", provider, number))
+            day = spec.starts_at.astimezone(tz).date() + timedelta(days=protocol.target_interval_days)
+        review_day = specs[-2].starts_at.astimezone(tz).date() + timedelta(days=protocol.review_min_days)
+        specs.append(demo.diary.place(review_day, Shape(0, protocol.review_minutes, 0), patient.pk, "review", provider))
+        if stage == "completed":
+            last_visit_day = specs[-1].starts_at.astimezone(tz).date()
+            maintenance_day = last_visit_day + timedelta(days=protocol.maintenance_min_days)
+            if maintenance_day < demo.today:
+                maintenance_day = demo.today + timedelta(days=3 + index)
+            specs.append(demo.diary.place(maintenance_day, shape, patient.pk, "maintenance", provider))
+        return specs
+
+    def _advance(self, booked: list[Appointment], stage: str, series: TreatmentSeries, areas: list[str],
+                 depth: Decimal, rng: random.Random) -> None:
         """Bring the booked visits to where they would be today: done, missed, cancelled."""
         now = timezone.now()
         status_reason = ""
@@ -280,7 +370,8 @@ class Command(BaseCommand):
                 appointment.save()
         future = [a for a in booked if a.starts_at >= now]
         if stage == "on_hold":
-            last_done = max((a for a in booked if a.kind == "session" and a.status == "completed"), key=lambda a: a.starts_at)
+            done = (a for a in booked if a.kind == "session" and a.status == "completed")
+            last_done = max(done, key=lambda a: a.starts_at)
             last_done.side_effects = [SideEffect.REDNESS, SideEffect.HYPERPIGMENTATION]
             last_done.save()
             status_reason = "Hyperpigmentation recorded at a session; awaiting provider review."

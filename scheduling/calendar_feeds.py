@@ -8,16 +8,17 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from icalendar import Calendar, Event
 
 from clinic.audit import audit_record
 from clinic.models import Provider
 from patients.models import Patient
 
+from .ical import CalendarEvent, calendar_build
 from .models import Appointment
 
 PAST_DAYS = 30
 FUTURE_DAYS = 400
+PRODUCT = "-//Needlepoint//Clinic diary//EN"
 
 
 def _new_token() -> str:
@@ -64,25 +65,16 @@ def _title(appointment: Appointment) -> str:
     return label
 
 
-def _calendar(name: str) -> Calendar:
-    calendar = Calendar()
-    calendar.add("prodid", "-//Needlepoint//Clinic diary//EN")
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", name)
-    return calendar
-
-
-def _event(appointment: Appointment, *, summary: str, start, end, where: str) -> Event:
-    event = Event()
-    event.add("uid", f"appointment-{appointment.pk}@needlepoint")
-    event.add("dtstamp", appointment.updated_at)
-    event.add("dtstart", start)
-    event.add("dtend", end)
-    event.add("summary", summary)
-    event.add("location", where)
-    event.add("status", "CONFIRMED" if appointment.status != Appointment.Status.BOOKED else "TENTATIVE")
-    return event
+def _event(appointment: Appointment, *, summary: str, start, end, where: str) -> CalendarEvent:
+    return CalendarEvent(
+        uid=f"appointment-{appointment.pk}@needlepoint",
+        stamp=appointment.updated_at,
+        starts_at=start,
+        ends_at=end,
+        summary=summary,
+        location=where,
+        status="CONFIRMED" if appointment.status != Appointment.Status.BOOKED else "TENTATIVE",
+    )
 
 
 def provider_feed(*, token: str) -> bytes | None:
@@ -91,11 +83,11 @@ def provider_feed(*, token: str) -> bytes | None:
     provider = Provider.objects.filter(calendar_token=token, is_active=True).first() if token else None
     if provider is None:
         return None
-    calendar = _calendar(f"{provider.display_name}: Needlepoint")
+    events = []
     for visit in _visits().filter(provider=provider):
         who = f"{visit.patient.first_name} {visit.patient.last_name[:1]}."
         where = ", ".join(filter(None, [visit.room.name if visit.room else "Phone", visit.location.name]))
-        calendar.add_component(
+        events.append(
             _event(
                 visit,
                 summary=f"{_title(visit)}: {who}",
@@ -104,7 +96,7 @@ def provider_feed(*, token: str) -> bytes | None:
                 where=where,
             )
         )
-    return calendar.to_ical()
+    return calendar_build(product=PRODUCT, name=f"{provider.display_name}: Needlepoint", events=events)
 
 
 def patient_feed(*, token: str) -> bytes | None:
@@ -112,10 +104,10 @@ def patient_feed(*, token: str) -> bytes | None:
     patient = Patient.objects.filter(calendar_token=token).first() if token else None
     if patient is None:
         return None
-    calendar = _calendar("My visits")
+    events = []
     for visit in _visits().filter(patient=patient):
         where = ", ".join(filter(None, [visit.location.name, visit.location.address.replace("\n", ", ")]))
-        calendar.add_component(
+        events.append(
             _event(
                 visit,
                 summary=f"{_title(visit)} at {visit.location.name}",
@@ -124,4 +116,4 @@ def patient_feed(*, token: str) -> bytes | None:
                 where=where,
             )
         )
-    return calendar.to_ical()
+    return calendar_build(product=PRODUCT, name="My visits", events=events)

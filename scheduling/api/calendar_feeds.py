@@ -10,12 +10,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from clinic.api import permissions as perms
 from clinic.api.views import ClinicApi
 from clinic.models import Provider
-from patients.selectors import patient_visible
+from clinic.roles import ALL_ROLES, DESK, is_clinic_admin, provider_of
 
-from ..calendar import calendar_token_ensure, calendar_token_rotate, patient_feed, provider_feed
+from ..calendar_feeds import calendar_token_ensure, calendar_token_rotate, patient_feed, provider_feed
+from ..visibility import patient_visible
 from .serializers import CalendarFeedOut
 
 TAGS = ["calendar"]
@@ -39,12 +39,12 @@ def _url(request, owner: str, token: str) -> str:
 
 
 class ProviderFeedBase(ClinicApi):
-    roles = perms.ALL_ROLES
+    roles = ALL_ROLES
 
     def _provider(self, provider_id) -> Provider:
         provider = get_object_or_404(Provider.objects.all(), pk=provider_id)
-        mine = perms.provider_of(self.request.user)
-        if not perms.is_clinic_admin(self.request.user) and (mine is None or mine.pk != provider.pk):
+        mine = provider_of(self.request.user)
+        if not is_clinic_admin(self.request.user) and (mine is None or mine.pk != provider.pk):
             raise PermissionDenied("Only the provider or a clinic admin may see this calendar address.")
         return provider
 
@@ -66,7 +66,7 @@ class ProviderFeedRotateApi(ProviderFeedBase):
 
 
 class PatientFeedBase(ClinicApi):
-    roles = perms.DESK
+    roles = DESK
 
     def _patient(self, patient_id):
         return get_object_or_404(patient_visible(provider=self.scope()), pk=patient_id)

@@ -13,10 +13,10 @@ from patients.choices import Channel
 from patients.models import Patient
 
 from ..models import MessageTemplate, Reminder
-from .dispatch import _series_visits
-from .rendering import reminder_render
-from .services import reminders_opt_out
-from .tokens import message_token_read, unsubscribe_token_read
+from ..reminders.opt_out import reminders_opt_out
+from ..reminders.rendering import reminder_render
+from ..reminders.selectors import series_visits_upcoming
+from ..reminders.tokens import message_token_read, unsubscribe_token_read
 
 
 @never_cache
@@ -42,7 +42,11 @@ def reminder_message(request: HttpRequest, token: str) -> HttpResponse:
     template = MessageTemplate.objects.filter(kind=reminder.kind).first() if reminder else None
     if reminder is None or template is None:
         raise Http404("This message is no longer available.")
-    visits = _series_visits(reminder.series_id) if reminder.kind == Reminder.Kind.SERIES_CONFIRMATION else None
+    visits = (
+        series_visits_upcoming(series_id=reminder.series_id)
+        if reminder.kind == Reminder.Kind.SERIES_CONFIRMATION
+        else None
+    )
     rendered = reminder_render(reminder, template, now=timezone.now(), series_visits=visits)
     return render(request, "reminders/message.html", {"rendered": rendered})
 

@@ -7,10 +7,8 @@ from django.views.decorators.http import require_http_methods
 
 from clinic.errors import DomainError
 
-from . import services
-from .patient_links import ACTOR, patient_link_appointment, patient_view
-
-DEFAULT_REASON = "Cancelled by the patient from their reminder link."
+from .. import services
+from ..patient_links import ACTOR, CANCEL_REASON, patient_link_appointment, patient_view
 
 
 @never_cache
@@ -28,7 +26,7 @@ def patient_link_page(request: HttpRequest, appointment_id: int, token: str) -> 
                 appointment = services.appointment_confirm_by_patient(appointment=appointment)
                 message = "Thank you: your visit is confirmed."
             elif action == "cancel":
-                reason = (request.POST.get("reason") or "").strip()[:300] or DEFAULT_REASON
+                reason = (request.POST.get("reason") or "").strip()[:300] or CANCEL_REASON
                 appointment = services.appointment_cancel(appointment=appointment, reason=reason, actor_label=ACTOR)
                 message = "Your visit is cancelled. Call us when you would like to book again."
             else:

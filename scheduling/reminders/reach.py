@@ -1,0 +1,55 @@
+"""Who can be reached, by which channel, and at what local time.
+
+Shared by every writer of reminder rows (the outbox, maintenance prompts, nudges, the
+waitlist offer) and by the sender, which checks the channel again at send time."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from patients.choices import Channel
+from patients.models import Patient
+
+from . import config
+from .quiet_hours import place_outside_quiet_hours
+
+
+def patient_zone(patient: Patient) -> ZoneInfo:
+    return ZoneInfo(patient.time_zone or "UTC")
+
+
+def patient_phone(patient: Patient) -> str:
+    """The number as stored (E.164); str() on the field would validate it on every call."""
+    phone = patient.phone
+    return str(getattr(phone, "raw_input", phone) or "")
+
+
+def reminder_channel_for(patient: Patient) -> str | None:
+    """The channel a message goes by: the preferred one if the patient consents to it and
+    we have the address, else the other one on the same terms, else none."""
+    order = [patient.preferred_channel] + [c for c in Channel.values if c != patient.preferred_channel]
+    for channel in order:
+        if channel == Channel.EMAIL and patient.consent_email and patient.email:
+            return channel
+        if channel == Channel.SMS and patient.consent_sms and patient_phone(patient):
+            return channel
+    return None
+
+
+def place_for_channel(
+    *, due: datetime, channel: str, patient: Patient, visit_starts_at: datetime | None, now: datetime
+) -> tuple[datetime, bool]:
+    """When a message is due, and whether it was held back: a text due in the patient's
+    quiet hours waits for the morning (unless the visit comes first); an email goes as due."""
+    if channel != Channel.SMS:
+        return due, False
+    return place_outside_quiet_hours(
+        due=due, zone=patient_zone(patient), quiet=config.quiet_hours(), visit_starts_at=visit_starts_at, now=now
+    )
+
+
+def prompt_time(*, day: date, patient: Patient) -> datetime:
+    """A prompt with no visit behind it goes mid-morning on its day, in the patient's zone
+    (a local wall time, so summer time does not shift it)."""
+    return datetime.combine(day, time(config.prompt_hour()), tzinfo=patient_zone(patient))
