@@ -7,6 +7,35 @@ admin.site.site_title = "Needlepoint"
 admin.site.index_title = "Run the clinic"
 
 
+
+# --- View-only pages, shared by every app's admin --------------------------------------
+class ViewOnlyAdmin(admin.ModelAdmin):
+    """A page to read rows that services write (and audit). Saving even an all-read-only
+    form would write the whole row back over what a service wrote meanwhile, so the page
+    refuses to change, add or delete at all."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ViewOnlyInline(admin.TabularInline):
+    """Rows shown on their parent's page, read-only for the same reason."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
 class OpeningHoursInline(admin.TabularInline):
     model = OpeningHours
     extra = 0
@@ -92,7 +121,7 @@ class RoomAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ViewOnlyAdmin):
     """Read-only: the trail is written by the services, never edited by hand."""
 
     list_display = ["at", "actor_label", "action", "object_type", "object_id"]
@@ -100,18 +129,9 @@ class AuditEntryAdmin(admin.ModelAdmin):
     search_fields = ["object_id", "actor_label", "actor__username"]
     date_hierarchy = "at"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(admin.ModelAdmin):
+class IdempotencyKeyAdmin(ViewOnlyAdmin):
     """Read-only: the answers kept for retried API requests."""
 
     list_display = ["created_at", "user", "key", "endpoint", "response_status"]
@@ -119,8 +139,6 @@ class IdempotencyKeyAdmin(admin.ModelAdmin):
     search_fields = ["key", "endpoint", "user__username"]
     date_hierarchy = "created_at"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    def has_delete_permission(self, request, obj=None):
+        # A kept answer may be cleared: the next retry is then treated as a new request.
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)

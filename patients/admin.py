@@ -6,6 +6,7 @@ view-only."""
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 
+from clinic.admin import ViewOnlyAdmin, ViewOnlyInline
 from clinic.errors import DomainError
 
 from .models import Consultation, Patient, RecommendedArea, ScreeningRule
@@ -66,20 +67,12 @@ class ServiceSaveMixin:
             return HttpResponseRedirect(request.get_full_path())
 
 
-class ConsultationInline(admin.TabularInline):
+class ConsultationInline(ViewOnlyInline):
     model = Consultation
     fk_name = "patient"
     fields = ["created_at", "provider", "outcome", "deferred_until", "recommended_sessions"]
     readonly_fields = fields
-    extra = 0
     show_change_link = True
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Patient)
@@ -109,20 +102,12 @@ class PatientAdmin(ServiceSaveMixin, admin.ModelAdmin):
         patient_delete(patient=obj, deleted_by=request.user)
 
 
-class RecommendedAreaInline(admin.TabularInline):
+class RecommendedAreaInline(ViewOnlyInline):
     model = RecommendedArea
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Consultation)
-class ConsultationAdmin(admin.ModelAdmin):
+class ConsultationAdmin(ViewOnlyAdmin):
     """View-only: a consultation is opened by its booking and filled in by the provider's
     assessment (screening, outcome, plan), both services that audit the change."""
 
@@ -135,15 +120,6 @@ class ConsultationAdmin(admin.ModelAdmin):
     list_select_related = ["patient", "provider"]
     date_hierarchy = "created_at"
     inlines = [RecommendedAreaInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ScreeningRule)

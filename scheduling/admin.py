@@ -15,6 +15,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
+from clinic.admin import ViewOnlyAdmin, ViewOnlyInline
 from clinic.errors import DomainError
 
 from .models import (
@@ -43,20 +44,11 @@ class ServiceActionsMixin:
     """Admin actions that change rows through a service, one row at a time, reporting
     each row's outcome; a row the service refuses gets the service's own message.
 
-    The page itself is view-only (`has_change_permission` is False), so the Django
-    permission to change the model is what the actions ask for instead ("manage")."""
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
+    Used with ViewOnlyAdmin: the page itself changes nothing, so the Django permission to
+    change the model is what the actions ask for instead ("manage")."""
 
     def has_manage_permission(self, request: HttpRequest) -> bool:
-        return super().has_change_permission(request)
+        return admin.ModelAdmin.has_change_permission(self, request)
 
     def row_label(self, obj: Model) -> str:
         return str(obj)
@@ -124,14 +116,12 @@ class TreatmentProtocolAdmin(admin.ModelAdmin):
     ]
 
 
-class SeriesAppointmentInline(admin.TabularInline):
+class SeriesAppointmentInline(ViewOnlyInline):
     model = Appointment
     fields = ["kind", "session_number", "local_start", "provider", "room", "status"]
     readonly_fields = fields
     ordering = ["starts_at"]
-    extra = 0
     show_change_link = True
-    can_delete = False
 
     @admin.display(description="Starts (local)")
     def local_start(self, obj):
@@ -140,15 +130,9 @@ class SeriesAppointmentInline(admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("location", "provider", "room")
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(TreatmentSeries)
-class TreatmentSeriesAdmin(ServiceActionsMixin, admin.ModelAdmin):
+class TreatmentSeriesAdmin(ServiceActionsMixin, ViewOnlyAdmin):
     """View-only: a series is planned, paused, resumed and cancelled by the services."""
 
     list_display = ["patient", "protocol", "session_count", "provider", "location", "status", "created_at"]
@@ -195,20 +179,12 @@ class TreatmentSeriesAdmin(ServiceActionsMixin, admin.ModelAdmin):
         self.apply_to_each(request, queryset, change)
 
 
-class TreatedAreaInline(admin.TabularInline):
+class TreatedAreaInline(ViewOnlyInline):
     model = TreatedArea
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(ServiceActionsMixin, admin.ModelAdmin):
+class AppointmentAdmin(ServiceActionsMixin, ViewOnlyAdmin):
     """View-only: visits are booked, moved, cancelled, checked in, completed and marked
     no-shows by the services, which audit each change and keep reminders in line.
     Cancel and no-show are offered here as actions."""
@@ -269,19 +245,14 @@ class AppointmentAdmin(ServiceActionsMixin, admin.ModelAdmin):
         self.apply_to_each(request, queryset, change)
 
 
-class HeldVisitInline(admin.TabularInline):
+class HeldVisitInline(ViewOnlyInline):
     model = HeldVisit
     fields = ["kind", "session_number", "provider", "room", "starts_at", "ends_at"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SeriesHold)
-class SeriesHoldAdmin(ServiceActionsMixin, admin.ModelAdmin):
+class SeriesHoldAdmin(ServiceActionsMixin, ViewOnlyAdmin):
     """Holds are short-lived; the admin shows them so staff can see who holds which slots,
     and can give held slots back early."""
 
@@ -307,7 +278,7 @@ class SeriesHoldAdmin(ServiceActionsMixin, admin.ModelAdmin):
 
 # --- Reminders ------------------------------------------------------------------------
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(ViewOnlyAdmin):
     """The outbox as staff see it: what is due, what went, and what failed and why."""
 
     list_display = ["due_local", "kind", "channel", "patient", "status", "attempts", "short_error", "sent_at"]
@@ -340,17 +311,6 @@ class ReminderAdmin(admin.ModelAdmin):
     def cancel_pending(self, request, queryset):
         count = reminders_cancel(ids=queryset.values_list("pk", flat=True))
         self.message_user(request, f"{count} message(s) cancelled.")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # Every field is read-only; saving the form would still write the whole row back
-        # over what the dispatcher wrote meanwhile (status, claim, attempts).
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(MessageTemplate)

@@ -74,7 +74,7 @@ class PatientFactory(factory.django.DjangoModelFactory):
     last_name = factory.Faker("last_name")
     date_of_birth = factory.Faker("date_of_birth", minimum_age=18, maximum_age=80)
     email = factory.LazyAttribute(lambda p: f"{p.first_name}.{p.last_name}@example.com".lower())
-    phone = factory.Sequence(lambda n: f"+44770090{n % 10000:04d}")
+    phone = factory.Sequence(lambda n: f"+4474000{n % 100000:05d}")  # valid UK mobiles
     consent_email = True
     consent_sms = True
     fitzpatrick_type = 2

@@ -6,6 +6,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
+from patients.areas import needle_depths_check
+from patients.choices import MAX_DEPTH_MM, MIN_DEPTH_MM
+
 
 class AwareDateTimeField(serializers.DateTimeField):
     """An ISO 8601 time that must carry its UTC offset: a bare 10:00 is ambiguous
@@ -53,3 +56,26 @@ def ref(queryset, name: str, **kwargs) -> serializers.PrimaryKeyRelatedField:
         },
         **kwargs,
     )
+
+
+class NeedleDepthsField(serializers.DictField):
+    """Area -> needle depth in mm, checked by the same rule as the services
+    (patients.areas): every unknown area and out-of-range depth is named."""
+
+    child = serializers.DecimalField(max_digits=3, decimal_places=2)
+
+    def __init__(self, *, example: str, **kwargs) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("default", dict)
+        kwargs.setdefault(
+            "help_text", f'Area -> needle depth in mm ({MIN_DEPTH_MM}-{MAX_DEPTH_MM}), e.g. {{"face": "{example}"}}.'
+        )
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            return super().to_internal_value(data)
+        cleaned, errors = needle_depths_check(data)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return cleaned

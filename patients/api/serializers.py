@@ -1,18 +1,17 @@
 """Input and output shapes for patients, consultations and screening rules."""
 
-from decimal import Decimal
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
-from clinic.api.fields import SafeDateField
+from clinic.api.fields import NeedleDepthsField, SafeDateField
 from clinic.api.serializers import ClinicalFieldsMixin, PatientRef, ProviderRef
 from clinic.validators import validate_time_zone
 from scheduling.api.serializers import AppointmentBriefOut, SeriesBriefOut
 
-from ..choices import MAX_DEPTH_MM, MIN_DEPTH_MM, Channel, FitzpatrickType, SkinConcern, TreatmentArea
+from ..choices import Channel, FitzpatrickType, SkinConcern, TreatmentArea
 from ..models import Consultation, ScreeningRule
 from ..screening import consultation_cautions_open
 
@@ -171,14 +170,7 @@ class AssessmentIn(serializers.Serializer):
     recommended_sessions = serializers.IntegerField(
         required=False, allow_null=True, error_messages={"invalid": "Give a whole number of sessions."}
     )
-    areas = serializers.DictField(
-        child=serializers.DecimalField(
-            max_digits=3, decimal_places=2, min_value=Decimal(MIN_DEPTH_MM), max_value=Decimal(MAX_DEPTH_MM)
-        ),
-        required=False,
-        default=dict,
-        help_text='Area -> needle depth in mm (0.5-2.5), e.g. {"face": "1.00"}.',
-    )
+    areas = NeedleDepthsField(example="1.00")
     clinical_notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
     outcome = serializers.ChoiceField(
         choices=[c for c in Consultation.Outcome.choices if c[0] != "pending"],
@@ -186,15 +178,6 @@ class AssessmentIn(serializers.Serializer):
         help_text="Leave out to let screening decide; a stricter outcome than screening's is allowed.",
     )
     deferred_until = SafeDateField(required=False, help_text="For a deferral the screening rules do not date.")
-
-    def validate_areas(self, value):
-        unknown = [area for area in value if area not in TreatmentArea.values]
-        if unknown:
-            raise serializers.ValidationError(
-                f"Unknown area '{unknown[0]}'. Choose from: {', '.join(TreatmentArea.values)}."
-            )
-        return value
-
 
 # --- Screening rules ------------------------------------------------------------------
 class ScreeningRuleSerializer(serializers.ModelSerializer):

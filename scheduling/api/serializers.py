@@ -1,7 +1,6 @@
 """Input and output shapes for the scheduling API: appointments, series, proposals, holds."""
 
 from datetime import timedelta
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -9,10 +8,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from clinic.api.fields import AwareDateTimeField, ref
+from clinic.api.fields import AwareDateTimeField, NeedleDepthsField, ref
 from clinic.api.serializers import ClinicalFieldsMixin, NamedRef, PatientRef, ProviderRef
 from clinic.models import Location, Provider, Room
-from patients.choices import MAX_DEPTH_MM, MIN_DEPTH_MM, SideEffect, TreatmentArea
+from patients.choices import SideEffect, TreatmentArea
 from patients.models import Consultation, Patient
 
 from ..models import Appointment, TreatmentSeries
@@ -358,14 +357,7 @@ class RescheduleIn(serializers.Serializer):
 
 
 class CompleteIn(serializers.Serializer):
-    areas = serializers.DictField(
-        child=serializers.DecimalField(
-            max_digits=3, decimal_places=2, min_value=Decimal(MIN_DEPTH_MM), max_value=Decimal(MAX_DEPTH_MM)
-        ),
-        required=False,
-        default=dict,
-        help_text='Area -> needle depth in mm (0.5-2.5), e.g. {"face": "1.50"}.',
-    )
+    areas = NeedleDepthsField(example="1.50")
     device = serializers.ChoiceField(choices=Appointment.Device.choices, required=False, allow_blank=True, default="")
     side_effects = serializers.ListField(
         child=serializers.ChoiceField(choices=SideEffect.choices),
@@ -374,15 +366,6 @@ class CompleteIn(serializers.Serializer):
         max_length=len(SideEffect.values),
     )
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
-
-    def validate_areas(self, value):
-        unknown = [area for area in value if area not in TreatmentArea.values]
-        if unknown:
-            raise serializers.ValidationError(
-                f"Unknown area '{unknown[0]}'. Choose from: {', '.join(TreatmentArea.values)}."
-            )
-        return value
-
 
 class MaintenanceProposalIn(serializers.Serializer):
     count = serializers.IntegerField(min_value=1, max_value=4, default=1)

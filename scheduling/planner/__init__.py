@@ -39,7 +39,7 @@ Hard rules (every visit returned keeps them)
   start..end inside [earliest_time, latest_time]).
 - The protocol must put each healing check strictly between its session and the
   next (`SeriesRules` refuses anything else); that is what makes the search both
-  complete and fast (see `chain`).
+  complete and fast (see `chain_days`).
 
 Daylight saving (see `clock`)
 - Start times are the location's local wall-clock times on the `slot_minutes` grid
@@ -51,7 +51,7 @@ Daylight saving (see `clock`)
 - Durations are real elapsed minutes: a 30-minute visit at 01:45 EST on the New York
   spring-forward night ends at 03:15 EDT.
 
-Soft ranking (deterministic; see the weights in `chain`): the same provider for the
+Soft ranking (deterministic; see the weights in `weights`): the same provider for the
 whole series, intervals close to the target, a similar local time of day across
 sessions, the patient's preferred weekdays and hours, earliest completion. Plans
 score higher when better (0 would be perfect). Alternatives differ from the best
@@ -66,7 +66,6 @@ time off, providers fully booked, no room free, patient busy, no healing check
 after it, no review after it, or not reachable from the session before.
 """
 
-from .chain import W_COMPLETION, W_HOURS, W_INTERVAL, W_SWITCH, W_TIME_OF_DAY, W_WEEKDAY
 from .problems import REASONS
 from .reschedule import plan_reschedule
 from .series import plan_maintenance, plan_series
@@ -90,6 +89,7 @@ from .types import (
     WeeklyHours,
     weekly_hours,
 )
+from .weights import W_COMPLETION, W_HOURS, W_INTERVAL, W_SWITCH, W_TIME_OF_DAY, W_WEEKDAY
 
 __all__ = [
     "REASONS",

@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache
 
-from .availability import Availability, Placement, Shape
-from .chain import ANY, Candidate, Chain, to_planned
+from .availability import Availability
+from .chain import Candidate, Chain, to_planned
+from .chain_days import ANY
 from .clock import utc_seconds
+from .placements import Placement, Shape
 from .problems import day_label, explain_slot, range_label
 from .series import allowed_providers, availability_for, series_spec
 from .types import (
@@ -157,7 +159,7 @@ def plan_reschedule(request: SeriesRequest, booked: Sequence[PlannedVisit], move
         assert placed is not None
         return placed
 
-    @lru_cache(maxsize=None)
+    @cache
     def plan_from(k: int, previous: int) -> tuple[Cost, tuple[Placement | None, ...]] | None:
         """Cheapest way to place sessions k..n after a session on day `previous`;
         None in the choices means "stays where it is"."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from .availability import Availability
-from .chain import Chain, ChainSpec, FollowUpRule
+from .chain import Chain
+from .chain_days import ChainSpec, FollowUpRule
 from .clock import utc_seconds
 from .types import Plan, PlanResult, SeriesRequest
 

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import islice
 
-from .availability import Availability, Placement
+from .availability import Availability
 from .clock import to_datetime
+from .placements import Placement
 from .types import Interval, LocationDiary, PlannedVisit, VisitShape
 
 # A free slot as four integers: its start (UTC epoch seconds), provider id, room id (None

@@ -22,10 +22,6 @@ def reminders_failed(*, since: datetime | None = None) -> QuerySet[Reminder]:
     return rows.order_by("-failed_at")
 
 
-def reminders_for_patient(*, patient_id: int) -> QuerySet[Reminder]:
-    return Reminder.objects.filter(patient_id=patient_id).select_related("appointment").order_by("-due_at")
-
-
 def series_visits_upcoming(*, series_id: int) -> list[Appointment]:
     """The series' visits still open (booked or confirmed), soonest first: what its booking
     confirmation lists and carries in its calendar file."""

@@ -42,13 +42,6 @@ def patient_form(patient: Patient, **changes) -> dict:
     return {key: value for key, value in data.items() if value is not None}
 
 
-@pytest.fixture
-def patient(db):
-    """A patient with a number the admin's phone field accepts (the factory's drama-range
-    numbers are not valid numbers to the phonenumbers library)."""
-    return factories.PatientFactory(phone="+447911123456")
-
-
 def messages_of(response) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
 

@@ -8,7 +8,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scheduling.planner import Interval
-from scheduling.planner.availability import _LazyTimeline
 from scheduling.planner.intervals import (
     Timeline,
     intersect,
@@ -20,6 +19,7 @@ from scheduling.planner.intervals import (
     union_free_starts,
     union_starts_inside,
 )
+from scheduling.planner.timelines import LazyTimeline
 
 spans = st.lists(st.tuples(st.integers(0, 60), st.integers(0, 12)).map(lambda t: (t[0], t[0] + t[1])), max_size=8)
 
@@ -71,7 +71,7 @@ def test_bookings_searched_as_given_or_converted_give_the_same_answers(busy, lo,
     minute = timedelta(minutes=1)
     booked = merge(busy) if as_given else busy
     intervals = tuple(Interval(base + a * minute, base + b * minute) for a, b in booked)
-    lazy = _LazyTimeline(intervals).get()
+    lazy = LazyTimeline(intervals).get()
     reference = Timeline((int((base + a * minute).timestamp()), int((base + b * minute).timestamp())) for a, b in busy)
     t0 = int(base.timestamp())
     window = (t0 + lo * 60, t0 + (lo + length) * 60)

@@ -37,7 +37,8 @@ def visit(location, provider, room, patient, admin_user):
 
 
 @pytest.fixture
-def series(location, patient):
+def series_without_visits(location, patient):
+    """A series on record whose visits do not matter here."""
     return factories.SeriesFactory(patient=patient, consultation__patient=patient, location=location)
 
 
@@ -104,13 +105,13 @@ def test_appointments_cannot_be_added_or_deleted_in_the_admin(admin_client, visi
     assert Appointment.objects.filter(pk=visit.pk).exists()
 
 
-def test_a_post_to_the_series_change_form_changes_nothing(admin_client, series):
-    url = reverse("admin:scheduling_treatmentseries_change", args=[series.pk])
+def test_a_post_to_the_series_change_form_changes_nothing(admin_client, series_without_visits):
+    url = reverse("admin:scheduling_treatmentseries_change", args=[series_without_visits.pk])
     assert admin_client.get(url).status_code == 200
     response = admin_client.post(url, {"status": "cancelled", "status_reason": "by hand", "session_count": 6})
     assert response.status_code == 403
-    series.refresh_from_db()
-    assert (series.status, series.status_reason, series.session_count) == ("active", "", 3)
+    series_without_visits.refresh_from_db()
+    assert (series_without_visits.status, series_without_visits.status_reason, series_without_visits.session_count) == ("active", "", 3)
     assert admin_client.get(reverse("admin:scheduling_treatmentseries_add")).status_code == 403
 
 
@@ -188,38 +189,38 @@ def test_no_show_after_the_start_time_goes_through_the_service(admin_client, adm
 
 
 # --- Pause and resume a series --------------------------------------------------------
-def test_pause_then_resume_a_series_through_the_actions(admin_client, admin_user, series):
-    asked = run_action(admin_client, SERIES, "pause", [series], index=0)
+def test_pause_then_resume_a_series_through_the_actions(admin_client, admin_user, series_without_visits):
+    asked = run_action(admin_client, SERIES, "pause", [series_without_visits], index=0)
     assert asked_for_a_reason(asked)
 
-    paused = run_action(admin_client, SERIES, "pause", [series], post="yes", reason="Travelling until May")
+    paused = run_action(admin_client, SERIES, "pause", [series_without_visits], post="yes", reason="Travelling until May")
     assert back_on_the_list(paused)
-    series.refresh_from_db()
-    assert (series.status, series.status_reason) == ("paused", "Travelling until May")
-    assert messages_of(paused) == [f"Series {series.pk} for {series.patient}: paused."]
+    series_without_visits.refresh_from_db()
+    assert (series_without_visits.status, series_without_visits.status_reason) == ("paused", "Travelling until May")
+    assert messages_of(paused) == [f"Series {series_without_visits.pk} for {series_without_visits.patient}: paused."]
 
-    resumed = run_action(admin_client, SERIES, "resume", [series], index=0)
+    resumed = run_action(admin_client, SERIES, "resume", [series_without_visits], index=0)
     assert back_on_the_list(resumed)
-    series.refresh_from_db()
-    assert (series.status, series.status_reason) == (TreatmentSeries.Status.ACTIVE, "")
-    assert messages_of(resumed) == [f"Series {series.pk} for {series.patient}: resumed."]
+    series_without_visits.refresh_from_db()
+    assert (series_without_visits.status, series_without_visits.status_reason) == (TreatmentSeries.Status.ACTIVE, "")
+    assert messages_of(resumed) == [f"Series {series_without_visits.pk} for {series_without_visits.patient}: resumed."]
 
-    entries = AuditEntry.objects.filter(object_type="treatmentseries", object_id=str(series.pk)).order_by("at", "pk")
+    entries = AuditEntry.objects.filter(object_type="treatmentseries", object_id=str(series_without_visits.pk)).order_by("at", "pk")
     assert [(e.action, e.actor) for e in entries] == [("paused", admin_user), ("resumed", admin_user)]
 
 
-def test_pause_without_a_reason_and_resume_of_an_active_series_are_refused(admin_client, series):
-    blank = run_action(admin_client, SERIES, "pause", [series], post="yes", reason="")
+def test_pause_without_a_reason_and_resume_of_an_active_series_are_refused(admin_client, series_without_visits):
+    blank = run_action(admin_client, SERIES, "pause", [series_without_visits], post="yes", reason="")
     assert asked_for_a_reason(blank)
     assert messages_of(blank) == ["Give a reason; nothing was changed."]
 
-    refused = run_action(admin_client, SERIES, "resume", [series], index=0)
+    refused = run_action(admin_client, SERIES, "resume", [series_without_visits], index=0)
     assert back_on_the_list(refused)
     [message] = messages_of(refused)
     assert message.endswith("This series is active, so there is nothing to resume.")
-    series.refresh_from_db()
-    assert series.status == "active"
-    assert not AuditEntry.objects.filter(object_type="treatmentseries", object_id=str(series.pk)).exists()
+    series_without_visits.refresh_from_db()
+    assert series_without_visits.status == "active"
+    assert not AuditEntry.objects.filter(object_type="treatmentseries", object_id=str(series_without_visits.pk)).exists()
 
 
 def test_staff_without_the_change_permission_see_no_actions(client, visit):
