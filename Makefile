@@ -32,7 +32,7 @@ run: demo
 test: install
 	$(BIN)/python -m pytest
 
-## check: Django's checks, no missing migration, the layers (import-linter) and lint (ruff).
+## check: Django's checks, no missing migration, the layers (import-linter), and lint (ruff).
 check: install
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run

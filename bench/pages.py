@@ -166,26 +166,42 @@ def pages() -> list[tuple[str, str, str, dict]]:
     today = timezone.localdate(timezone=TZ)
     weekday = today - timedelta(days=max(0, today.weekday() - 4))  # the last weekday on or before today
     demo_series = TreatmentSeries.objects.filter(patient__last_name__startswith="Bench").order_by("-pk").first()
-    demo_patient = TreatmentSeries.objects.exclude(patient__last_name__startswith="Bench").order_by("pk").first().patient
-    future = (Appointment.objects.filter(series=demo_series, status="booked").order_by("starts_at").first()
-              or Appointment.objects.filter(status="booked", starts_at__gt=timezone.now()).order_by("starts_at").first())
+    demo_patient = (
+        TreatmentSeries.objects.exclude(patient__last_name__startswith="Bench").order_by("pk").first().patient
+    )
+    future = (
+        Appointment.objects.filter(series=demo_series, status="booked").order_by("starts_at").first()
+        or Appointment.objects.filter(status="booked", starts_at__gt=timezone.now()).order_by("starts_at").first()
+    )
     plan_for = Consultation.objects.get(patient__last_name="Me")
     location = future.location_id
     return [
         ("schedule day (providers)", "frontdesk", reverse("frontdesk:schedule"), {"date": weekday.isoformat()}),
-        ("schedule day (rooms)", "frontdesk", reverse("frontdesk:schedule"), {"date": weekday.isoformat(), "by": "room"}),
+        (
+            "schedule day (rooms)",
+            "frontdesk",
+            reverse("frontdesk:schedule"),
+            {"date": weekday.isoformat(), "by": "room"},
+        ),
         ("schedule week", "frontdesk", reverse("frontdesk:schedule"), {"date": weekday.isoformat(), "view": "week"}),
         ("patient search page", "frontdesk", reverse("frontdesk:patients"), {"q": "Bench0001"}),
         ("patient search as you type", "frontdesk", reverse("frontdesk:patient-search-json"), {"q": "ben"}),
         ("patient page (demo)", "frontdesk", reverse("frontdesk:patient", args=[demo_patient.pk]), {}),
         ("patient page (bench)", "frontdesk", reverse("frontdesk:patient", args=[demo_series.patient_id]), {}),
         ("register patient form", "frontdesk", reverse("frontdesk:patient-new"), {}),
-        ("book consultation (7 days of free times)", "frontdesk",
-         reverse("frontdesk:consultation-new", args=[demo_patient.pk]),
-         {"location": location, "day": (today + timedelta(days=1)).isoformat()}),
+        (
+            "book consultation (7 days of free times)",
+            "frontdesk",
+            reverse("frontdesk:consultation-new", args=[demo_patient.pk]),
+            {"location": location, "day": (today + timedelta(days=1)).isoformat()},
+        ),
         ("assessment form", "dr.patel", reverse("frontdesk:assess", args=[plan_for.pk]), {}),
-        ("plan a series (proposal)", "frontdesk", reverse("frontdesk:plan", args=[plan_for.pk]),
-         {"location": location, "session_count": 4, "target_interval_days": 28}),
+        (
+            "plan a series (proposal)",
+            "frontdesk",
+            reverse("frontdesk:plan", args=[plan_for.pk]),
+            {"location": location, "session_count": 4, "target_interval_days": 28},
+        ),
         ("visit page", "frontdesk", reverse("frontdesk:visit", args=[future.pk]), {}),
         ("reschedule form", "frontdesk", reverse("frontdesk:reschedule", args=[future.pk]), {}),
         ("waitlist", "frontdesk", reverse("frontdesk:waitlist"), {}),
@@ -213,8 +229,11 @@ def reschedule_preview(repeat: int) -> dict:
     client.force_login(User.objects.get(username="frontdesk"))
     local = (visit.starts_at + timedelta(days=7)).astimezone(TZ)
     body = {"day": local.date().isoformat(), "at": local.strftime("%H:%M"), "action": "preview"}
-    return measure("reschedule preview (cascade)", lambda: client.post(reverse("frontdesk:reschedule", args=[visit.pk]), body),
-                   repeat)
+    return measure(
+        "reschedule preview (cascade)",
+        lambda: client.post(reverse("frontdesk:reschedule", args=[visit.pk]), body),
+        repeat,
+    )
 
 
 def measure(name: str, request, repeat: int) -> dict:

@@ -93,7 +93,9 @@ def build_chain(rng: random.Random) -> dict:
     OpeningHours.objects.bulk_create(
         OpeningHours(location=central, weekday=d, opens=clock_time(9), closes=clock_time(19)) for d in range(6))
     users = User.objects.bulk_create(User(username=f"bench{i}") for i in range(PROVIDERS + OTHER_PAIRS))
-    providers = Provider.objects.bulk_create(Provider(user=u, display_name=f"Provider {i}") for i, u in enumerate(users))
+    providers = Provider.objects.bulk_create(
+        Provider(user=u, display_name=f"Provider {i}") for i, u in enumerate(users)
+    )
     central_providers, other_providers = providers[:PROVIDERS], providers[PROVIDERS:]
     # Each provider works five of the six opening days.
     WorkingHours.objects.bulk_create(
@@ -110,9 +112,14 @@ def build_chain(rng: random.Random) -> dict:
         for i in range(20000))
     now = datetime.now(UTC)
     consultations = Consultation.objects.bulk_create(
-        Consultation(patient=patients[i], outcome="eligible", recommended_sessions=6, assessed_at=now - timedelta(days=3))
-        for i in range(SERIES_PATIENTS))
-    RecommendedArea.objects.bulk_create(RecommendedArea(consultation=c, area="face", depth_mm="1.00") for c in consultations)
+        Consultation(
+            patient=patients[i], outcome="eligible", recommended_sessions=6, assessed_at=now - timedelta(days=3)
+        )
+        for i in range(SERIES_PATIENTS)
+    )
+    RecommendedArea.objects.bulk_create(
+        RecommendedArea(consultation=c, area="face", depth_mm="1.00") for c in consultations
+    )
     return {
         "central": central.pk, "central_providers": [p.pk for p in central_providers], "rooms": [r.pk for r in rooms],
         "other_locations": [loc.pk for loc in others], "other_providers": [p.pk for p in other_providers],

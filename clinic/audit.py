@@ -22,7 +22,9 @@ def _plain(value):
     return value
 
 
-def audit_record(*, actor, action: str, obj: models.Model, changes: dict | None = None, actor_label: str = "") -> AuditEntry:
+def audit_record(
+    *, actor, action: str, obj: models.Model, changes: dict | None = None, actor_label: str = ""
+) -> AuditEntry:
     """Record one change; called inside the service's transaction so it commits with it."""
     user = actor if getattr(actor, "is_authenticated", False) else None
     return AuditEntry.objects.create(

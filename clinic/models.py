@@ -20,7 +20,9 @@ class Weekday(models.IntegerChoices):
 class Location(models.Model):
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=60, unique=True)
-    time_zone = models.CharField(max_length=64, validators=[validate_time_zone], help_text="IANA name, e.g. Europe/London.")
+    time_zone = models.CharField(
+        max_length=64, validators=[validate_time_zone], help_text="IANA name, e.g. Europe/London."
+    )
     address = models.TextField(blank=True)
     phone = models.CharField(max_length=32, blank=True)
     email = models.EmailField(blank=True)
@@ -33,7 +35,9 @@ class Location(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=Q(slot_minutes__gte=5, slot_minutes__lte=60), name="location_slot_minutes_5_to_60"),
+            models.CheckConstraint(
+                condition=Q(slot_minutes__gte=5, slot_minutes__lte=60), name="location_slot_minutes_5_to_60"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -156,8 +160,12 @@ class AuditEntry(models.Model):
     """Who changed what, and when: one row per change to an appointment or a series."""
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    actor_label = models.CharField(max_length=150, blank=True, help_text="e.g. 'patient link' or a task name when no login acted.")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(
+        max_length=150, blank=True, help_text="e.g. 'patient link' or a task name when no login acted."
+    )
     action = models.CharField(max_length=40)
     object_type = models.CharField(max_length=40)
     object_id = models.CharField(max_length=64)
@@ -169,7 +177,8 @@ class AuditEntry(models.Model):
         indexes = [models.Index(fields=["object_type", "object_id"])]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label or self.actor} {self.action} {self.object_type} {self.object_id}"
+        who = self.actor_label or self.actor
+        return f"{self.at:%Y-%m-%d %H:%M} {who} {self.action} {self.object_type} {self.object_id}"
 
 
 class IdempotencyKey(models.Model):
@@ -178,7 +187,9 @@ class IdempotencyKey(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
-    endpoint = models.CharField(max_length=255, help_text="Method and path, e.g. POST /api/v1/series/holds/.../confirm/.")
+    endpoint = models.CharField(
+        max_length=255, help_text="Method and path, e.g. POST /api/v1/series/holds/.../confirm/."
+    )
     request_hash = models.CharField(max_length=64, help_text="SHA-256 of the request body, keys sorted.")
     response_status = models.PositiveSmallIntegerField()
     response_body = models.JSONField(default=dict, blank=True)

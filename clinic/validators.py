@@ -15,7 +15,9 @@ def _zone_names() -> frozenset[str]:
 def validate_time_zone(value: str) -> None:
     """Only IANA names: a fixed offset would silently ignore daylight saving."""
     if value not in _zone_names():
-        raise ValidationError("%(value)s is not a known time zone (use a name such as Europe/London).", params={"value": value})
+        raise ValidationError(
+            "%(value)s is not a known time zone (use a name such as Europe/London).", params={"value": value}
+        )
 
 
 @deconstructible

@@ -74,9 +74,19 @@ def stacked_columns(columns: Sequence[tuple[str, dict[str, int]]], *, title: str
                 continue
             h = count / peak * (base - top_pad)
             y -= h
-            items.append(format_html('<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}: {} {}</title></rect>',
-                                     f"{x:.1f}", f"{y:.1f}", f"{bar_width:.1f}", f"{h:.1f}", colours.get(part, "#888"),
-                                     label, count, labels.get(part, part)))
+            items.append(
+                format_html(
+                    '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}: {} {}</title></rect>',
+                    f"{x:.1f}",
+                    f"{y:.1f}",
+                    f"{bar_width:.1f}",
+                    f"{h:.1f}",
+                    colours.get(part, "#888"),
+                    label,
+                    count,
+                    labels.get(part, part),
+                )
+            )
         items.append(format_html('<text x="{}" y="{}" text-anchor="middle" class="chart-value">{}</text>',
                                  f"{x + bar_width / 2:.1f}", f"{y - 4:.1f}", totals[index]))
         items.append(format_html('<text x="{}" y="{}" text-anchor="middle" class="chart-label">{}</text>',

@@ -175,9 +175,12 @@ def utilisation(period: Period) -> tuple[list[Utilisation], list[Utilisation]]:
 
     visits = Appointment.objects.filter(location=location, status__in=LIVE, starts_at__gte=start, starts_at__lt=end)
     provider_booked = dict(
-        visits.values("provider_id").annotate(
-            booked=Sum(ExpressionWrapper(F("provider_ends_at") - F("provider_starts_at"), output_field=DurationField())))
-        .values_list("provider_id", "booked"))
+        visits.values("provider_id")
+        .annotate(
+            booked=Sum(ExpressionWrapper(F("provider_ends_at") - F("provider_starts_at"), output_field=DurationField()))
+        )
+        .values_list("provider_id", "booked")
+    )
     room_booked = dict(
         visits.filter(room__isnull=False).values("room_id").annotate(
             booked=Sum(ExpressionWrapper(F("room_ends_at") - F("starts_at"), output_field=DurationField())))

@@ -122,9 +122,13 @@ class AssessmentForm(forms.Form):
                                               label="Fitzpatrick skin type")
     concerns = forms.MultipleChoiceField(choices=SkinConcern.choices, required=False,
                                          widget=forms.CheckboxSelectMultiple, label="Concerns treated")
-    recommended_sessions = forms.TypedChoiceField(choices=[("", "None (not eligible)")] + [(n, str(n)) for n in range(3, 7)],
-                                                  coerce=int, empty_value=None, required=False,
-                                                  label="Recommended sessions")
+    recommended_sessions = forms.TypedChoiceField(
+        choices=[("", "None (not eligible)")] + [(n, str(n)) for n in range(3, 7)],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="Recommended sessions",
+    )
     clinical_notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10000)
     outcome = forms.ChoiceField(
         choices=[("", "Let the screening decide")] + [c for c in Consultation.Outcome.choices if c[0] != "pending"],

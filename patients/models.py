@@ -57,7 +57,9 @@ class Patient(models.Model):
             ),
             # A patient who prefers SMS must have a number to send it to; likewise email.
             models.CheckConstraint(condition=~Q(preferred_channel="sms", phone=""), name="patient_sms_needs_phone"),
-            models.CheckConstraint(condition=~Q(preferred_channel="email", email=""), name="patient_email_needs_address"),
+            models.CheckConstraint(
+                condition=~Q(preferred_channel="email", email=""), name="patient_email_needs_address"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -78,11 +80,16 @@ class Consultation(models.Model):
         NOT_ELIGIBLE = "not_eligible", "Not eligible"
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consultations")
-    provider = models.ForeignKey("clinic.Provider", on_delete=models.PROTECT, null=True, blank=True, related_name="consultations")
+    provider = models.ForeignKey(
+        "clinic.Provider", on_delete=models.PROTECT, null=True, blank=True, related_name="consultations"
+    )
     assessed_at = models.DateTimeField(null=True, blank=True)
     concerns = models.JSONField(default=list, blank=True, validators=[ChoiceListValidator(SkinConcern)])
     contraindications = models.JSONField(
-        default=list, blank=True, validators=[ChoiceListValidator(Contraindication)], help_text="Found at the assessment."
+        default=list,
+        blank=True,
+        validators=[ChoiceListValidator(Contraindication)],
+        help_text="Found at the assessment.",
     )
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.PENDING)
     deferred_until = models.DateField(null=True, blank=True, help_text="Re-consult after this date.")
@@ -110,7 +117,8 @@ class Consultation(models.Model):
         indexes = [models.Index(fields=["patient", "outcome"])]
         constraints = [
             models.CheckConstraint(
-                condition=Q(recommended_sessions__isnull=True) | Q(recommended_sessions__gte=3, recommended_sessions__lte=6),
+                condition=Q(recommended_sessions__isnull=True)
+                | Q(recommended_sessions__gte=3, recommended_sessions__lte=6),
                 name="consultation_sessions_3_to_6",
             ),
             models.CheckConstraint(
@@ -195,7 +203,8 @@ class ScreeningRule(models.Model):
         ordering = ["condition"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(effect="caution", block_outcome="") | Q(effect="block", block_outcome__in=["deferred", "not_eligible"]),
+                condition=Q(effect="caution", block_outcome="")
+                | Q(effect="block", block_outcome__in=["deferred", "not_eligible"]),
                 name="screening_rule_block_has_outcome",
             ),
             models.CheckConstraint(

@@ -44,7 +44,9 @@ ACTIVE = tuple(Appointment.ACTIVE_STATUSES)
 
 # --- Protocol -------------------------------------------------------------------------
 def session_shape(protocol: TreatmentProtocol, areas: Iterable[str]) -> VisitShape:
-    return VisitShape(protocol.numbing_minutes, protocol.treatment_minutes(list(areas) or ["face"]), protocol.turnover_minutes)
+    return VisitShape(
+        protocol.numbing_minutes, protocol.treatment_minutes(list(areas) or ["face"]), protocol.turnover_minutes
+    )
 
 
 def visit_shape(protocol: TreatmentProtocol, kind: str, areas: Iterable[str] = ("face",)) -> VisitShape:

@@ -1,7 +1,6 @@
 """factory_boy factories for the clinic's models."""
 
-from datetime import time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, time, timedelta
 
 import factory
 from django.contrib.auth.models import User
@@ -55,7 +54,9 @@ class ProviderFactory(factory.django.DjangoModelFactory):
     def location(obj, create, extracted, **kwargs):
         if create and extracted is not None:
             for weekday in range(7):
-                WorkingHours.objects.create(provider=obj, location=extracted, weekday=weekday, starts=time(8), ends=time(20))
+                WorkingHours.objects.create(
+                    provider=obj, location=extracted, weekday=weekday, starts=time(8), ends=time(20)
+                )
 
 
 class RoomFactory(factory.django.DjangoModelFactory):
@@ -90,7 +91,7 @@ class ConsultationFactory(factory.django.DjangoModelFactory):
 class EligibleConsultationFactory(ConsultationFactory):
     outcome = Consultation.Outcome.ELIGIBLE
     recommended_sessions = 3
-    assessed_at = factory.Faker("date_time_this_month", tzinfo=dt_timezone.utc)
+    assessed_at = factory.Faker("date_time_this_month", tzinfo=UTC)
 
 
 class SeriesFactory(factory.django.DjangoModelFactory):
@@ -115,7 +116,7 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
     patient = factory.SubFactory(PatientFactory)
     provider = factory.SubFactory(ProviderFactory)
     room = factory.SubFactory(RoomFactory, location=factory.SelfAttribute("..location"))
-    starts_at = factory.Faker("future_datetime", tzinfo=dt_timezone.utc)
+    starts_at = factory.Faker("future_datetime", tzinfo=UTC)
     provider_starts_at = factory.SelfAttribute("starts_at")
     provider_ends_at = factory.LazyAttribute(lambda a: a.provider_starts_at + timedelta(minutes=30))
     ends_at = factory.SelfAttribute("provider_ends_at")

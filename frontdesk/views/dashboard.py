@@ -43,27 +43,62 @@ def _charts(board: Dashboard) -> dict:
     week = [(f"{d.day:%a} {d.day.day}", d.by_kind) for d in board.week]
     percent = charts.percent
     return {
-        "week": charts.stacked_columns(week, title="Visits this week by day and kind", colours=charts.KIND_COLOURS,
-                                       labels=KIND_LABELS),
+        "week": charts.stacked_columns(
+            week, title="Visits this week by day and kind", colours=charts.KIND_COLOURS, labels=KIND_LABELS
+        ),
         "kinds_legend": charts.legend(charts.KIND_COLOURS, KIND_LABELS),
-        "providers": charts.bars([charts.Bar(u.name, u.share, percent(u.share)) for u in board.providers],
-                                 title="Provider utilisation", maximum=1),
-        "rooms": charts.bars([charts.Bar(u.name, u.share, percent(u.share), "#138a8a") for u in board.rooms],
-                             title="Room utilisation", maximum=1),
-        "series": charts.bars([charts.Bar(SERIES_LABELS[s], n, str(n), charts.STATUS_COLOURS[s])
-                               for s, n in board.series.by_status.items()], title="Series started, by status now"),
-        "attendance": charts.bars([
-            charts.Bar("No-show rate", board.attendance.no_show_rate, percent(board.attendance.no_show_rate), "#b23b3b"),
-            charts.Bar("Late-cancel rate", board.attendance.late_cancel_rate,
-                       percent(board.attendance.late_cancel_rate), "#c27c0e"),
-        ], title="No-shows and late cancellations", maximum=max(0.25, board.attendance.no_show_rate,
-                                                                 board.attendance.late_cancel_rate)),
-        "reminders": charts.bars([charts.Bar(REMINDER_LABELS[s], n, str(n), charts.STATUS_COLOURS.get(s, "#888"))
-                                  for s, n in board.reminders.items() if s in ("pending", "sent", "failed") or n],
-                                 title="Reminders due in the range, by status"),
-        "completion": charts.bars([charts.Bar("Sessions completed", board.series.completion_share,
-                                              percent(board.series.completion_share), "#2e8b57")],
-                                  title="Share of planned sessions completed", maximum=1),
+        "providers": charts.bars(
+            [charts.Bar(u.name, u.share, percent(u.share)) for u in board.providers],
+            title="Provider utilisation",
+            maximum=1,
+        ),
+        "rooms": charts.bars(
+            [charts.Bar(u.name, u.share, percent(u.share), "#138a8a") for u in board.rooms],
+            title="Room utilisation",
+            maximum=1,
+        ),
+        "series": charts.bars(
+            [
+                charts.Bar(SERIES_LABELS[s], n, str(n), charts.STATUS_COLOURS[s])
+                for s, n in board.series.by_status.items()
+            ],
+            title="Series started, by status now",
+        ),
+        "attendance": charts.bars(
+            [
+                charts.Bar(
+                    "No-show rate", board.attendance.no_show_rate, percent(board.attendance.no_show_rate), "#b23b3b"
+                ),
+                charts.Bar(
+                    "Late-cancel rate",
+                    board.attendance.late_cancel_rate,
+                    percent(board.attendance.late_cancel_rate),
+                    "#c27c0e",
+                ),
+            ],
+            title="No-shows and late cancellations",
+            maximum=max(0.25, board.attendance.no_show_rate, board.attendance.late_cancel_rate),
+        ),
+        "reminders": charts.bars(
+            [
+                charts.Bar(REMINDER_LABELS[s], n, str(n), charts.STATUS_COLOURS.get(s, "#888"))
+                for s, n in board.reminders.items()
+                if s in ("pending", "sent", "failed") or n
+            ],
+            title="Reminders due in the range, by status",
+        ),
+        "completion": charts.bars(
+            [
+                charts.Bar(
+                    "Sessions completed",
+                    board.series.completion_share,
+                    percent(board.series.completion_share),
+                    "#2e8b57",
+                )
+            ],
+            title="Share of planned sessions completed",
+            maximum=1,
+        ),
     }
 
 
@@ -95,10 +130,16 @@ def _rows(board: Dashboard, table: str) -> tuple[list[str], list[list]]:
     if table == "series":
         s = board.series
         rows = [[SERIES_LABELS[k], n] for k, n in s.by_status.items()]
-        rows += [["Started", s.started], ["Planned sessions", s.planned_sessions],
-                 ["Completed sessions", s.completed_sessions], ["Share of sessions completed", f"{s.completion_share:.4f}"],
-                 ["Average days first to last session (completed series)",
-                  "" if s.average_days_first_to_last is None else f"{s.average_days_first_to_last:.1f}"]]
+        rows += [
+            ["Started", s.started],
+            ["Planned sessions", s.planned_sessions],
+            ["Completed sessions", s.completed_sessions],
+            ["Share of sessions completed", f"{s.completion_share:.4f}"],
+            [
+                "Average days first to last session (completed series)",
+                "" if s.average_days_first_to_last is None else f"{s.average_days_first_to_last:.1f}",
+            ],
+        ]
         return ["measure", "value"], rows
     if table == "attendance":
         a = board.attendance
@@ -109,9 +150,19 @@ def _rows(board: Dashboard, table: str) -> tuple[list[str], list[list]]:
     if table == "reminders":
         return ["status", "reminders"], [[REMINDER_LABELS[k], n] for k, n in board.reminders.items()]
     if table == "maintenance":
-        return (["patient", "provider", "last_treatment", "due_from", "due_by"],
-                [[m.patient_name, m.provider_name,
-                  m.last_treatment.isoformat(), m.due_from.isoformat(), m.due_by.isoformat()] for m in board.maintenance])
+        return (
+            ["patient", "provider", "last_treatment", "due_from", "due_by"],
+            [
+                [
+                    m.patient_name,
+                    m.provider_name,
+                    m.last_treatment.isoformat(),
+                    m.due_from.isoformat(),
+                    m.due_by.isoformat(),
+                ]
+                for m in board.maintenance
+            ],
+        )
     if table == "closing":
         return (["patient", "next_session", "previous_session", "window_closes"],
                 [[c.series.patient.full_name, c.next_session_number,
@@ -135,7 +186,8 @@ def dashboard_csv(request: HttpRequest, table: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     period = board.period
     response["Content-Disposition"] = (
-        f'attachment; filename="{table}-{period.location.slug}-{period.start.isoformat()}-{period.end.isoformat()}.csv"')
+        f'attachment; filename="{table}-{period.location.slug}-{period.start.isoformat()}-{period.end.isoformat()}.csv"'
+    )
     writer = csv.writer(response)
     writer.writerow(header)
     writer.writerows(rows)

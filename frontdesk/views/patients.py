@@ -103,7 +103,9 @@ def consultation_new(request: HttpRequest, patient_id: int) -> HttpResponse:
     if location is None:
         return page(request, "empty.html", {"message": "No location is set up yet; add one in the clinic admin."})
     today = local_today(location)
-    search = ConsultationSlotsForm(request.GET or None, initial={"location": location, "day": today + timedelta(days=1)})
+    search = ConsultationSlotsForm(
+        request.GET or None, initial={"location": location, "day": today + timedelta(days=1)}
+    )
     book = ConsultationBookForm(request.POST or None, initial={"location": location})
     if request.method == "POST" and book.is_valid():
         provider_id, starts_at = book.cleaned_data["slot"]
@@ -124,9 +126,16 @@ def consultation_new(request: HttpRequest, patient_id: int) -> HttpResponse:
         start, _ = day_bounds(location, first)
         _, end = day_bounds(location, first + timedelta(days=SLOT_DAYS - 1))
         try:
-            slots = services.availability_answer(location=search.cleaned_data["location"], kind="consultation",
-                                                 start=start, end=end, areas=[], provider=search.cleaned_data["provider"],
-                                                 patient=patient, limit=200)
+            slots = services.availability_answer(
+                location=search.cleaned_data["location"],
+                kind="consultation",
+                start=start,
+                end=end,
+                areas=[],
+                provider=search.cleaned_data["provider"],
+                patient=patient,
+                limit=200,
+            )
         except DomainError as error:
             explain(search, error)
             slots = []
@@ -136,8 +145,13 @@ def consultation_new(request: HttpRequest, patient_id: int) -> HttpResponse:
         by_day: dict = {}
         for slot in slots:
             local = slot.start.astimezone(tz)
-            by_day.setdefault(local.date(), []).append({
-                "value": f"{slot.provider_id}|{slot.start.isoformat()}", "time": local, "provider": names.get(slot.provider_id)})
+            by_day.setdefault(local.date(), []).append(
+                {
+                    "value": f"{slot.provider_id}|{slot.start.isoformat()}",
+                    "time": local,
+                    "provider": names.get(slot.provider_id),
+                }
+            )
         days = sorted(by_day.items())
     return page(request, "consultation_new.html", {
         "patient": patient, "search": search, "book": book, "days": days, "location": location,

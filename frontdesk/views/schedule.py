@@ -31,9 +31,22 @@ def schedule(request: HttpRequest) -> HttpResponse:
     diary = diary_build(location=location, first_day=first, days=span, by=by, provider=viewer_scope(request.user),
                         show_cancelled=request.GET.get("cancelled") == "1")
     step = timedelta(days=span)
-    return page(request, "schedule.html", {
-        "diary": diary, "view": view, "by": by, "day": day, "today": today, "locations": locations(),
-        "location": location, "previous": first - step, "next": first + step,
-        "show_cancelled": request.GET.get("cancelled") == "1",
-        "now_ms": int(timezone.now().timestamp() * 1000), "kinds": Appointment.Kind.choices, "statuses": Appointment.Status.choices,
-    })
+    return page(
+        request,
+        "schedule.html",
+        {
+            "diary": diary,
+            "view": view,
+            "by": by,
+            "day": day,
+            "today": today,
+            "locations": locations(),
+            "location": location,
+            "previous": first - step,
+            "next": first + step,
+            "show_cancelled": request.GET.get("cancelled") == "1",
+            "now_ms": int(timezone.now().timestamp() * 1000),
+            "kinds": Appointment.Kind.choices,
+            "statuses": Appointment.Status.choices,
+        },
+    )

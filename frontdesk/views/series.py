@@ -92,7 +92,9 @@ def hold(request: HttpRequest, consultation_id: int) -> HttpResponse:
     except DomainError as error:
         messages.error(request, f"Could not hold these times. {error.message}")
         return redirect(back)
-    return redirect(reverse("frontdesk:hold", args=[held.pk]) + "?" + urlencode({"query": request.POST.get("query", "")}))
+    return redirect(
+        reverse("frontdesk:hold", args=[held.pk]) + "?" + urlencode({"query": request.POST.get("query", "")})
+    )
 
 
 def _hold(request: HttpRequest, hold_id):
@@ -104,7 +106,9 @@ def _hold(request: HttpRequest, hold_id):
 def hold_detail(request: HttpRequest, hold_id) -> HttpResponse:
     held = _hold(request, hold_id)
     tz = zone(held.location)
-    rows = [{"visit": v, "start": v.starts_at.astimezone(tz), "end": v.ends_at.astimezone(tz)} for v in held.visits.all()]
+    rows = [
+        {"visit": v, "start": v.starts_at.astimezone(tz), "end": v.ends_at.astimezone(tz)} for v in held.visits.all()
+    ]
     remaining = max(0, int((held.expires_at - timezone.now()).total_seconds()))
     return page(request, "hold.html", {"hold": held, "rows": rows, "remaining": remaining,
                                        "remaining_text": f"{remaining // 60} min {remaining % 60:02d} s",

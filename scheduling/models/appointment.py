@@ -14,7 +14,6 @@ from patients.models import DEPTH_IN_RANGE, AreaDepth
 
 from .series import TreatmentSeries, TsTzRange
 
-
 # The status groups, one home for the code, the constraints and the SQL (`statuses_sql`).
 # Active: holds people and rooms; a cancelled visit or a no-show frees its time.
 ACTIVE_STATUSES = ("booked", "confirmed", "checked_in", "completed")
@@ -56,7 +55,9 @@ class Appointment(models.Model):
     location = models.ForeignKey("clinic.Location", on_delete=models.PROTECT, related_name="appointments")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="appointments")
     provider = models.ForeignKey("clinic.Provider", on_delete=models.PROTECT, related_name="appointments")
-    room = models.ForeignKey("clinic.Room", on_delete=models.PROTECT, null=True, blank=True, related_name="appointments")
+    room = models.ForeignKey(
+        "clinic.Room", on_delete=models.PROTECT, null=True, blank=True, related_name="appointments"
+    )
     series = models.ForeignKey(
         TreatmentSeries, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments"
     )
@@ -83,7 +84,9 @@ class Appointment(models.Model):
     side_effects = models.JSONField(default=list, blank=True, validators=[ChoiceListValidator(SideEffect)])
     notes = models.TextField(blank=True)
 
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -116,7 +119,9 @@ class Appointment(models.Model):
                 & Q(provider_ends_at__lte=F("ends_at")),
                 name="appointment_provider_time_within_visit",
             ),
-            models.CheckConstraint(condition=Q(room_ends_at__gte=F("ends_at")), name="appointment_room_ends_after_visit"),
+            models.CheckConstraint(
+                condition=Q(room_ends_at__gte=F("ends_at")), name="appointment_room_ends_after_visit"
+            ),
             # No visit lasts a day: the loader relies on it to find busy time by start.
             models.CheckConstraint(
                 condition=Q(room_ends_at__lte=F("starts_at") + timedelta(days=1)), name="appointment_shorter_than_a_day"

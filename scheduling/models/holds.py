@@ -21,7 +21,9 @@ class SeriesHold(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     location = models.ForeignKey("clinic.Location", on_delete=models.CASCADE, related_name="holds")
     patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="holds")
-    consultation = models.ForeignKey("patients.Consultation", on_delete=models.CASCADE, related_name="holds", null=True, blank=True)
+    consultation = models.ForeignKey(
+        "patients.Consultation", on_delete=models.CASCADE, related_name="holds", null=True, blank=True
+    )
     protocol = models.ForeignKey("scheduling.TreatmentProtocol", on_delete=models.PROTECT, related_name="holds")
     series = models.ForeignKey(
         "scheduling.TreatmentSeries", on_delete=models.CASCADE, null=True, blank=True, related_name="holds",
@@ -30,7 +32,9 @@ class SeriesHold(models.Model):
     purpose = models.CharField(max_length=16, default="series", help_text="series, maintenance or reschedule")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.HELD)
     expires_at = models.DateTimeField()
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -64,5 +68,13 @@ class HeldVisit(models.Model):
         indexes = [models.Index(fields=["provider", "starts_at"]), models.Index(fields=["room", "starts_at"])]
         constraints = [
             models.CheckConstraint(condition=Q(starts_at__lt=F("ends_at")), name="held_visit_starts_before_end"),
-            models.CheckConstraint(condition=Q(room_ends_at__gte=F("ends_at")), name="held_visit_room_ends_after_visit"),
+            models.CheckConstraint(
+                condition=Q(room_ends_at__gte=F("ends_at")), name="held_visit_room_ends_after_visit"
+            ),
         ]
+
+    def __str__(self) -> str:
+        label = self.kind.replace("_", " ").capitalize()
+        if self.session_number:
+            label = f"{label} {self.session_number}"
+        return f"{label} held at {self.starts_at:%Y-%m-%d %H:%M} UTC"

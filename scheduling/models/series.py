@@ -131,7 +131,9 @@ class TreatmentSeries(models.Model):
     session_count = models.PositiveSmallIntegerField(validators=[MinValueValidator(3), MaxValueValidator(6)])
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     status_reason = models.CharField(max_length=300, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -140,7 +142,9 @@ class TreatmentSeries(models.Model):
         verbose_name_plural = "treatment series"
         indexes = [models.Index(fields=["status"]), models.Index(fields=["patient", "status"])]
         constraints = [
-            models.CheckConstraint(condition=Q(session_count__gte=3, session_count__lte=6), name="series_sessions_3_to_6"),
+            models.CheckConstraint(
+                condition=Q(session_count__gte=3, session_count__lte=6), name="series_sessions_3_to_6"
+            ),
             models.UniqueConstraint(
                 fields=["consultation"], condition=~Q(status="cancelled"), name="series_one_live_per_consultation"
             ),

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time
 from operator import le, lt
 from zoneinfo import ZoneInfo
 
+
 def _aware(value: datetime, what: str) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{what} must be a timezone-aware datetime, got {value!r}")

@@ -19,7 +19,15 @@ from .booking import VisitSpec, conflict_from_integrity_error, visits_book
 from .consultations import consultation_assess, consultation_book, consultation_check_plannable
 from .maintenance import maintenance_book, maintenance_propose
 from .reschedule import ReschedulePreview, VisitChange, appointment_reschedule, appointment_reschedule_preview
-from .series import hold_release, proposal_read, proposal_sign, proposal_unsign, series_confirm, series_hold, series_propose
+from .series import (
+    hold_release,
+    proposal_read,
+    proposal_sign,
+    proposal_unsign,
+    series_confirm,
+    series_hold,
+    series_propose,
+)
 from .visits import (
     appointment_cancel,
     appointment_check_in,

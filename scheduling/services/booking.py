@@ -250,7 +250,9 @@ def slots_check_free(
         + closure_conflicts(location=location, visits=visits)
     )
     if problems:
-        raise Conflict("Some of these slots were taken meanwhile: " + " ".join(problems), details={"conflicts": problems})
+        raise Conflict(
+            "Some of these slots were taken meanwhile: " + " ".join(problems), details={"conflicts": problems}
+        )
 
 
 # --- Writing --------------------------------------------------------------------------

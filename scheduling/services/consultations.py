@@ -215,6 +215,12 @@ def consultation_assess(
         obj=consultation,
         changes={"outcome": final, "deferred_until": final_until, "cautions": len(screening.cautions)},
     )
-    if visit is not None and visit.status in Appointment.ACTIVE_STATUSES and visit.status != Appointment.Status.COMPLETED:
-        appointment_complete(appointment=visit, areas={}, device="", side_effects=[], notes="", completed_by=assessed_by)
+    if (
+        visit is not None
+        and visit.status in Appointment.ACTIVE_STATUSES
+        and visit.status != Appointment.Status.COMPLETED
+    ):
+        appointment_complete(
+            appointment=visit, areas={}, device="", side_effects=[], notes="", completed_by=assessed_by
+        )
     return consultation

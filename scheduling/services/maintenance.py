@@ -19,7 +19,9 @@ def maintenance_propose(*, series: TreatmentSeries, count: int = 1, alternatives
     """Maintenance visits at the protocol's interval after the last session or
     maintenance visit of the series."""
     if not 1 <= count <= 4:
-        raise InvalidRequest("Propose one to four maintenance visits at a time.", details={"count": ["Between 1 and 4."]})
+        raise InvalidRequest(
+            "Propose one to four maintenance visits at a time.", details={"count": ["Between 1 and 4."]}
+        )
     if series.status == TreatmentSeries.Status.CANCELLED:
         raise InvalidRequest("This series was cancelled.")
     protocol = series.protocol
@@ -35,7 +37,9 @@ def maintenance_propose(*, series: TreatmentSeries, count: int = 1, alternatives
     diary = loader.diary_load(location=series.location, start=start, end=end, patient=series.patient)
     request = SeriesRequest(
         location=diary.location,
-        rules=loader.series_rules(protocol, session_count=series.session_count, areas=consultation_areas(series.consultation)),
+        rules=loader.series_rules(
+            protocol, session_count=series.session_count, areas=consultation_areas(series.consultation)
+        ),
         patient_busy=diary.patient_busy,
         earliest_start=start,
         horizon_end=end,

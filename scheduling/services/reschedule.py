@@ -153,7 +153,11 @@ def _matched(*, appointment: Appointment, own: list[Appointment], planned, real_
         current = existing.get((visit.kind, number))
         if current is not None:
             matched.add(current.pk)
-            if (current.starts_at, current.provider_id, current.room_id) == (visit.start, visit.provider_id, visit.room_id):
+            if (current.starts_at, current.provider_id, current.room_id) == (
+                visit.start,
+                visit.provider_id,
+                visit.room_id,
+            ):
                 continue
             if current.status not in Appointment.OPEN_STATUSES:
                 continue  # what already happened stays as it happened
@@ -187,7 +191,9 @@ def appointment_reschedule(
             # moving into another's old slot of the same series never trips them midway.
             moving = [c.appointment_id for c in preview.changes if c.appointment_id]
             statuses = {pk: rows[pk].status for pk in moving}
-            Appointment.objects.filter(pk__in=moving + preview.cancelled).update(status="cancelled", cancel_reason="Rescheduling")
+            Appointment.objects.filter(pk__in=moving + preview.cancelled).update(
+                status="cancelled", cancel_reason="Rescheduling"
+            )
             changed: list[Appointment] = []
             for change in preview.changes:
                 visit = change.new
@@ -200,22 +206,45 @@ def appointment_reschedule(
                     continue
                 row = rows[change.appointment_id]
                 before = {"starts_at": row.starts_at, "provider": row.provider_id, "room": row.room_id}
-                row.starts_at, row.provider_starts_at, row.provider_ends_at = visit.start, visit.provider_start, visit.provider_end
+                row.starts_at, row.provider_starts_at, row.provider_ends_at = (
+                    visit.start,
+                    visit.provider_start,
+                    visit.provider_end,
+                )
                 row.ends_at, row.room_ends_at = visit.end, visit.room_end
                 row.provider_id, row.room_id = visit.provider_id, visit.room_id
-                row.save(update_fields=["starts_at", "provider_starts_at", "provider_ends_at", "ends_at", "room_ends_at",
-                                        "provider", "room", "updated_at"])
+                row.save(
+                    update_fields=[
+                        "starts_at",
+                        "provider_starts_at",
+                        "provider_ends_at",
+                        "ends_at",
+                        "room_ends_at",
+                        "provider",
+                        "room",
+                        "updated_at",
+                    ]
+                )
                 changed.append(row)
-                audit_record(actor=changed_by, action="rescheduled", obj=row, changes={
-                    "starts_at": [before["starts_at"], row.starts_at], "provider": [before["provider"], row.provider_id],
-                    "room": [before["room"], row.room_id]})
+                audit_record(
+                    actor=changed_by,
+                    action="rescheduled",
+                    obj=row,
+                    changes={
+                        "starts_at": [before["starts_at"], row.starts_at],
+                        "provider": [before["provider"], row.provider_id],
+                        "room": [before["room"], row.room_id],
+                    },
+                )
             for status in set(statuses.values()):
                 Appointment.objects.filter(pk__in=[pk for pk, s in statuses.items() if s == status]).update(
                     status=status, cancel_reason="")
             dropped = Appointment.objects.filter(pk__in=preview.cancelled)
             dropped.update(cancel_reason="Replaced when the series was rescheduled", cancelled_at=timezone.now())
             for pk in preview.cancelled:
-                audit_record(actor=changed_by, action="cancelled", obj=rows[pk], changes={"reason": "series rescheduled"})
+                audit_record(
+                    actor=changed_by, action="cancelled", obj=rows[pk], changes={"reason": "series rescheduled"}
+                )
             reminders_sync_for_appointments(appointments=changed + list(dropped))
             return changed
     except IntegrityError as error:

@@ -73,20 +73,36 @@ def series_propose(
     if not protocol.session_count_min <= count <= protocol.session_count_max:
         raise InvalidRequest(
             f"A series has {protocol.session_count_min} to {protocol.session_count_max} sessions.",
-            details={"session_count": [f"Must be between {protocol.session_count_min} and {protocol.session_count_max}."]},
+            details={
+                "session_count": [f"Must be between {protocol.session_count_min} and {protocol.session_count_max}."]
+            },
         )
-    if target_interval_days is not None and not protocol.min_interval_days <= target_interval_days <= protocol.max_interval_days:
+    if (
+        target_interval_days is not None
+        and not protocol.min_interval_days <= target_interval_days <= protocol.max_interval_days
+    ):
         raise InvalidRequest(
             f"Sessions are {protocol.min_interval_days} to {protocol.max_interval_days} days apart "
             f"({protocol.min_interval_days // 7}-{protocol.max_interval_days // 7} weeks).",
-            details={"target_interval_days": [f"Must be between {protocol.min_interval_days} and {protocol.max_interval_days}."]},
+            details={
+                "target_interval_days": [
+                    f"Must be between {protocol.min_interval_days} and {protocol.max_interval_days}."
+                ]
+            },
         )
     if earliest_start is not None and timezone.is_naive(earliest_start):
-        raise InvalidRequest("Give the earliest start with its time zone.", details={"earliest_start": ["Include a UTC offset."]})
+        raise InvalidRequest(
+            "Give the earliest start with its time zone.", details={"earliest_start": ["Include a UTC offset."]}
+        )
     start = max(earliest_start or now, now)
     preferences = preferences or Preferences()
-    if preferences.provider_id is not None and not location.working_hours.filter(provider_id=preferences.provider_id).exists():
-        raise InvalidRequest("That provider does not work at this location.", details={"provider": ["Not at this location."]})
+    if (
+        preferences.provider_id is not None
+        and not location.working_hours.filter(provider_id=preferences.provider_id).exists()
+    ):
+        raise InvalidRequest(
+            "That provider does not work at this location.", details={"provider": ["Not at this location."]}
+        )
     rules = loader.series_rules(protocol, session_count=count, areas=facts.areas or ["face"],
                                 target_interval_days=target_interval_days)
     natural = (count - 1) * rules.target_interval_days + protocol.review_max_days + SHORT_HORIZON_SLACK_DAYS
@@ -130,8 +146,13 @@ def _target_windows(*, location: Location, start: datetime, rules) -> list[tuple
     spans.append((last + timedelta(days=rules.review_min_days),
                   last + timedelta(days=rules.review_min_days + 2 * TARGET_WINDOW_SLACK_DAYS)))
     # Midnight to midnight in local time: the days DST shortens or lengthens included.
-    return [(datetime.combine(lo, datetime.min.time(), tz), datetime.combine(hi + timedelta(days=1), datetime.min.time(), tz))
-            for lo, hi in spans]
+    return [
+        (
+            datetime.combine(lo, datetime.min.time(), tz),
+            datetime.combine(hi + timedelta(days=1), datetime.min.time(), tz),
+        )
+        for lo, hi in spans
+    ]
 
 
 # --- The proposal token ---------------------------------------------------------------
@@ -154,9 +175,13 @@ def proposal_unsign(*, token: str) -> tuple[int, int, Plan]:
     try:
         data = signing.loads(token, salt=PROPOSAL_SALT, max_age=PROPOSAL_MAX_AGE)
     except signing.SignatureExpired as error:
-        raise InvalidRequest("This proposal is too old; ask for a new one.", details={"proposal": ["Expired."]}) from error
+        raise InvalidRequest(
+            "This proposal is too old; ask for a new one.", details={"proposal": ["Expired."]}
+        ) from error
     except signing.BadSignature as error:
-        raise InvalidRequest("This proposal is not one the planner made.", details={"proposal": ["Invalid."]}) from error
+        raise InvalidRequest(
+            "This proposal is not one the planner made.", details={"proposal": ["Invalid."]}
+        ) from error
     visits = tuple(
         PlannedVisit(kind=k, number=n, provider_id=p, room_id=r, start=datetime.fromisoformat(s),
                      provider_start=datetime.fromisoformat(ps), provider_end=datetime.fromisoformat(pe),
@@ -227,7 +252,11 @@ def _hold_specs(hold: SeriesHold) -> list[VisitSpec]:
 
 def _locked_hold(hold: SeriesHold) -> SeriesHold:
     try:
-        return SeriesHold.objects.select_for_update(of=("self",)).select_related("location", "patient", "consultation").get(pk=hold.pk)
+        return (
+            SeriesHold.objects.select_for_update(of=("self",))
+            .select_related("location", "patient", "consultation")
+            .get(pk=hold.pk)
+        )
     except SeriesHold.DoesNotExist as error:
         raise NotFound("That hold does not exist.") from error
 

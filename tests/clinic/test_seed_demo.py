@@ -1,3 +1,5 @@
+from itertools import pairwise
+
 import pytest
 from django.core.management import call_command
 
@@ -39,5 +41,5 @@ def test_seed_demo_books_no_overlap():
                 by_owner.setdefault(getattr(visit, key), []).append((getattr(visit, start), getattr(visit, end)))
         for spans in by_owner.values():
             spans.sort()
-            for (_, first_end), (second_start, _) in zip(spans, spans[1:]):
+            for (_, first_end), (second_start, _) in pairwise(spans):
                 assert first_end <= second_start

@@ -97,9 +97,13 @@ def figures(page, base: str, location_id: int) -> dict:
 def patel_minutes() -> int:
     """Dr Patel's treatment minutes in the dashboard's range, straight from the table."""
     total = Appointment.objects.filter(
-        provider__display_name="Dr Asha Patel", status__in=Appointment.ACTIVE_STATUSES,
-        starts_at__gte=datetime(2027, 3, 1, tzinfo=LONDON), starts_at__lt=datetime(2027, 9, 1, tzinfo=LONDON),
-    ).aggregate(m=Sum(ExpressionWrapper(F("provider_ends_at") - F("provider_starts_at"), output_field=DurationField())))["m"]
+        provider__display_name="Dr Asha Patel",
+        status__in=Appointment.ACTIVE_STATUSES,
+        starts_at__gte=datetime(2027, 3, 1, tzinfo=LONDON),
+        starts_at__lt=datetime(2027, 9, 1, tzinfo=LONDON),
+    ).aggregate(
+        m=Sum(ExpressionWrapper(F("provider_ends_at") - F("provider_starts_at"), output_field=DurationField()))
+    )["m"]
     return int(total.total_seconds() // 60) if total else 0
 
 
@@ -221,7 +225,10 @@ def test_front_desk_journey_in_the_browser(live_server, browser, clinic, desk_us
         desk.get_by_role("button", name="Show what would change").click()
         cascade = desk.locator(".cascade table")
         cascade.wait_for()
-        assert cascade.get_by_text("Session 3", exact=True).count() == 1 and cascade.get_by_text("Session 4", exact=True).count() == 1
+        assert (
+            cascade.get_by_text("Session 3", exact=True).count() == 1
+            and cascade.get_by_text("Session 4", exact=True).count() == 1
+        )
         shot(desk, "13-reschedule-preview")
         desk.get_by_role("button", name="Confirm the move").click()
         desk.get_by_text("Moved to").wait_for()

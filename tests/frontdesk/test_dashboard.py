@@ -46,7 +46,9 @@ def fixed(db):
         WorkingHours.objects.create(provider=a, location=location, weekday=weekday, starts=time(9), ends=time(17))
     for weekday in (0, 1):
         WorkingHours.objects.create(provider=b, location=location, weekday=weekday, starts=time(10), ends=time(14))
-    TimeOff.objects.create(provider=a, starts_at=local(D + timedelta(days=3), 0), ends_at=local(D + timedelta(days=4), 0))
+    TimeOff.objects.create(
+        provider=a, starts_at=local(D + timedelta(days=3), 0), ends_at=local(D + timedelta(days=4), 0)
+    )
     r1 = Room.objects.create(location=location, name="R1")
     r2 = Room.objects.create(location=location, name="R2")
     protocol = TreatmentProtocol.objects.get(slug="facial-microneedling")
@@ -64,8 +66,15 @@ def fixed(db):
     def series(count, status, first_day):
         consultation = Consultation.objects.create(patient=factories.PatientFactory(), outcome="eligible",
                                                    recommended_sessions=count, assessed_at=local(first_day, 8))
-        return TreatmentSeries.objects.create(patient=consultation.patient, consultation=consultation, protocol=protocol,
-                                              location=location, provider=a, session_count=count, status=status)
+        return TreatmentSeries.objects.create(
+            patient=consultation.patient,
+            consultation=consultation,
+            protocol=protocol,
+            location=location,
+            provider=a,
+            session_count=count,
+            status=status,
+        )
 
     session = {"prep": 30, "treat": 30, "turnover": 10}
     s1 = series(3, "active", D)
@@ -149,7 +158,9 @@ def test_no_show_and_late_cancel_rates(fixed):
 
 
 def test_series_started_completed_on_hold_dropped_and_completion(fixed):
-    figures = d.series_figures(d.period_make(location=fixed["location"], start=date(2027, 1, 1), end=D + timedelta(days=6)))
+    figures = d.series_figures(
+        d.period_make(location=fixed["location"], start=date(2027, 1, 1), end=D + timedelta(days=6))
+    )
     assert figures.by_status == {"active": 5, "paused": 0, "on_hold": 1, "completed": 1, "cancelled": 1}
     assert figures.started == 8
     # Planned 3+4+3+3+3+3+3+3 = 25 sessions; completed 1 (s1) + 3 (s3) + 1 + 1 + 1 + 1 + 1 = 9.

@@ -111,7 +111,11 @@ def test_a_post_to_the_series_change_form_changes_nothing(admin_client, series_w
     response = admin_client.post(url, {"status": "cancelled", "status_reason": "by hand", "session_count": 6})
     assert response.status_code == 403
     series_without_visits.refresh_from_db()
-    assert (series_without_visits.status, series_without_visits.status_reason, series_without_visits.session_count) == ("active", "", 3)
+    assert (series_without_visits.status, series_without_visits.status_reason, series_without_visits.session_count) == (
+        "active",
+        "",
+        3,
+    )
     assert admin_client.get(reverse("admin:scheduling_treatmentseries_add")).status_code == 403
 
 
@@ -193,7 +197,9 @@ def test_pause_then_resume_a_series_through_the_actions(admin_client, admin_user
     asked = run_action(admin_client, SERIES, "pause", [series_without_visits], index=0)
     assert asked_for_a_reason(asked)
 
-    paused = run_action(admin_client, SERIES, "pause", [series_without_visits], post="yes", reason="Travelling until May")
+    paused = run_action(
+        admin_client, SERIES, "pause", [series_without_visits], post="yes", reason="Travelling until May"
+    )
     assert back_on_the_list(paused)
     series_without_visits.refresh_from_db()
     assert (series_without_visits.status, series_without_visits.status_reason) == ("paused", "Travelling until May")
@@ -205,7 +211,9 @@ def test_pause_then_resume_a_series_through_the_actions(admin_client, admin_user
     assert (series_without_visits.status, series_without_visits.status_reason) == (TreatmentSeries.Status.ACTIVE, "")
     assert messages_of(resumed) == [f"Series {series_without_visits.pk} for {series_without_visits.patient}: resumed."]
 
-    entries = AuditEntry.objects.filter(object_type="treatmentseries", object_id=str(series_without_visits.pk)).order_by("at", "pk")
+    entries = AuditEntry.objects.filter(
+        object_type="treatmentseries", object_id=str(series_without_visits.pk)
+    ).order_by("at", "pk")
     assert [(e.action, e.actor) for e in entries] == [("paused", admin_user), ("resumed", admin_user)]
 
 
@@ -220,7 +228,9 @@ def test_pause_without_a_reason_and_resume_of_an_active_series_are_refused(admin
     assert message.endswith("This series is active, so there is nothing to resume.")
     series_without_visits.refresh_from_db()
     assert series_without_visits.status == "active"
-    assert not AuditEntry.objects.filter(object_type="treatmentseries", object_id=str(series_without_visits.pk)).exists()
+    assert not AuditEntry.objects.filter(
+        object_type="treatmentseries", object_id=str(series_without_visits.pk)
+    ).exists()
 
 
 def test_staff_without_the_change_permission_see_no_actions(client, visit):

@@ -50,7 +50,9 @@ def test_refuses_the_patient_twice_at_once(location, provider, room, patient):
 
 
 def test_books_all_or_nothing(location, provider, room, patient):
-    appointments_book(location=location, patient=PatientFactory(), visits=[spec(provider, room, TEN + timedelta(days=28))])
+    appointments_book(
+        location=location, patient=PatientFactory(), visits=[spec(provider, room, TEN + timedelta(days=28))]
+    )
     series_like = [spec(provider, room), spec(provider, room, TEN + timedelta(days=28))]
     with pytest.raises(Conflict):
         appointments_book(location=location, patient=patient, visits=series_like)
@@ -59,8 +61,11 @@ def test_books_all_or_nothing(location, provider, room, patient):
 
 def test_refuses_visits_that_clash_with_each_other(location, provider, room, patient):
     with pytest.raises(Conflict, match="same provider"):
-        appointments_book(location=location, patient=patient,
-                          visits=[spec(provider, room), spec(provider, RoomFactory(location=location), TEN + timedelta(minutes=15))])
+        appointments_book(
+            location=location,
+            patient=patient,
+            visits=[spec(provider, room), spec(provider, RoomFactory(location=location), TEN + timedelta(minutes=15))],
+        )
 
 
 def test_back_to_back_and_cancelled_do_not_clash(location, provider, room, patient):

@@ -2,6 +2,7 @@
 
 import threading
 from datetime import datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -57,7 +58,10 @@ def weekday_clinic(clock, location, provider, room):
 
 def eligible(patient=None, sessions=3, **kwargs):
     consultation = EligibleConsultationFactory(
-        patient=patient or PatientFactory(), recommended_sessions=sessions, assessed_at=NOW - timedelta(days=2), **kwargs
+        patient=patient or PatientFactory(),
+        recommended_sessions=sessions,
+        assessed_at=NOW - timedelta(days=2),
+        **kwargs,
     )
     RecommendedArea.objects.create(consultation=consultation, area="face", depth_mm="1.00")
     return consultation
@@ -75,7 +79,7 @@ class TestPropose:
         assert plan is not None and result.problem is None
         assert len(plan.sessions) == 4 and len(plan.healing_checks) == 4 and plan.review is not None
         days = [local(v.start).date() for v in plan.sessions]
-        assert all(28 <= (b - a).days <= 42 for a, b in zip(days, days[1:]))
+        assert all(28 <= (b - a).days <= 42 for a, b in pairwise(days))
         for visit in plan.visits:
             assert local(visit.start).weekday() < 5
             assert time(9) <= local(visit.start).time() and local(visit.room_end).time() <= time(17)
@@ -126,9 +130,15 @@ class TestPropose:
         consultation.save()
         assert series_propose(consultation=consultation, location=location).best is not None
 
-    @pytest.mark.parametrize("kwargs, field", [({"session_count": 7}, "session_count"), ({"session_count": 2}, "session_count"),
-                                               ({"target_interval_days": 21}, "target_interval_days"),
-                                               ({"target_interval_days": 49}, "target_interval_days")])
+    @pytest.mark.parametrize(
+        "kwargs, field",
+        [
+            ({"session_count": 7}, "session_count"),
+            ({"session_count": 2}, "session_count"),
+            ({"target_interval_days": 21}, "target_interval_days"),
+            ({"target_interval_days": 49}, "target_interval_days"),
+        ],
+    )
     def test_refuses_numbers_outside_the_protocol(self, weekday_clinic, kwargs, field):
         location, _, _ = weekday_clinic
         with pytest.raises(InvalidRequest) as caught:
@@ -289,7 +299,9 @@ class TestReschedule:
         return series_confirm(hold=hold, confirmed_by=desk_user)
 
     def sessions(self, series):
-        return list(series.appointments.filter(kind="session", status__in=["booked", "confirmed"]).order_by("session_number"))
+        return list(
+            series.appointments.filter(kind="session", status__in=["booked", "confirmed"]).order_by("session_number")
+        )
 
     def test_a_small_move_keeps_later_sessions_where_they_are(self, weekday_clinic, desk_user):
         """Planned five weeks apart, session 2 can move a day without touching session 3."""
@@ -318,10 +330,10 @@ class TestReschedule:
         assert Appointment.objects.get(pk=three.pk).starts_at == three.starts_at  # preview saves nothing
         appointment_reschedule(appointment=two, new_start=new_start, changed_by=desk_user)
         starts = [local(a.starts_at).date() for a in self.sessions(weekday_series)]
-        assert all(28 <= (b - a).days <= 42 for a, b in zip(starts, starts[1:]))
+        assert all(28 <= (b - a).days <= 42 for a, b in pairwise(starts))
         assert self.sessions(weekday_series)[0].starts_at == one.starts_at  # earlier sessions never move
         checks = weekday_series.appointments.filter(kind="healing_check", status="booked").order_by("starts_at")
-        for session, check in zip(self.sessions(weekday_series), checks):
+        for session, check in zip(self.sessions(weekday_series), checks, strict=True):
             assert 3 <= (local(check.starts_at).date() - local(session.starts_at).date()).days <= 7
         assert AuditEntry.objects.filter(action="rescheduled", object_id=str(three.pk)).exists()
 

@@ -56,7 +56,7 @@ def test_a_clash_is_refused_in_words_and_nothing_is_written(location, provider, 
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_desk_waits_for_the_location_lock_only_so_long(location):
     """Another desk's booking at the location holds the lock; this one gives up after its
     timeout with a sentence, and can book once the other has finished."""
@@ -88,7 +88,7 @@ def test_a_desk_waits_for_the_location_lock_only_so_long(location):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_lock_is_per_location(location):
     elsewhere = LocationFactory(name="Riverside Clinic Soho")
     held, release = threading.Event(), threading.Event()
