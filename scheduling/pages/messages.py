@@ -13,6 +13,7 @@ from patients.choices import Channel
 from patients.models import Patient
 
 from ..models import MessageTemplate, Reminder
+from ..reminders.dispatch import SEND_RELATED
 from ..reminders.opt_out import reminders_opt_out
 from ..reminders.rendering import reminder_render
 from ..reminders.selectors import series_visits_upcoming
@@ -26,19 +27,8 @@ def reminder_message(request: HttpRequest, token: str) -> HttpResponse:
         reminder_id = message_token_read(token)
     except signing.BadSignature as error:
         raise Http404("This link is not valid.") from error
-    reminder = (
-        Reminder.objects.select_related(
-            "patient",
-            "appointment__location",
-            "appointment__provider",
-            "appointment__series__protocol",
-            "series__location",
-            "series__protocol",
-            "waitlist_entry__location",
-        )
-        .filter(pk=reminder_id)
-        .first()
-    )
+    # Everything the message's words are written from, as the dispatcher reads it.
+    reminder = Reminder.objects.select_related(*SEND_RELATED).filter(pk=reminder_id).first()
     template = MessageTemplate.objects.filter(kind=reminder.kind).first() if reminder else None
     if reminder is None or template is None:
         raise Http404("This message is no longer available.")
