@@ -37,7 +37,7 @@ REASON_TEMPLATE = "admin/scheduling/action_reason.html"
 
 def _local(moment, location) -> str:
     """Staff read times in the location's zone, not in UTC."""
-    return moment.astimezone(ZoneInfo(location.time_zone)).strftime("%a %d %b %Y %H:%M")
+    return moment.astimezone(ZoneInfo(location.time_zone)).strftime("%a %d %b %Y %H:%M %Z")
 
 
 class ServiceActionsMixin:
@@ -296,7 +296,7 @@ class ReminderAdmin(ViewOnlyAdmin):
 
     @admin.display(description="Due (patient's time)", ordering="due_at")
     def due_local(self, obj):
-        return obj.due_at.astimezone(ZoneInfo(obj.patient.time_zone)).strftime("%a %d %b %Y %H:%M")
+        return obj.due_at.astimezone(ZoneInfo(obj.patient.time_zone)).strftime("%a %d %b %Y %H:%M %Z")
 
     @admin.display(description="Error")
     def short_error(self, obj):
