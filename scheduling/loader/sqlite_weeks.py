@@ -17,9 +17,10 @@ harmless, so each trigger names whole weeks generously and never patches spans. 
 lets one writer in at a time (the booking services begin immediate transactions), so
 no two recomputations of a week can interleave.
 
-SQLite's triggers can use neither a WITH clause nor a function of ours, so the
-statements are written out with subqueries, and times are worked out from the stored
-text ('YYYY-MM-DD HH:MM:SS[.ffffff]', UTC) by SQLite's own date functions.
+SQLite's triggers cannot use a WITH clause, so the statements are written out with
+subqueries; and times are worked out from the stored text ('YYYY-MM-DD HH:MM:SS[.ffffff]',
+UTC) by SQLite's own date functions rather than a Python function registered on Django's
+connection, which any other connection writing a visit would lack.
 
 A migration that changes the appointments table on SQLite rebuilds it (a new table,
 copied, renamed), which drops its triggers: `busy_weeks_repair` runs after every
