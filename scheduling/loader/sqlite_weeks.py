@@ -19,8 +19,9 @@ no two recomputations of a week can interleave.
 
 SQLite's triggers cannot use a WITH clause, so the statements are written out with
 subqueries; and times are worked out from the stored text ('YYYY-MM-DD HH:MM:SS[.ffffff]',
-UTC) by SQLite's own date functions rather than a Python function registered on Django's
-connection, which any other connection writing a visit would lack.
+UTC, as Django writes them when no database TIME_ZONE is set, and none is) by SQLite's own
+date functions rather than a Python function registered on Django's connection, which any
+other connection writing a visit would lack.
 
 A migration that changes the appointments table on SQLite rebuilds it (a new table,
 copied, renamed), which drops its triggers: `busy_weeks_repair` runs after every

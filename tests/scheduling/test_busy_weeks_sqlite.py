@@ -16,7 +16,7 @@ from django.db.models import CheckConstraint, Q
 from django.test.utils import CaptureQueriesContext
 
 from scheduling import loader
-from scheduling.loader.sqlite_weeks import TRIGGERS
+from scheduling.loader.sqlite_weeks import TRIGGERS, busy_weeks_repair
 from scheduling.models import Appointment
 from scheduling.services import availability_find
 from tests.factories import LocationFactory, PatientFactory, ProviderFactory, RoomFactory
@@ -57,6 +57,17 @@ def test_a_migration_that_rebuilds_the_appointments_table_gets_its_busy_weeks_ba
     assert busy_table() == expected_table()
     change_at_random(resources, random.Random(13), 20)
     assert busy_table() == expected_table()
+
+
+@pytest.mark.django_db
+def test_the_repair_leaves_a_database_alone_that_never_had_busy_weeks():
+    """Migrated back before 0011, there is nothing to put back."""
+    with connection.cursor() as cursor:
+        for name in TRIGGERS:
+            cursor.execute(f"DROP TRIGGER {name}")
+        cursor.execute("DROP TABLE scheduling_busyweek")
+    assert busy_weeks_repair(connection) is False
+    assert _triggers() == set()
 
 
 @pytest.mark.django_db
