@@ -1,8 +1,10 @@
 """Signed links in reminders: a patient, who never logs in, confirms or cancels one visit.
 
-The link carries the appointment's id and a signature over it with the time it was made
-(django.core.signing), so it works for that visit only and stops working after
-settings.PATIENT_LINK_MAX_AGE_DAYS. Reminders build links with `patient_link_url`."""
+The link carries the appointment's id and start time and a signature over them with the
+time it was made (django.core.signing), so it works for that visit at that time only: it
+stops working when the visit is moved (the message about the move carries a new link) or
+cancelled, and after settings.PATIENT_LINK_MAX_AGE_DAYS. Reminders build links with
+`patient_link_url`."""
 
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -36,7 +38,7 @@ def _max_age() -> int:
 
 
 def patient_link_token(appointment: Appointment) -> str:
-    return signing.dumps({"a": appointment.pk}, salt=SALT)
+    return signing.dumps({"a": appointment.pk, "s": int(appointment.starts_at.timestamp())}, salt=SALT)
 
 
 def patient_link_url(appointment: Appointment) -> str:
@@ -58,6 +60,16 @@ def patient_link_appointment(*, appointment_id: int, token: str) -> Appointment:
     appointment = Appointment.objects.select_related("location").filter(pk=appointment_id).first()
     if appointment is None:
         raise LinkInvalid("This visit no longer exists. Please call the clinic.")
+    if data.get("s") != int(appointment.starts_at.timestamp()):
+        raise LinkExpired(
+            "This visit has moved. Please use the link in the message about its new time.",
+            details={"location_id": appointment.location_id},
+        )
+    if appointment.status == Appointment.Status.CANCELLED:
+        raise LinkExpired(
+            "This visit was cancelled. Please call the clinic to book again.",
+            details={"location_id": appointment.location_id},
+        )
     return appointment
 
 

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 
 from ..models import Appointment, Reminder, TreatmentSeries
 from . import config
-from .reach import patient_zone, prompt_time
+from .quiet_hours import place_outside_quiet_hours
+from .reach import accepts_email, patient_zone, prompt_time
 
 VISIT_KINDS = (Reminder.Kind.CONFIRMATION, Reminder.Kind.PRE_VISIT, Reminder.Kind.FOLLOW_UP)
 
@@ -19,6 +20,8 @@ class Decision:
     action: str  # send, defer, postpone, cancel, skip
     reason: str = ""
     due_at: datetime | None = None
+    # Sent by another channel than the row's (a text that quiet hours turn into an email).
+    channel: str | None = None
 
 
 def _maintenance_decision(row: Reminder, now: datetime) -> Decision | None:
@@ -95,12 +98,28 @@ def send_decision(row: Reminder, channel: str | None, now: datetime) -> Decision
         if _slot_taken(row):
             return Decision("skip", "The offered slot was taken.")
     if channel == "sms":
-        quiet = config.quiet_hours()
-        zone = patient_zone(row.patient)
-        if quiet is not None and quiet.contains(now, zone):
-            morning = quiet.morning_after(now, zone)
-            if row.visit_starts_at is None or morning < row.visit_starts_at:
-                return Decision("defer", "Quiet hours: held until the morning.", morning)
+        return _quiet_hours_decision(row, now)
+    return Decision("send")
+
+
+def _quiet_hours_decision(row: Reminder, now: datetime) -> Decision:
+    """A text due now, in the patient's quiet hours, follows the same rule as when it was
+    written (quiet_hours.place_outside_quiet_hours): the morning if still before the
+    visit, else by email if the patient takes email, else not at all."""
+    placed = place_outside_quiet_hours(
+        due=now,
+        zone=patient_zone(row.patient),
+        quiet=config.quiet_hours(),
+        visit_starts_at=row.visit_starts_at,
+        now=now,
+        email_ok=accepts_email(row.patient),
+    )
+    if placed.deferred:
+        return Decision("defer", "Quiet hours: held until the morning.", placed.due)
+    if placed.held:
+        return Decision("skip", placed.reason)
+    if placed.channel == "email":
+        return Decision("send", "Quiet hours until after the visit: sent by email instead.", channel="email")
     return Decision("send")
 
 
