@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from clinic.audit import audit_record
 from clinic.errors import Conflict, DomainError
+from clinic.models import Location
 from patients.models import Patient
 
 from .models import Appointment, Reminder, WaitlistEntry
@@ -148,6 +149,12 @@ def waitlist_offer_claim(*, reminder_id: int, now: datetime | None = None) -> Ap
 
     now = now or timezone.now()
     with transaction.atomic():
+        location = Location.objects.filter(waitlist_entries__reminders__pk=reminder_id).first()
+        if location is None:
+            raise OfferGone("This offer is no longer available.")
+        # The location's booking lock first, then the offer: every claim takes them in
+        # that order, so two claims queue instead of deadlocking.
+        booking.location_lock(location)
         offer = _offer_locked(reminder_id)
         entry = offer.waitlist_entry
         if entry.status == WaitlistEntry.Status.BOOKED:
@@ -155,7 +162,6 @@ def waitlist_offer_claim(*, reminder_id: int, now: datetime | None = None) -> Ap
         freed = Appointment.objects.select_related("location").get(pk=offer.payload["freed_appointment"])
         if freed.starts_at <= now or entry.status == WaitlistEntry.Status.WITHDRAWN:
             raise OfferGone("Sorry, this slot is no longer available.")
-        booking.location_lock(freed.location)
         try:
             with transaction.atomic():
                 visit = _claim_book(freed, entry.patient, consultations=consultations, booking=booking)

@@ -33,6 +33,14 @@ FOLLOW_UP_KINDS = ("healing_check", "review")
 AFTERCARE_WINDOW = timedelta(days=2)
 # Messages about several visits at once; each lists the visits it gave a time for.
 ANNOUNCING_KINDS = (Reminder.Kind.SERIES_CONFIRMATION, Reminder.Kind.RESCHEDULE)
+# The messages a visit's sync keeps in line with it; a cancellation notice is about the
+# change itself and stays.
+VISIT_OWN_KINDS = (
+    Reminder.Kind.CONFIRMATION,
+    Reminder.Kind.PRE_VISIT,
+    Reminder.Kind.FOLLOW_UP,
+    Reminder.Kind.AFTERCARE,
+)
 
 
 def _protocol_active_or_none() -> TreatmentProtocol | None:
@@ -248,7 +256,11 @@ def _reconcile(
             _move(movable[0], plan)
         elif still_due:
             to_create.append(_new_row(appointment, plan, rows))
-    stale = [row.pk for row in rows if row.status == Reminder.Status.PENDING and row.pk not in kept]
+    stale = [
+        row.pk
+        for row in rows
+        if row.status == Reminder.Status.PENDING and row.pk not in kept and row.kind in VISIT_OWN_KINDS
+    ]
     if stale:
         reminders_cancel(ids=stale, now=now)
 

@@ -132,11 +132,14 @@ def _changes(reminder: Reminder, zone: ZoneInfo, visits: dict[int, Appointment])
         before = datetime.fromisoformat(item["from"]) if item.get("from") else None
         if before == visit.starts_at:
             continue
+        still_open = visit.status in Appointment.OPEN_STATUSES
         moves.append(
             {
                 "label": _visit_label(visit).capitalize(),
                 "before": local_time_text(before, zone) if before else "new",
                 "after": local_time_text(visit.starts_at, zone),
+                # The visit's new confirm-or-cancel link: the old one stopped working.
+                "link": f"{site_url()}{patient_link_url(visit)}" if still_open else "",
             }
         )
     for item in reminder.payload.get("cancelled", []):

@@ -40,7 +40,7 @@ SMS_VARIABLES = frozenset(("first_name", "time", "clinic", "link"))
 # Attributes of the items in a list variable: visits, moves and cancelled.
 ITEM_ATTRIBUTES = {
     "visits": frozenset(("label", "time")),
-    "moves": frozenset(("label", "before", "after")),
+    "moves": frozenset(("label", "before", "after", "link")),
     "cancelled": frozenset(("label", "time")),
 }
 
