@@ -37,6 +37,11 @@ SMS_EVENTS = {
 }
 
 
+def _spellings(message_id: str) -> list[str]:
+    bare = message_id.strip().strip("<>")
+    return [bare, f"<{bare}>"]
+
+
 @transaction.atomic
 def reminder_delivery_record(
     *, provider_message_id: str, delivery: str, detail: str = "", recipient: str = "", at: datetime | None = None
@@ -48,7 +53,8 @@ def reminder_delivery_record(
     rows = list(
         Reminder.objects.select_for_update(of=("self",))
         .select_related("patient")
-        .filter(provider_message_id=provider_message_id)
+        # Some providers quote the id with the angle brackets of a Message-ID, some without.
+        .filter(provider_message_id__in=_spellings(provider_message_id))
         .exclude(provider_message_id="")
     )
     for row in rows:
