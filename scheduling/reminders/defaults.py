@@ -112,13 +112,13 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
     "reschedule": {
         "email_subject": "Your visits have moved: {{ clinic }}",
         "email_text": "Hello {{ first_name }},\n\nYour visits at {{ clinic }} have changed:\n"
-        "{% for item in moves %}- {{ item.label }}: was {{ item.before }}, now {{ item.after }}"
-        "{% if item.link %}\n  Confirm or cancel it: {{ item.link }}{% endif %}\n{% endfor %}"
+        "{% for move in moves %}- {{ move.label }}: was {{ move.before }}, now {{ move.after }}"
+        "{% if move.link %}\n  Confirm or cancel it: {{ move.link }}{% endif %}\n{% endfor %}"
         "{% for item in cancelled %}- {{ item.label }} on {{ item.time }} is no longer needed\n{% endfor %}\n"
         "The attached calendar file updates your calendar. Every other visit stays as it was.\n",
         "email_html": "<p>Hello {{ first_name }},</p><p>Your visits at {{ clinic }} have changed:</p><ul>"
-        "{% for item in moves %}<li>{{ item.label }}: was {{ item.before }}, now <strong>{{ item.after }}</strong>"
-        "{% if item.link %} (<a href=\"{{ item.link }}\">confirm or cancel it</a>){% endif %}</li>{% endfor %}"
+        "{% for move in moves %}<li>{{ move.label }}: was {{ move.before }}, now <strong>{{ move.after }}</strong>"
+        "{% if move.link %} (<a href=\"{{ move.link }}\">confirm or cancel it</a>){% endif %}</li>{% endfor %}"
         "{% for item in cancelled %}<li>{{ item.label }} on {{ item.time }} is no longer needed</li>{% endfor %}</ul>"
         "<p>The attached calendar file updates your calendar. Every other visit stays as it was.</p>",
         "sms_body": "Hi {{ first_name }}, your visits at {{ clinic }} have moved, the next on {{ time }}. Details: {{ link }}",
