@@ -359,8 +359,8 @@ class SentMessageAdmin(ViewOnlyAdmin):
         if rendered is None:
             return "There is no template for this kind of message."
         if obj.channel == "sms":
-            return format_html('<pre style="white-space:pre-wrap">{}</pre>', rendered.sms)
-        return format_html('<strong>{}</strong><pre style="white-space:pre-wrap">{}</pre>', rendered.subject,
+            return format_html('<pre style="white-space:pre-wrap;overflow-wrap:anywhere">{}</pre>', rendered.sms)
+        return format_html('<strong>{}</strong><pre style="white-space:pre-wrap;overflow-wrap:anywhere">{}</pre>', rendered.subject,
                            rendered.text)
 
 

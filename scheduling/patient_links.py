@@ -96,7 +96,7 @@ def patient_view(appointment: Appointment) -> PatientView:
     return PatientView(
         appointment_id=appointment.pk,
         what=what,
-        local_start=appointment.starts_at.astimezone(tz).strftime("%A %d %B %Y at %H:%M"),
+        local_start=appointment.starts_at.astimezone(tz).strftime("%A %d %B %Y at %H:%M %Z"),
         location=appointment.location.name,
         address=appointment.location.address,
         phone=appointment.location.phone,

@@ -162,3 +162,6 @@ class SentMessage(Reminder):
         proxy = True
         verbose_name = "sent message"
         verbose_name_plural = "sent messages"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.patient} by {self.get_channel_display().lower()}"
