@@ -283,6 +283,8 @@ class SeriesHoldAdmin(ServiceActionsMixin, ViewOnlyAdmin):
 
 # --- Reminders ------------------------------------------------------------------------
 SENT_MESSAGE_STATUSES = ["sent", "failed", "skipped"]
+# Long links in a body wrap instead of widening the page.
+BODY_STYLE = 'style="white-space:pre-wrap;overflow-wrap:anywhere"'
 
 
 @admin.register(Reminder)
@@ -359,9 +361,8 @@ class SentMessageAdmin(ViewOnlyAdmin):
         if rendered is None:
             return "There is no template for this kind of message."
         if obj.channel == "sms":
-            return format_html('<pre style="white-space:pre-wrap;overflow-wrap:anywhere">{}</pre>', rendered.sms)
-        return format_html('<strong>{}</strong><pre style="white-space:pre-wrap;overflow-wrap:anywhere">{}</pre>', rendered.subject,
-                           rendered.text)
+            return format_html(f"<pre {BODY_STYLE}>{{}}</pre>", rendered.sms)
+        return format_html(f"<strong>{{}}</strong><pre {BODY_STYLE}>{{}}</pre>", rendered.subject, rendered.text)
 
 
 @admin.register(MessageTemplate)

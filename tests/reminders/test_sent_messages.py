@@ -15,9 +15,9 @@ from scheduling.models import Reminder, WaitlistEntry
 from scheduling.reminders.tokens import unsubscribe_url, waitlist_claim_url
 from scheduling.waitlist import waitlist_entry_add
 from tests.builders import at
+from tests.conftest import CHROMIUM
 from tests.factories import PASSWORD, PatientFactory, UserFactory
 from tests.frontdesk.test_browser import ARGS, _playwright_beside_django  # noqa: F401 - the fixture
-from tests.conftest import CHROMIUM
 
 from .conftest import book
 from .journey import deliver_until
