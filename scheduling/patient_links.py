@@ -30,7 +30,13 @@ class LinkInvalid(DomainError):
 
 
 class LinkExpired(DomainError):
+    """A genuine link that no longer works; it still knows its clinic, for the page."""
+
     status_code = 410
+
+    def __init__(self, message: str, *, location_id: int | None = None) -> None:
+        super().__init__(message)
+        self.location_id = location_id
 
 
 def _max_age() -> int:
@@ -61,15 +67,11 @@ def patient_link_appointment(*, appointment_id: int, token: str) -> Appointment:
     if appointment is None:
         raise LinkInvalid("This visit no longer exists. Please call the clinic.")
     if data.get("s") != int(appointment.starts_at.timestamp()):
-        raise LinkExpired(
-            "This visit has moved. Please use the link in the message about its new time.",
-            details={"location_id": appointment.location_id},
-        )
+        raise LinkExpired("This visit has moved. Please use the link in the message about its new time.",
+                          location_id=appointment.location_id)
     if appointment.status == Appointment.Status.CANCELLED:
-        raise LinkExpired(
-            "This visit was cancelled. Please call the clinic to book again.",
-            details={"location_id": appointment.location_id},
-        )
+        raise LinkExpired("This visit was cancelled. Please call the clinic to book again.",
+                          location_id=appointment.location_id)
     return appointment
 
 

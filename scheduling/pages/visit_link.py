@@ -20,7 +20,7 @@ def patient_link_page(request: HttpRequest, appointment_id: int, token: str) -> 
         appointment = patient_link_appointment(appointment_id=appointment_id, token=token)
     except DomainError as error:
         # A genuine link to a moved or cancelled visit still shows whose clinic it is.
-        location = Location.objects.filter(pk=error.details.get("location_id") or 0).first()
+        location = Location.objects.filter(pk=getattr(error, "location_id", None) or 0).first()
         context = {"error": error.message, "brand": branding_for(location) if location else None}
         return render(request, "scheduling/patient_link.html", context, status=error.status_code)
     message = ""

@@ -7,7 +7,6 @@ visit never keeps a pending reminder, and a moved visit's reminders move with it
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -71,7 +70,7 @@ class Planned:
     due_now: bool = False
 
 
-def _epoch(moment: datetime) -> int:
+def epoch(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
@@ -91,7 +90,7 @@ def _planned_for(
                 Planned(
                     slot="confirmation",
                     kind=Reminder.Kind.CONFIRMATION,
-                    key=f"confirmation:{appointment.pk}:{_epoch(starts)}",
+                    key=f"confirmation:{appointment.pk}:{epoch(starts)}",
                     due_at=placed.due,
                     visit_starts_at=starts,
                     channel=placed.channel,
@@ -113,7 +112,7 @@ def _planned_for(
                 Planned(
                     slot=f"lead:{lead}",
                     kind=kind,
-                    key=f"{kind}:{appointment.pk}:{lead}h:{_epoch(starts)}",
+                    key=f"{kind}:{appointment.pk}:{lead}h:{epoch(starts)}",
                     due_at=placed.due,
                     visit_starts_at=starts,
                     channel=placed.channel,
@@ -145,7 +144,7 @@ def _announced(appointment: Appointment, announcements: list[Reminder]) -> bool:
     """A visit whose time a message about several visits already gave (the series
     confirmation, or the one message about a reschedule and its cascade) needs no
     confirmation of its own: one message per event."""
-    wanted = _epoch(appointment.starts_at)
+    wanted = epoch(appointment.starts_at)
     return any(
         row.patient_id == appointment.patient_id and row.payload.get("visits", {}).get(str(appointment.pk)) == wanted
         for row in announcements
@@ -338,131 +337,6 @@ def reminders_sync_for_appointments(*, appointments: Iterable[Appointment]) -> N
             # Two transactions syncing the same visit write the same keys; the second one's
             # rows are simply not written again.
             Reminder.objects.bulk_create(to_create, ignore_conflicts=True)
-
-
-def _announcement(
-    *, key: str, kind: str, patient, visits: list[Appointment], now: datetime, payload: dict, **links
-) -> Reminder:
-    """One message about several visits, placed for the patient's channel and quiet hours
-    before the first of them."""
-    first = min((a.starts_at for a in visits), default=None)
-    channel = reminder_channel_for(patient) or patient.preferred_channel
-    placed = place_for_channel(due=now, channel=channel, patient=patient, visit_starts_at=first, now=now)
-    return Reminder(
-        key=key,
-        kind=kind,
-        slot=kind,
-        channel=placed.channel,
-        status=Reminder.Status.SKIPPED if placed.held else Reminder.Status.PENDING,
-        last_error=placed.reason,
-        patient=patient,
-        due_at=placed.due,
-        deferred_for_quiet_hours=placed.deferred,
-        visit_starts_at=first,
-        payload={"visits": {str(a.pk): _epoch(a.starts_at) for a in visits}, **payload},
-        **links,
-    )
-
-
-def _digest(items) -> str:
-    return hashlib.sha1(repr(sorted(items)).encode()).hexdigest()[:16]
-
-
-def reminders_series_booked(*, series: TreatmentSeries, appointments: Iterable[Appointment]) -> None:
-    """One booking confirmation for the whole series, with a calendar file of all its
-    visits, instead of one per visit; plus each visit's own reminders."""
-    appointments = sorted(appointments, key=lambda a: a.starts_at)
-    if not appointments:
-        return
-    now = timezone.now()
-    with transaction.atomic():
-        digest = _digest((a.pk, _epoch(a.starts_at)) for a in appointments)
-        row = _announcement(
-            key=f"series_confirmation:{series.pk}:{digest}",
-            kind=Reminder.Kind.SERIES_CONFIRMATION,
-            patient=series.patient,
-            visits=appointments,
-            now=now,
-            payload={},
-            series=series,
-        )
-        Reminder.objects.bulk_create([row], ignore_conflicts=True)
-        reminders_sync_for_appointments(appointments=appointments)
-
-
-def reminders_visits_rescheduled(
-    *, moved: list[tuple[Appointment, datetime | None]], dropped: Iterable[Appointment]
-) -> None:
-    """One message for a reschedule and its whole cascade: each visit that moved, old time
-    to new (a visit added by the cascade has no old time), and each one no longer needed.
-    The visits' own confirmations are not sent: this message gave their times. Then each
-    visit's reminders follow it. Call inside the transaction that moved them."""
-    dropped = list(dropped)
-    moved = sorted(moved, key=lambda pair: pair[0].starts_at)
-    if not moved and not dropped:
-        return
-    now = timezone.now()
-    with transaction.atomic():
-        visits = [a for a, _ in moved]
-        anchor = (visits or dropped)[0]
-        upcoming = [a for a in visits if a.starts_at > now]
-        if upcoming:
-            digest = _digest((a.pk, _epoch(a.starts_at)) for a in visits + dropped)
-            row = _announcement(
-                key=f"reschedule:{anchor.pk}:{digest}",
-                kind=Reminder.Kind.RESCHEDULE,
-                patient=anchor.patient,
-                visits=upcoming,
-                now=now,
-                payload={
-                    "moves": [
-                        {"appointment": a.pk, "from": before.isoformat() if before else None}
-                        for a, before in moved
-                    ],
-                    "cancelled": [{"appointment": a.pk, "at": a.starts_at.isoformat()} for a in dropped],
-                },
-                series_id=anchor.series_id,
-            )
-            # Replaces any earlier reschedule message not yet sent: the patient gets the latest.
-            Reminder.objects.filter(
-                kind=Reminder.Kind.RESCHEDULE, patient_id=anchor.patient_id, status=Reminder.Status.PENDING
-            ).filter(series_id=anchor.series_id).update(
-                status=Reminder.Status.CANCELLED, cancelled_at=now, updated_at=now
-            )
-            Reminder.objects.bulk_create([row], ignore_conflicts=True)
-        reminders_sync_for_appointments(appointments=visits + dropped)
-
-
-def reminder_cancellation_notice(*, appointment: Appointment) -> None:
-    """The clinic cancelled a visit: tell the patient, with the reason and how to book
-    again. Call inside the cancelling transaction (a cancellation the patient made
-    from their own link needs no notice)."""
-    now = timezone.now()
-    patient = appointment.patient
-    channel = reminder_channel_for(patient) or patient.preferred_channel
-    placed = place_for_channel(
-        due=now, channel=channel, patient=patient, visit_starts_at=appointment.starts_at, now=now
-    )
-    Reminder.objects.bulk_create(
-        [
-            Reminder(
-                key=f"cancellation:{appointment.pk}",
-                kind=Reminder.Kind.CANCELLATION,
-                slot="cancellation",
-                channel=placed.channel,
-                status=Reminder.Status.SKIPPED if placed.held else Reminder.Status.PENDING,
-                last_error=placed.reason,
-                patient=patient,
-                appointment=appointment,
-                series_id=appointment.series_id,
-                due_at=placed.due,
-                deferred_for_quiet_hours=placed.deferred,
-                visit_starts_at=appointment.starts_at,
-                payload={"reason": appointment.cancel_reason},
-            )
-        ],
-        ignore_conflicts=True,
-    )
 
 
 def reminders_retry(*, ids: Iterable[int], now: datetime | None = None) -> int:

@@ -55,6 +55,15 @@ def _slot_taken(row: Reminder) -> bool:
     ).exists()
 
 
+def _moves_still_hold(row: Reminder) -> bool:
+    """A message about moved visits still tells the truth about at least one of them."""
+    listed = {int(pk): epoch for pk, epoch in row.payload.get("visits", {}).items()}
+    now_at = Appointment.objects.filter(pk__in=list(listed), status__in=Appointment.OPEN_STATUSES).values_list(
+        "pk", "starts_at"
+    )
+    return any(int(starts.timestamp()) == listed[pk] for pk, starts in now_at)
+
+
 def send_decision(row: Reminder, channel: str | None, now: datetime) -> Decision:
     """Send, or hold back (defer, postpone), cancel or skip, and why: the reason is kept on
     the row for staff."""
@@ -76,6 +85,8 @@ def send_decision(row: Reminder, channel: str | None, now: datetime) -> Decision
         and appointment.status != Appointment.Status.COMPLETED
     ):
         return Decision("cancel", "The visit is no longer marked completed.")
+    if row.kind == Reminder.Kind.RESCHEDULE and not _moves_still_hold(row):
+        return Decision("cancel", "The moved visits have changed again or been cancelled since.")
     if row.kind == Reminder.Kind.SERIES_CONFIRMATION and row.series.status == TreatmentSeries.Status.CANCELLED:
         return Decision("cancel", "The series was cancelled.")
     if (

@@ -16,7 +16,7 @@ from clinic.models import Provider
 from .. import loader
 from ..models import Appointment
 from ..planner import PlannedVisit, Preferences, Problem, SeriesRequest, plan_reschedule
-from ..reminders.outbox import reminders_visits_rescheduled
+from ..reminders.events import reminders_visits_rescheduled
 from ..selectors import protocol_active
 from .availability import availability_slot_at
 from .booking import conflict_from_integrity_error, location_lock, slots_check_free, visit_spec, visits_book

@@ -18,8 +18,9 @@ from patients.areas import needle_depths_clean
 from patients.choices import RARE_SIDE_EFFECTS, SideEffect
 
 from ..models import Appointment, TreatedArea, TreatmentSeries
+from ..reminders.events import reminder_cancellation_notice
 from ..reminders.maintenance_prompts import reminders_series_completed
-from ..reminders.outbox import reminder_cancellation_notice, reminders_sync_for_appointments
+from ..reminders.outbox import reminders_sync_for_appointments
 from ..rules import cancellation_is_late
 
 Status = Appointment.Status

@@ -174,3 +174,51 @@ def test_a_cancelled_visits_link_stops_working(booked, desk_user):
     page = Client().get(link)
     assert page.status_code == 410 and b"This visit was cancelled" in page.content
     assert Appointment.objects.get(pk=three.pk).status == "cancelled"
+
+
+def test_moved_twice_before_sending_the_patient_gets_one_message_with_the_latest_times(
+    booked, clock, desk_user, django_capture_on_commit_callbacks
+):
+    patient = booked.patient
+    deliver_until(clock, at(2, 11, 5), django_capture_on_commit_callbacks)
+    three = sessions(booked)[2]
+    services.appointment_reschedule(appointment=three, new_start=three.starts_at + timedelta(days=1),
+                                    changed_by=desk_user)
+    services.appointment_reschedule(appointment=three, new_start=three.starts_at + timedelta(days=2),
+                                    changed_by=desk_user)
+    deliver_until(clock, at(2, 11, 10), django_capture_on_commit_callbacks)
+    moved = [r for r in received(patient) if r.subject.startswith("Your visits have moved")]
+    [message] = moved
+    # From the time she knew (Wednesday) straight to the latest (Friday).
+    assert "was Wednesday 28 April 2027 at 09:00 BST, now Friday 30 April 2027 at 09:00 BST" in message.body
+    assert "Thursday 29 April" not in message.body
+
+
+def test_two_moves_of_different_visits_before_sending_make_one_message_naming_both(
+    booked, clock, desk_user, django_capture_on_commit_callbacks
+):
+    patient = booked.patient
+    deliver_until(clock, at(2, 11, 5), django_capture_on_commit_callbacks)
+    review = booked.appointments.get(kind="review")
+    three = sessions(booked)[2]
+    services.appointment_reschedule(appointment=review, new_start=review.starts_at + timedelta(days=1),
+                                    changed_by=desk_user)
+    services.appointment_reschedule(appointment=three, new_start=three.starts_at + timedelta(days=3),
+                                    changed_by=desk_user)
+    deliver_until(clock, at(2, 11, 10), django_capture_on_commit_callbacks)
+    [message] = [r for r in received(patient) if r.subject.startswith("Your visits have moved")]
+    assert "Series review" in message.body and "Treatment session 3 of 3" in message.body
+
+
+def test_a_message_about_moved_visits_is_not_sent_once_they_are_cancelled(
+    booked, clock, desk_user, django_capture_on_commit_callbacks
+):
+    patient = booked.patient
+    deliver_until(clock, at(2, 11, 5), django_capture_on_commit_callbacks)
+    three = sessions(booked)[2]
+    services.appointment_reschedule(appointment=three, new_start=three.starts_at + timedelta(days=1),
+                                    changed_by=desk_user)
+    services.series_cancel_remainder(series=booked, reason="The patient is moving away", cancelled_by=desk_user)
+    deliver_until(clock, at(2, 11, 10), django_capture_on_commit_callbacks)
+    assert [r.subject for r in received(patient) if "moved" in r.subject] == []
+    assert Reminder.objects.get(kind="reschedule").status == "cancelled"
