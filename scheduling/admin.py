@@ -118,6 +118,7 @@ class TreatmentProtocolAdmin(admin.ModelAdmin):
             "review_min_days", "review_max_days", "review_minutes", "maintenance_min_days", "maintenance_max_days",
         ]}),
         ("Consultations and reminders", {"fields": ["consultation_valid_days", "reminder_lead_hours"]}),
+        ("What patients are told", {"fields": ["pre_care_text", "aftercare_text"]}),
     ]
 
 

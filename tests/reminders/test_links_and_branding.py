@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import time_machine
 import yaml
-from django.core import mail
+from django.core import mail, signing
 from django.template import Template, TemplateSyntaxError
 from django.test import Client
 
@@ -24,8 +24,9 @@ from scheduling.reminders.defaults import DEFAULT_TEMPLATES
 from scheduling.reminders.tokens import message_url, unsubscribe_url, waitlist_claim_url
 from scheduling.reminders.variables import ITEM_ATTRIBUTES, TEMPLATE_VARIABLES, template_variables
 from tests.builders import at
+from tests.factories import UserFactory
 
-from .conftest import book
+from .conftest import book, first_session, set_status
 from .journey import deliver_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,8 +98,6 @@ def test_no_valid_token_is_written_to_a_log(clinic, email_patient):
 
 
 def test_a_signed_value_outside_a_known_path_is_hidden_too():
-    from django.core import signing
-
     token = signing.dumps({"a": 1}, salt="anything")
     assert token not in tokens_redact(f"payload {token} end")
 
@@ -159,3 +158,23 @@ def test_the_default_templates_use_only_the_variables_their_kind_lists(kind):
             assert name in allowed, f"{kind}.{field} uses {name}"
             if attribute:
                 assert attribute in ITEM_ATTRIBUTES[name], f"{kind}.{field} uses {name}.{attribute}"
+
+
+def test_pre_care_and_aftercare_are_each_protocols_own_words_edited_in_the_admin(
+    client, clinic, email_patient, protocol, django_capture_on_commit_callbacks
+):
+    client.force_login(UserFactory(username="admin", is_staff=True, is_superuser=True))
+    page = client.get(f"/admin/scheduling/treatmentprotocol/{protocol.pk}/change/").content.decode()
+    assert 'name="pre_care_text"' in page and 'name="aftercare_text"' in page
+    protocol.aftercare_text = "Sunscreen every day.\nNo make-up for 24 hours."
+    protocol.save()
+    with time_machine.travel(at(1, 9), tick=False) as clock:
+        visit = first_session(clinic=clinic, patient=email_patient, starts_at=at(1, 10))
+        visit.series.protocol = protocol
+        visit.series.save()
+        clock.move_to(at(1, 11))
+        set_status(visit, "completed")
+        mail.outbox.clear()
+        deliver_until(clock, at(1, 11, 5), django_capture_on_commit_callbacks)
+    [aftercare] = [m for m in mail.outbox if m.subject.startswith("Aftercare")]
+    assert "- Sunscreen every day.\n- No make-up for 24 hours." in aftercare.body
