@@ -128,7 +128,7 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         when = f"{self.due_at:%Y-%m-%d %H:%M} UTC"
-        return f"{self.get_kind_display()} to {self.patient_id} by {self.channel} at {when} ({self.status})"
+        return f"{self.get_kind_display()} to {self.patient} by {self.get_channel_display().lower()} at {when}"
 
 
 class MessageTemplate(models.Model):
@@ -164,4 +164,5 @@ class SentMessage(Reminder):
         verbose_name_plural = "sent messages"
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.patient} by {self.get_channel_display().lower()}"
+        sent = f" at {self.sent_at:%Y-%m-%d %H:%M} UTC" if self.sent_at else ""
+        return f"{self.get_kind_display()} to {self.patient} by {self.get_channel_display().lower()}{sent}"
