@@ -103,8 +103,10 @@ def reminders_visits_rescheduled(
         visits = [a for a, _ in moved]
         anchor = (visits or dropped)[0]
         pending, first_from, earlier_cancelled = _unsent_moves(anchor.patient_id, anchor.series_id)
-        froms = {a.pk: before.isoformat() if before else None for a, before in moved}
-        froms = {**{pk: first_from[pk] for pk in first_from}, **{pk: first_from.get(pk, f) for pk, f in froms.items()}}
+        # Each visit's time before its first move the patient has not heard of yet.
+        froms = {**first_from}
+        for visit, before in moved:
+            froms.setdefault(visit.pk, before.isoformat() if before else None)
         listed = list(
             Appointment.objects.filter(pk__in=list(froms), status__in=Appointment.OPEN_STATUSES).order_by("starts_at")
         )
