@@ -159,8 +159,12 @@ def waitlist_offer_claim(*, reminder_id: int, now: datetime | None = None) -> Ap
         entry = offer.waitlist_entry
         if entry.status == WaitlistEntry.Status.BOOKED:
             raise Conflict("You have already booked a slot from this waitlist offer.")
-        freed = Appointment.objects.select_related("location").get(pk=offer.payload["freed_appointment"])
-        if freed.starts_at <= now or entry.status == WaitlistEntry.Status.WITHDRAWN:
+        freed = (
+            Appointment.objects.select_related("location", "provider", "room")
+            .filter(pk=offer.payload.get("freed_appointment"))
+            .first()
+        )
+        if freed is None or freed.starts_at <= now or entry.status == WaitlistEntry.Status.WITHDRAWN:
             raise OfferGone("Sorry, this slot is no longer available.")
         try:
             with transaction.atomic():
