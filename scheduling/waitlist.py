@@ -177,9 +177,16 @@ def waitlist_offer_claim(*, reminder_id: int, now: datetime | None = None) -> Ap
                      changes={"waitlist_entry": entry.pk, "freed": freed.pk})
         # The others offered this slot: their offers not yet sent are withdrawn; the sent
         # ones answer "gone" when claimed.
-        Reminder.objects.filter(
-            kind=Reminder.Kind.WAITLIST_OFFER, payload__freed_appointment=freed.pk, status=Reminder.Status.PENDING
-        ).exclude(pk=offer.pk).update(status=Reminder.Status.CANCELLED, cancelled_at=now, updated_at=now)
+        others = Reminder.objects.filter(
+            kind=Reminder.Kind.WAITLIST_OFFER, payload__freed_appointment=freed.pk
+        ).exclude(pk=offer.pk)
+        others.filter(status=Reminder.Status.PENDING).update(
+            status=Reminder.Status.CANCELLED, cancelled_at=now, updated_at=now
+        )
+        # They stay on the waitlist, and are offered the next slot like it.
+        WaitlistEntry.objects.filter(
+            pk__in=others.values("waitlist_entry_id"), status=WaitlistEntry.Status.OFFERED
+        ).update(status=WaitlistEntry.Status.WAITING)
         return visit
 
 

@@ -63,6 +63,7 @@ def test_two_patients_one_slot_the_first_claim_books_it_and_the_second_is_told_i
     booked = Appointment.objects.get(starts_at=SLOT, status="booked")
     assert booked.patient == first
     assert WaitlistEntry.objects.get(patient=first).status == "booked"
+    assert WaitlistEntry.objects.get(patient=second).status == "waiting"  # offered the next slot like it
     assert [r.subject.split(":")[0] for r in received(first)] == ["A slot has opened at Riverside Clinic Marylebone",
                                                                   "Your visit is booked"]
     assert len(received(second)) == 1
