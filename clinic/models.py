@@ -26,6 +26,9 @@ class Location(models.Model):
     address = models.TextField(blank=True)
     phone = models.CharField(max_length=32, blank=True)
     email = models.EmailField(blank=True)
+    logo_url = models.URLField(
+        blank=True, help_text="Optional: the address of the clinic's logo, shown on its emails and patient pages."
+    )
     late_cancel_notice_hours = models.PositiveSmallIntegerField(
         default=24, help_text="A cancellation made with less notice than this is marked late."
     )

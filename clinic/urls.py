@@ -13,6 +13,8 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
     path("reminders/", include("scheduling.pages.urls")),
+    # Email providers' delivery webhooks: /anymail/<provider>/tracking/ (django-anymail).
+    path("anymail/", include("anymail.urls")),
     # The front-desk pages and the clinic admin's dashboard
     path("", include("frontdesk.urls")),
     # The API, its schema and interactive docs

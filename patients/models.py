@@ -31,6 +31,10 @@ class Patient(models.Model):
     consent_email = models.BooleanField("consents to email reminders", default=False)
     consent_sms = models.BooleanField("consents to SMS reminders", default=False)
     time_zone = models.CharField(max_length=64, default="Europe/London", validators=[validate_time_zone])
+    email_bounced_at = models.DateTimeField(
+        null=True, blank=True, help_text="The email provider reported the address bouncing or a complaint."
+    )
+    email_bounce_reason = models.CharField(max_length=200, blank=True)
     fitzpatrick_type = models.PositiveSmallIntegerField(
         "Fitzpatrick skin type", choices=FitzpatrickType.choices, null=True, blank=True
     )

@@ -79,11 +79,29 @@ def patient_update(*, patient: Patient, updated_by, **changes) -> Patient:
     before = {name: getattr(patient, name) for name in changes}
     for name, value in changes.items():
         setattr(patient, name, value)
+    if "email" in changes and before["email"] != patient.email:
+        # A new address has not bounced: email goes to it again.
+        patient.email_bounced_at, patient.email_bounce_reason = None, ""
     _save_patient(patient)
     diff = audit_changes({k: str(v) for k, v in before.items()}, {k: str(getattr(patient, k)) for k in changes})
     if diff:
         audit_record(actor=updated_by, action="updated", obj=patient, changes=diff)
     return patient
+
+
+@transaction.atomic
+def patient_email_bounce_record(*, email: str, reason: str, at=None) -> int:
+    """The email provider reported that mail to this address bounced or was marked as
+    spam: the patients with it are marked (the desk sees it on the patient's page) and
+    no more email is sent to it until the address changes. Returns how many."""
+    at = at or timezone.now()
+    patients = list(Patient.objects.select_for_update().filter(email__iexact=email, email_bounced_at__isnull=True))
+    for patient in patients:
+        patient.email_bounced_at, patient.email_bounce_reason = at, reason[:200]
+        patient.save(update_fields=["email_bounced_at", "email_bounce_reason", "updated_at"])
+        audit_record(actor=None, actor_label="email provider", action="email_bounced", obj=patient,
+                     changes={"reason": reason[:200]})
+    return len(patients)
 
 
 @transaction.atomic

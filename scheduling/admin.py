@@ -14,6 +14,7 @@ from django.contrib.admin import helpers
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils.html import format_html
 
 from clinic.admin import ViewOnlyAdmin, ViewOnlyInline
 from clinic.errors import DomainError
@@ -23,6 +24,7 @@ from .models import (
     HeldVisit,
     MessageTemplate,
     Reminder,
+    SentMessage,
     SeriesHold,
     TreatedArea,
     TreatmentProtocol,
@@ -30,6 +32,9 @@ from .models import (
     WaitlistEntry,
 )
 from .reminders.outbox import reminders_cancel, reminders_retry
+from .reminders.reach import patient_phone
+from .reminders.rendering import message_render_for_staff
+from .reminders.tokens import message_url
 from .services import appointment_cancel, appointment_mark_no_show, hold_release, series_pause, series_resume
 
 REASON_TEMPLATE = "admin/scheduling/action_reason.html"
@@ -113,6 +118,7 @@ class TreatmentProtocolAdmin(admin.ModelAdmin):
             "review_min_days", "review_max_days", "review_minutes", "maintenance_min_days", "maintenance_max_days",
         ]}),
         ("Consultations and reminders", {"fields": ["consultation_valid_days", "reminder_lead_hours"]}),
+        ("What patients are told", {"fields": ["pre_care_text", "aftercare_text"]}),
     ]
 
 
@@ -277,6 +283,11 @@ class SeriesHoldAdmin(ServiceActionsMixin, ViewOnlyAdmin):
 
 
 # --- Reminders ------------------------------------------------------------------------
+SENT_MESSAGE_STATUSES = ["sent", "failed", "skipped"]
+# Long links in a body wrap instead of widening the page.
+BODY_STYLE = 'style="white-space:pre-wrap;overflow-wrap:anywhere"'
+
+
 @admin.register(Reminder)
 class ReminderAdmin(ViewOnlyAdmin):
     """The outbox as staff see it: what is due, what went, and what failed and why."""
@@ -311,6 +322,48 @@ class ReminderAdmin(ViewOnlyAdmin):
     def cancel_pending(self, request, queryset):
         count = reminders_cancel(ids=queryset.values_list("pk", flat=True))
         self.message_user(request, f"{count} message(s) cancelled.")
+
+
+@admin.register(SentMessage)
+class SentMessageAdmin(ViewOnlyAdmin):
+    """"Sent messages": every message that went (or was refused), to whom, by which
+    channel, what the provider reported since, and its words as the patient read them.
+    Under `make run` they are also files under var/mail and var/sms."""
+
+    list_display = ["sent_local", "recipient", "channel", "kind", "status", "delivery", "patient"]
+    list_filter = ["channel", "kind", "status", "delivery"]
+    search_fields = ["patient__last_name", "patient__first_name", "patient__email"]
+    list_select_related = ["patient"]
+    ordering = ["-sent_at", "-pk"]
+    fields = ["patient", "recipient", "channel", "kind", "status", "delivery", "delivery_detail", "sent_local",
+              "message_page", "rendered_body", "last_error"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(status__in=SENT_MESSAGE_STATUSES)
+
+    @admin.display(description="Sent (patient's time)", ordering="sent_at")
+    def sent_local(self, obj):
+        moment = obj.sent_at or obj.failed_at or obj.updated_at
+        return moment.astimezone(ZoneInfo(obj.patient.time_zone)).strftime("%a %d %b %Y %H:%M %Z")
+
+    @admin.display(description="Recipient")
+    def recipient(self, obj):
+        return obj.patient.email if obj.channel == "email" else patient_phone(obj.patient)
+
+    @admin.display(description="Message page")
+    def message_page(self, obj):
+        url = message_url(reminder_id=obj.pk)
+        return format_html('<a href="{}">Open the message as the patient sees it</a>', url)
+
+    @admin.display(description="Rendered body")
+    def rendered_body(self, obj):
+        rendered = message_render_for_staff(obj)
+        if rendered is None:
+            return "There is no template for this kind of message."
+        if obj.channel == "sms":
+            return format_html(f"<pre {BODY_STYLE}>{{}}</pre>", rendered.sms)
+        return format_html(f"<strong>{{}}</strong><pre {BODY_STYLE}>{{}}</pre>", rendered.subject, rendered.text)
 
 
 @admin.register(MessageTemplate)

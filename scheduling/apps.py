@@ -21,3 +21,10 @@ class SchedulingConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_repair_busy_weeks, sender=self)
+        # Imported once the apps are loaded (Django's start-up order): anymail's tracking
+        # signal, sent by its webhook views, records delivery reports on the messages.
+        from anymail.signals import tracking
+
+        from .pages.delivery import anymail_tracking_received  # after start-up, as above
+
+        tracking.connect(anymail_tracking_received, dispatch_uid="scheduling.delivery")

@@ -1,5 +1,6 @@
 """Settings shared by every environment; each value can be set from the environment."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -132,9 +133,28 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-# --- Email ----------------------------------------------------------------------------
+# --- Email delivery -------------------------------------------------------------------
+# Any Django email backend. A clinic plugs in its provider through django-anymail, e.g.
+# DJANGO_EMAIL_BACKEND=anymail.backends.postmark.EmailBackend with ANYMAIL_POSTMARK_SERVER_TOKEN
+# (Amazon SES, Mailgun, SendGrid ... alike: every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"]),
+# and points the provider's webhooks at /anymail/<provider>/tracking/ with the user and
+# password of ANYMAIL_WEBHOOK_SECRET ("user:password"). SMTP and the console stay options;
+# `make run` writes every email as a file under EMAIL_FILE_PATH (var/mail).
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="Needlepoint <clinic@localhost>")
+EMAIL_FILE_PATH = env("DJANGO_EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
+INSTALLED_APPS += ["anymail"]
+ANYMAIL = {name.removeprefix("ANYMAIL_"): value for name, value in os.environ.items() if name.startswith("ANYMAIL_")}
+
+# --- Public site address --------------------------------------------------------------
+# The one address every link in a patient's message starts with. `make run` sets it from
+# PORT, docker-compose.yml from its own PUBLIC_SITE_URL.
+PUBLIC_SITE_URL = env("PUBLIC_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# --- Patient message pages ------------------------------------------------------------
+# A message page (the link a text carries) and a waitlist offer's claim link stop
+# working after this many days.
+MESSAGE_PAGE_MAX_AGE_DAYS = env.int("MESSAGE_PAGE_MAX_AGE_DAYS", default=60)
 
 # --- Celery ---------------------------------------------------------------------------
 # With no broker configured, kombu's filesystem transport lets the worker and beat run
@@ -159,6 +179,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule"))
 CELERY_BEAT_SCHEDULE: dict = {}
+# The worker keeps LOGGING's handlers (and their token filter) instead of its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- REST framework and the API ------------------------------------------------------
 # Session login for pages and the interactive docs, token login for integrations.
@@ -232,17 +254,23 @@ AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "clinic.api.errors.lockout_response"
 
 # --- Logging --------------------------------------------------------------------------
+# Signed tokens in patients' links are keys: the filter writes them as "[token]" in
+# every log line (request logs included), so no log can open a patient's page.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"no_tokens": {"()": "clinic.log_filters.TokenRedactingFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["no_tokens"]}
+    },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    # runserver's request lines carry the paths patients open: through the same filter.
+    "loggers": {"django.server": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
 
 # --- Reminders ------------------------------------------------------------------------
 # The outbox, the dispatcher and the channels (scheduling/reminders/). See README.md.
-REMINDERS_SITE_URL = env("REMINDERS_SITE_URL", default="http://127.0.0.1:8000")  # links in messages
 REMINDERS_SMS_BACKEND = env("REMINDERS_SMS_BACKEND", default="scheduling.reminders.sms.ConsoleSmsBackend")
 REMINDERS_SMS_FILE_DIR = env("REMINDERS_SMS_FILE_DIR", default=str(VAR_DIR / "sms"))
 REMINDERS_SMS_QUIET_HOURS = env("REMINDERS_SMS_QUIET_HOURS", default="21:00-08:00")  # patient's local time; empty: none

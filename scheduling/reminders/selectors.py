@@ -32,6 +32,23 @@ def series_visits_upcoming(*, series_id: int) -> list[Appointment]:
     )
 
 
+def message_visits(reminder: Reminder) -> list[Appointment] | None:
+    """The visits a message about several of them lists: a series confirmation's open
+    visits; a reschedule's moved, added and dropped ones. None for other kinds."""
+    if reminder.kind == Reminder.Kind.SERIES_CONFIRMATION:
+        return series_visits_upcoming(series_id=reminder.series_id)
+    if reminder.kind == Reminder.Kind.RESCHEDULE:
+        ids = [int(pk) for pk in reminder.payload.get("visits", {})]
+        ids += [item["appointment"] for item in reminder.payload.get("cancelled", [])]
+        ids += [item["appointment"] for item in reminder.payload.get("moves", [])]
+        return list(
+            Appointment.objects.filter(pk__in=ids)
+            .select_related("location", "provider", "series__protocol")
+            .order_by("starts_at")
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class SeriesGap:
     """A series whose next session is not booked, and when its window closes."""

@@ -21,7 +21,7 @@ from patients.models import Consultation
 from .. import loader
 from ..models import HeldVisit, SeriesHold, TreatmentSeries
 from ..planner import Plan, PlannedVisit, PlanResult, Preferences, SeriesRequest, plan_series
-from ..reminders.outbox import reminders_series_booked
+from ..reminders.events import reminders_series_booked
 from ..selectors import consultation_planning_facts, protocol_active
 from .booking import (
     VisitSpec,
