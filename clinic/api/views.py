@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from clinic.models import AuditEntry, Location, Provider, Room
 from clinic.roles import ADMIN, ALL_ROLES, provider_of, sees_clinical_notes, user_roles, viewer_scope
+from scheduling.visibility import clinical_reader
 
 from .errors import error_body, lockout_response
 from .serializers import NamedRef
@@ -25,7 +26,9 @@ from .serializers import NamedRef
 class ClinicApi(APIView):
     """Every API view: validate, call one service, serialize. `roles` (or
     `roles_by_method`) says who may call it; `scope()` narrows reads to what the caller
-    may see; `context()` tells output serializers whether to include clinical fields."""
+    may see; `context()` gives serializers the caller's ClinicalReader (`clinical`: which
+    records' clinical fields to include) and `scope` (so a reference to a patient the
+    caller may not see is refused exactly as one to no patient)."""
 
     roles = ALL_ROLES
     pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
@@ -34,7 +37,7 @@ class ClinicApi(APIView):
         return viewer_scope(self.request.user)
 
     def context(self) -> dict:
-        return {"request": self.request, "clinical": sees_clinical_notes(self.request.user)}
+        return {"request": self.request, "clinical": clinical_reader(self.request.user), "scope": self.scope}
 
     def validated(self, serializer_class, data):
         serializer = serializer_class(data=data, context=self.context())

@@ -17,7 +17,7 @@ from patients import selectors as patient_selectors
 from patients import services as patient_services
 from patients.screening import consultation_cautions_open
 from scheduling import services
-from scheduling.visibility import patient_visible
+from scheduling.visibility import clinical_reader, patient_visible
 from scheduling.waitlist import waitlist_entry_add
 
 from ..access import roles_required
@@ -82,7 +82,11 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     timelines, other_reminders = patient_timelines(patient, today=today)
     consultations = list(patient.consultations.all())
     planned = {t.series.consultation_id for t in timelines if t.series.status != "cancelled"}
+    reader = clinical_reader(request.user)
+    for visit in patient.appointments.all():
+        visit.record_readable = reader.reads(visit)
     for consultation in consultations:
+        consultation.record_readable = reader.reads(consultation)
         consultation.cautions_open = consultation_cautions_open(consultation)
         consultation.can_plan = consultation.outcome == "eligible" and consultation.pk not in planned
     return page(request, "patient.html", {

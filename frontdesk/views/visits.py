@@ -14,6 +14,7 @@ from clinic.models import Provider
 from clinic.roles import ALL_ROLES, CLINICAL, DESK, viewer_scope
 from scheduling import services
 from scheduling.models import Appointment
+from scheduling.visibility import clinical_reader
 
 from ..access import roles_required
 from ..forms import CancelForm, CompleteForm, RescheduleForm
@@ -25,7 +26,9 @@ OPEN = Appointment.OPEN_STATUSES
 
 
 def _visit(request: HttpRequest, appointment_id: int) -> Appointment:
-    return get_object_or_404(visit_page(provider=viewer_scope(request.user)), pk=appointment_id)
+    visit = get_object_or_404(visit_page(provider=viewer_scope(request.user)), pk=appointment_id)
+    visit.record_readable = clinical_reader(request.user).reads(visit)
+    return visit
 
 
 def _visit_context(visit: Appointment, **extra) -> dict:
