@@ -261,3 +261,15 @@ TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
 TWILIO_API_BASE = env("TWILIO_API_BASE", default="https://api.twilio.com")
+
+# --- Request limits -------------------------------------------------------------------
+# Every input is answered in words, never with a 500 (clinic/middleware.py,
+# clinic/api/parsers.py): a NUL byte in the address is a 400, a body over the limit a
+# 413 (the pages and the JSON API share one limit, 2.5 MB by default, checked from the
+# Content-Length before anything is read), JSON nested too deeply a 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_MAX_BODY_BYTES", default=2_621_440)
+API_MAX_BODY_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "clinic.middleware.RequestLimitsMiddleware")
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["clinic.api.parsers.BoundedJSONParser"]

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from clinic.api.fields import NeedleDepthsField, SafeDateField
 from clinic.api.serializers import ClinicalFieldsMixin, PatientRef, ProviderRef
-from clinic.validators import validate_time_zone
+from clinic.validators import validate_person_name, validate_time_zone
 from scheduling.api.serializers import AppointmentBriefOut, SeriesBriefOut
 
 from ..choices import Channel, FitzpatrickType, SkinConcern, TreatmentArea
@@ -56,8 +56,8 @@ class PatientDetailOut(PatientOut):
 
 
 class PatientIn(serializers.Serializer):
-    first_name = serializers.CharField(max_length=80)
-    last_name = serializers.CharField(max_length=80)
+    first_name = serializers.CharField(max_length=80, validators=[validate_person_name])
+    last_name = serializers.CharField(max_length=80, validators=[validate_person_name])
     date_of_birth = SafeDateField()
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     phone = PhoneNumberField(
