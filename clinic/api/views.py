@@ -7,7 +7,6 @@ from django.db.models import Prefetch
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -15,12 +14,14 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from clinic.audit import audit_clinical_reads, audit_sign_in, client_address
 from clinic.models import AuditEntry, Location, Provider, Room
 from clinic.roles import ADMIN, ALL_ROLES, provider_of, sees_clinical_notes, user_roles, viewer_scope
 from scheduling.visibility import clinical_reader
 
 from .errors import error_body, lockout_response
 from .serializers import NamedRef
+from .tokens import token_for_login, tokens_revoke
 
 
 class ClinicApi(APIView):
@@ -37,7 +38,22 @@ class ClinicApi(APIView):
         return viewer_scope(self.request.user)
 
     def context(self) -> dict:
-        return {"request": self.request, "clinical": clinical_reader(self.request.user), "scope": self.scope}
+        if not hasattr(self, "clinical_reads"):
+            self.clinical_reads = []
+        return {
+            "request": self.request,
+            "clinical": clinical_reader(self.request.user),
+            "scope": self.scope,
+            "clinical_reads": self.clinical_reads,
+        }
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        """Every clinical record an answer carried is one audit entry (who, which, from where)."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        reads = getattr(self, "clinical_reads", None)
+        if reads and response.status_code < 400:
+            audit_clinical_reads(reader=request.user, records=reads, via=f"{request.method} {request.path}")
+        return response
 
     def validated(self, serializer_class, data):
         serializer = serializer_class(data=data, context=self.context())
@@ -88,7 +104,13 @@ class ClinicApi(APIView):
 
 # --- Logins ---------------------------------------------------------------------------
 class LoginThrottle(AnonRateThrottle):
+    """Counted per client address, read as the audit trail and django-axes read it
+    (NUM_PROXIES trusted proxies)."""
+
     rate = "30/min"
+
+    def get_ident(self, request) -> str:
+        return client_address(request) or ""
 
 
 class TokenIn(serializers.Serializer):
@@ -124,7 +146,8 @@ class TokenApi(ClinicApi):
             return Response(
                 error_body(403, "This login has no clinic role; ask a clinic admin.", "no_role"), status=403
             )
-        token, _ = Token.objects.get_or_create(user=user)
+        token = token_for_login(user=user)
+        audit_sign_in(user=user, succeeded=True, how="api token")
         return Response({"token": token.key, "username": user.get_username(), "roles": sorted(user_roles(user))})
 
 
@@ -133,7 +156,7 @@ class TokenRevokeApi(ClinicApi):
 
     @extend_schema(request=None, responses={204: None}, summary="Revoke my API token", tags=["auth"])
     def delete(self, request):
-        Token.objects.filter(user=request.user).delete()
+        tokens_revoke(user=request.user, reason="signed out", revoked_by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -186,6 +186,7 @@ class ReschedulePreviewOut(serializers.Serializer):
 
 
 # --- Input ----------------------------------------------------------------------------
+@extend_schema_field(OpenApiTypes.INT)
 class VisibleRef(serializers.PrimaryKeyRelatedField):
     """A reference to a patient or series that the caller may see. One they may not see
     is refused with the very words used for one that does not exist ("No patient with
