@@ -9,8 +9,10 @@ and are edited here directly."""
 from collections.abc import Callable, Iterable
 from zoneinfo import ZoneInfo
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -30,6 +32,7 @@ from .models import (
     WaitlistEntry,
 )
 from .reminders.outbox import reminders_cancel, reminders_retry
+from .reminders.template_checks import FIELD_CHANNELS, template_check
 from .services import appointment_cancel, appointment_mark_no_show, hold_release, series_pause, series_resume
 
 REASON_TEMPLATE = "admin/scheduling/action_reason.html"
@@ -313,8 +316,29 @@ class ReminderAdmin(ViewOnlyAdmin):
         self.message_user(request, f"{count} message(s) cancelled.")
 
 
+class MessageTemplateForm(forms.ModelForm):
+    """Each field is checked as it will be rendered (scheduling.reminders.template_checks):
+    a syntax error, an unknown variable or a tag reaching outside the message is refused
+    with the reason, and the SMS body may use only the SMS variables."""
+
+    class Meta:
+        model = MessageTemplate
+        fields = ["email_subject", "email_text", "email_html", "sms_body"]
+
+    def clean(self):
+        data = super().clean()
+        for field, channel in FIELD_CHANNELS.items():
+            if field in data:
+                try:
+                    template_check(data[field], channel=channel)
+                except ValidationError as error:
+                    self.add_error(field, error)
+        return data
+
+
 @admin.register(MessageTemplate)
 class MessageTemplateAdmin(admin.ModelAdmin):
+    form = MessageTemplateForm
     list_display = ["kind", "email_subject", "updated_at"]
     readonly_fields = ["kind", "updated_at"]
     fieldsets = [

@@ -20,6 +20,7 @@ from clinic.roles import ADMIN, ALL_ROLES, provider_of, sees_clinical_notes, use
 from scheduling.visibility import clinical_reader
 
 from .errors import error_body, lockout_response
+from .fields import AwareDateTimeField
 from .serializers import NamedRef
 from .tokens import token_for_login, tokens_revoke
 
@@ -227,9 +228,18 @@ class ProviderListApi(ClinicApi):
 
 class AuditFilterIn(serializers.Serializer):
     object_type = serializers.ChoiceField(
-        choices=["appointment", "treatmentseries", "consultation", "patient"], required=False
+        choices=[
+            "appointment", "treatmentseries", "consultation", "patient", "serieshold", "waitlistentry", "user",
+            "screeningrule",
+        ],
+        required=False,
     )
     object_id = serializers.CharField(max_length=64, required=False)
+    action = serializers.CharField(max_length=40, required=False, help_text="e.g. clinical_record_read, signed_in.")
+    actor = serializers.CharField(max_length=150, required=False, help_text="The login (username) that acted.")
+    address = serializers.IPAddressField(required=False)
+    since = AwareDateTimeField(required=False)
+    until = AwareDateTimeField(required=False)
 
 
 class AuditOut(serializers.Serializer):
@@ -238,11 +248,13 @@ class AuditOut(serializers.Serializer):
     action = serializers.CharField()
     object_type = serializers.CharField()
     object_id = serializers.CharField()
+    address = serializers.IPAddressField(allow_null=True)
     changes = serializers.DictField()
 
 
 class AuditListApi(ClinicApi):
-    """The audit trail: who changed what, and when (clinic admins)."""
+    """The audit trail: who did what, when and from where (clinic admins); the admin's
+    Audit entries page filters the same rows and downloads them as CSV."""
 
     roles = ADMIN
 
@@ -250,8 +262,7 @@ class AuditListApi(ClinicApi):
     def get(self, request):
         filters = self.query(AuditFilterIn)
         entries = AuditEntry.objects.all().order_by("-at", "-pk")
-        if "object_type" in filters:
-            entries = entries.filter(object_type=filters["object_type"])
-        if "object_id" in filters:
-            entries = entries.filter(object_id=filters["object_id"])
+        lookups = {"object_type": "object_type", "object_id": "object_id", "action": "action",
+                   "actor": "actor_label", "address": "address", "since": "at__gte", "until": "at__lt"}
+        entries = entries.filter(**{lookup: filters[name] for name, lookup in lookups.items() if name in filters})
         return self.page(entries, AuditOut)

@@ -1,12 +1,12 @@
 """The clinic admin's dashboard and a CSV export of each of its tables."""
 
-import csv
 from datetime import timedelta
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.views.decorators.http import require_GET
 
 from clinic.roles import ADMIN
+from clinic.spreadsheets import csv_write
 from scheduling.models import Appointment, Reminder, TreatmentSeries
 
 from .. import charts
@@ -202,7 +202,5 @@ def dashboard_csv(request: HttpRequest, table: str) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="{table}-{period.location.slug}-{period.start.isoformat()}-{period.end.isoformat()}.csv"'
     )
-    writer = csv.writer(response)
-    writer.writerow(header)
-    writer.writerows(rows)
+    csv_write(response, header, rows)
     return response

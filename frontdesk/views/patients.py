@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from clinic.audit import audit_clinical_reads
 from clinic.errors import DomainError
 from clinic.models import Provider
 from clinic.roles import ALL_ROLES, DESK, viewer_scope
@@ -89,6 +90,8 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         consultation.record_readable = reader.reads(consultation)
         consultation.cautions_open = consultation_cautions_open(consultation)
         consultation.can_plan = consultation.outcome == "eligible" and consultation.pk not in planned
+    shown = [r for r in [*consultations, *patient.appointments.all()] if r.record_readable]
+    audit_clinical_reads(reader=request.user, records=shown, via=f"GET {request.path}")
     return page(request, "patient.html", {
         "patient": patient, "consultations": consultations, "timelines": timelines,
         "other_reminders": other_reminders,
@@ -176,7 +179,8 @@ def waitlist_new(request: HttpRequest, patient_id: int) -> HttpResponse:
         try:
             waitlist_entry_add(patient=patient, location=data["location"], kind=data["kind"],
                                earliest_date=data["earliest_date"], latest_date=data["latest_date"],
-                               provider=data["provider"], preferred_times=data["preferred_times"], notes=data["notes"])
+                               provider=data["provider"], preferred_times=data["preferred_times"], notes=data["notes"],
+                               added_by=request.user)
         except ValidationError as error:
             explain(form, error)
         else:

@@ -29,6 +29,16 @@ CALENDAR_PRODUCT = "-//Needlepoint//Reminders//EN"
 MANAGEABLE_KINDS = frozenset({Reminder.Kind.CONFIRMATION, Reminder.Kind.PRE_VISIT, Reminder.Kind.FOLLOW_UP})
 
 
+# The variables a template may use: an email's (reminder_context and the links added in
+# reminder_render) and a text's (sms_render). template_checks refuses any other name.
+EMAIL_VARIABLES = frozenset({
+    "first_name", "clinic", "clinic_phone", "clinic_address", "time", "visit", "provider", "is_treatment",
+    "numbing_minutes", "lead_hours", "moved", "session_number", "session_count", "visits", "window_closes",
+    "link", "unsubscribe_url", "manage_url",
+})
+SMS_VARIABLES = frozenset({"first_name", "time", "clinic", "link"})
+
+
 @dataclass(frozen=True)
 class RenderedMessage:
     subject: str
