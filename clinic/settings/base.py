@@ -328,6 +328,4 @@ CONTENT_SECURITY_POLICY = {
 # The schema and the interactive docs need a staff login (a session or a token) unless
 # API_DOCS_PUBLIC=true opens them, e.g. on a staging site.
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
-SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = (
-    ["rest_framework.permissions.AllowAny"] if API_DOCS_PUBLIC else ["clinic.api.permissions.IsStaffMember"]
-)
+SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["clinic.api.permissions.ApiDocsPermission"]
