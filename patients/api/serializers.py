@@ -107,6 +107,18 @@ class ScreeningMatchOut(serializers.Serializer):
     until = serializers.DateField(allow_null=True, required=False)
 
 
+class CautionLabelsField(serializers.ListField):
+    """The labels of the caution rules a consultation matched: an optional output field
+    (clinical, so left out for the desk), which a method field cannot be in the schema."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(child=serializers.CharField(), source="*", required=False, **kwargs)
+
+    def to_representation(self, consultation):
+        labels = [m["label"] for m in consultation.screening if m.get("effect") == ScreeningRule.Effect.CAUTION]
+        return super().to_representation(labels)
+
+
 class ConsultationOut(ClinicalFieldsMixin, serializers.Serializer):
     """A consultation. The screening detail and clinical notes go to providers and
     clinic admins only; the desk sees the outcome and whether a caution is open."""
@@ -129,7 +141,7 @@ class ConsultationOut(ClinicalFieldsMixin, serializers.Serializer):
     created_at = serializers.DateTimeField()
     contraindications = serializers.ListField(child=serializers.CharField(), required=False)
     screening = ScreeningMatchOut(many=True, required=False)
-    cautions = serializers.SerializerMethodField(required=False)
+    cautions = CautionLabelsField()
     clinical_notes = serializers.CharField(required=False)
 
     @extend_schema_field(AppointmentBriefOut(allow_null=True))
@@ -140,10 +152,6 @@ class ConsultationOut(ClinicalFieldsMixin, serializers.Serializer):
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_caution_pending(self, consultation) -> bool:
         return bool(consultation_cautions_open(consultation))
-
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-    def get_cautions(self, consultation) -> list[str]:
-        return [m["label"] for m in consultation.screening if m.get("effect") == ScreeningRule.Effect.CAUTION]
 
 
 class ConsultationFilterIn(serializers.Serializer):
