@@ -117,7 +117,8 @@ def _charts(board: Dashboard) -> dict:
 def dashboard(request: HttpRequest) -> HttpResponse:
     form, board = _dashboard(request)
     if board is None and form.is_bound:
-        return page(request, "empty.html", {"message": _refusal(form)}, status=400)
+        message = f"{_refusal(form)} Change the filter, or open the dashboard for the last four weeks."
+        return page(request, "empty.html", {"message": message, "nav": "dashboard"}, status=400)
     if board is None:
         return page(request, "empty.html", {"message": "No location is set up yet; add one in the clinic admin."})
     return page(request, "dashboard.html", {
