@@ -120,10 +120,11 @@ class CautionLabelsField(serializers.ListField):
 
 
 class ConsultationOut(ClinicalFieldsMixin, serializers.Serializer):
-    """A consultation. The screening detail and clinical notes go to providers and
-    clinic admins only; the desk sees the outcome and whether a caution is open."""
+    """A consultation. The screening detail, which caution matched (the hyperpigmentation
+    flag among them) and clinical notes go to its provider and clinic admins only; the
+    desk sees the outcome and whether a caution is open (`caution_pending`)."""
 
-    clinical_fields = ("contraindications", "screening", "clinical_notes", "cautions")
+    clinical_fields = ("contraindications", "screening", "clinical_notes", "cautions", "hyperpigmentation_caution")
 
     id = serializers.IntegerField()
     patient = PatientRef()
@@ -135,7 +136,7 @@ class ConsultationOut(ClinicalFieldsMixin, serializers.Serializer):
     concerns = serializers.ListField(child=serializers.ChoiceField(choices=SkinConcern.choices))
     recommended_sessions = serializers.IntegerField(allow_null=True)
     recommended_areas = RecommendedAreaOut(many=True)
-    hyperpigmentation_caution = serializers.BooleanField()
+    hyperpigmentation_caution = serializers.BooleanField(required=False)
     caution_pending = serializers.SerializerMethodField(help_text="A provider must acknowledge a caution first.")
     caution_acknowledged_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()

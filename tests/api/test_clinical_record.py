@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 A, D, P, OK = "admin", "desk", "dr.patel", "nurse.okafor"
 VISIT_CLINICAL = ("notes", "side_effects", "treated_areas")
-CONSULTATION_CLINICAL = ("clinical_notes", "screening", "cautions", "contraindications")
+CONSULTATION_CLINICAL = ("clinical_notes", "screening", "cautions", "contraindications", "hyperpigmentation_caution")
 
 
 @pytest.fixture
