@@ -49,6 +49,9 @@ def revoke_on_password_or_active_change(sender, instance, raw=False, **kwargs) -
     """pre_save of User: a new password, or a login switched off, ends its token."""
     if raw or instance.pk is None:
         return
+    update_fields = kwargs.get("update_fields")
+    if update_fields is not None and not {"password", "is_active"} & set(update_fields):
+        return  # e.g. last_login stamped at each sign-in: nothing to compare
     stored = get_user_model().objects.filter(pk=instance.pk).values("password", "is_active").first()
     if stored is None:
         return
