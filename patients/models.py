@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from phonenumber_field.modelfields import PhoneNumberField
 
-from clinic.validators import ChoiceListValidator, validate_time_zone
+from clinic.validators import ChoiceListValidator, validate_person_name, validate_time_zone
 
 from .choices import (
     MAX_DEPTH_MM,
@@ -22,8 +22,8 @@ from .choices import (
 
 
 class Patient(models.Model):
-    first_name = models.CharField(max_length=80)
-    last_name = models.CharField(max_length=80)
+    first_name = models.CharField(max_length=80, validators=[validate_person_name])
+    last_name = models.CharField(max_length=80, validators=[validate_person_name])
     date_of_birth = models.DateField()
     email = models.EmailField(blank=True)
     phone = PhoneNumberField(blank=True, help_text="International format, e.g. +447700900123.")

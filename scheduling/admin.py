@@ -9,8 +9,10 @@ and are edited here directly."""
 from collections.abc import Callable, Iterable
 from zoneinfo import ZoneInfo
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -34,6 +36,7 @@ from .models import (
 from .reminders.outbox import reminders_cancel, reminders_retry
 from .reminders.reach import patient_phone
 from .reminders.rendering import message_render_for_staff
+from .reminders.template_checks import TEMPLATE_FIELDS, template_check
 from .reminders.tokens import message_url
 from .services import appointment_cancel, appointment_mark_no_show, hold_release, series_pause, series_resume
 
@@ -366,8 +369,29 @@ class SentMessageAdmin(ViewOnlyAdmin):
         return format_html(f"<strong>{{}}</strong><pre {BODY_STYLE}>{{}}</pre>", rendered.subject, rendered.text)
 
 
+class MessageTemplateForm(forms.ModelForm):
+    """Each field is checked as it will be rendered (scheduling.reminders.template_checks):
+    a syntax error, an unknown variable or a tag reaching outside the message is refused
+    with the reason, and the SMS body may use only the SMS variables."""
+
+    class Meta:
+        model = MessageTemplate
+        fields = ["email_subject", "email_text", "email_html", "sms_body"]
+
+    def clean(self):
+        data = super().clean()
+        for field in TEMPLATE_FIELDS:
+            if field in data:
+                try:
+                    template_check(data[field], kind=self.instance.kind, field=field)
+                except ValidationError as error:
+                    self.add_error(field, error)
+        return data
+
+
 @admin.register(MessageTemplate)
 class MessageTemplateAdmin(admin.ModelAdmin):
+    form = MessageTemplateForm
     list_display = ["kind", "email_subject", "updated_at"]
     readonly_fields = ["kind", "updated_at"]
     fieldsets = [

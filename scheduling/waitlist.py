@@ -32,8 +32,9 @@ def waitlist_entry_add(
     provider=None,
     preferred_times: list[str] | None = None,
     notes: str = "",
+    added_by=None,
 ) -> WaitlistEntry:
-    """Put a patient on the waitlist for a kind of visit within a date range."""
+    """Put a patient on the waitlist for a kind of visit within a date range (audited)."""
     entry = WaitlistEntry(
         patient=patient,
         location=location,
@@ -47,6 +48,8 @@ def waitlist_entry_add(
     entry.full_clean()
     with transaction.atomic():
         entry.save()
+        audit_record(actor=added_by, action="waitlist_added", obj=entry,
+                     changes={"patient": patient.pk, "kind": kind, "from": earliest_date, "until": latest_date})
     return entry
 
 
@@ -117,6 +120,9 @@ def waitlist_offer_slot(*, appointment: Appointment, now: datetime) -> list[Remi
         WaitlistEntry.objects.filter(pk__in=[entry.pk for entry in chosen]).update(
             status=WaitlistEntry.Status.OFFERED, last_offered_at=now
         )
+        for entry in chosen:
+            audit_record(actor=None, action="waitlist_offered", obj=entry,
+                         changes={"freed_appointment": appointment.pk}, actor_label="waitlist")
     return offers
 
 
