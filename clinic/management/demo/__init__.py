@@ -11,8 +11,16 @@ from clinic.models import Location
 from scheduling.models import TreatmentProtocol
 
 from .busy_days import Filler, reminders_fill, waitlist_fill
-from .setup import (DEMO_LOGINS, DEMO_SLUG, TZ_NAME, diary_create, location_create, logins_ensure, patient_create,
-                    providers_create)
+from .setup import (
+    DEMO_LOGINS,
+    DEMO_SLUG,
+    TZ_NAME,
+    diary_create,
+    location_create,
+    logins_ensure,
+    patient_create,
+    providers_create,
+)
 from .stories import DemoClinic, stage_for, story_tell
 
 STORY_PATIENTS = 40

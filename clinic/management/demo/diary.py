@@ -73,7 +73,9 @@ class Diary:
             return None
         if any(start < e and room_end > s for s, e in self.closures + self.time_off[provider.pk]):
             return None
-        if not (self._free(("provider", provider.pk), p_start, p_end) and self._free(("patient", patient_id), start, p_end)):
+        if not self._free(("provider", provider.pk), p_start, p_end):
+            return None
+        if not self._free(("patient", patient_id), start, p_end):
             return None
         room = None
         if shape.room:

@@ -30,7 +30,8 @@ def stage_for(index: int) -> str:
 def first_session_day(stage: str, index: int, today: date) -> date:
     """When the series starts (or would), chosen so that today falls at the stage the demo shows."""
     return {
-        "completed": today - timedelta(days=230 + index), "maintenance_due": today - timedelta(days=130 + 40 * (index % 2)),
+        "completed": today - timedelta(days=230 + index),
+        "maintenance_due": today - timedelta(days=130 + 40 * (index % 2)),
         "in_progress": today - timedelta(days=40 + 3 * index), "on_hold": today - timedelta(days=35),
         "paused": today - timedelta(days=45), "cancelled": today - timedelta(days=50),
         "just_booked": today + timedelta(days=1 + index % 12), "deferred": today, "not_eligible": today,
