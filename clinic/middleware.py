@@ -7,11 +7,11 @@ that change was saved, so the answer is a 409 asking to try again, never a 500."
 
 from django.contrib import messages
 from django.db import OperationalError
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from clinic.api.errors import error_body
+from clinic.api.errors import error_body, not_found
 
 # deadlock_detected, serialization_failure
 ROLLED_BACK_FOR_ANOTHER = {"40P01", "40001"}
@@ -41,3 +41,19 @@ class ConcurrentChangeMiddleware:
                                                require_https=request.is_secure()):
             back = "/"
         return redirect(back)
+
+
+class ErrorPageMiddleware:
+    """A page that raises Http404 gets the product's 404 page in development too, where
+    Django would show its debug page (handler404 serves it when DEBUG is off)."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, Http404):
+            return not_found(request, exception)
+        return None
