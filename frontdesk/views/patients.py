@@ -2,6 +2,7 @@
 putting a patient on the waitlist."""
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -39,7 +40,21 @@ def patient_search(request: HttpRequest) -> HttpResponse:
     if form.is_valid() and form.cleaned_data["q"].strip():
         visible = patient_visible(provider=viewer_scope(request.user))
         results = list(patient_selectors.patient_search(patients=visible, q=form.cleaned_data["q"])[:SEARCH_LIMIT])
-    return page(request, "patients.html", {"form": form, "results": results, "searched": bool(request.GET.get("q"))})
+    return page(request, "patients.html", {"form": form, "results": results, "searched": bool(request.GET.get("q")),
+                                           "booking": _booking_slot(request)})
+
+
+def _booking_slot(request: HttpRequest) -> dict | None:
+    """An empty time chosen on the schedule, carried to the consultation booking of
+    whichever patient is picked next."""
+    form = ConsultationSlotsForm(request.GET)
+    at = request.GET.get("at", "")
+    if not (form.is_valid() and form.cleaned_data["provider"] and len(at) == 5 and at[2] == ":"):
+        return None
+    data = form.cleaned_data
+    query = urlencode({"location": data["location"].pk, "provider": data["provider"].pk,
+                       "day": data["day"].isoformat(), "at": at})
+    return {"provider": data["provider"], "day": data["day"], "at": at, "query": query}
 
 
 @require_GET
@@ -54,7 +69,8 @@ def patient_search_json(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"results": [
         {"id": p.pk, "name": p.full_name, "date_of_birth": p.date_of_birth.strftime("%d %b %Y"),
          "phone": str(p.phone) if p.phone else "", "email": p.email,
-         "url": reverse("frontdesk:patient", args=[p.pk])}
+         "url": reverse("frontdesk:patient", args=[p.pk]),
+         "book_url": reverse("frontdesk:consultation-new", args=[p.pk])}
         for p in found]})
 
 
@@ -155,7 +171,7 @@ def consultation_new(request: HttpRequest, patient_id: int) -> HttpResponse:
         days = sorted(by_day.items())
     return page(request, "consultation_new.html", {
         "patient": patient, "search": search, "book": book, "days": days, "location": location,
-        "searched": search.is_bound})
+        "searched": search.is_bound, "chosen_at": request.GET.get("at", "")})
 
 
 @require_http_methods(["GET", "POST"])

@@ -10,7 +10,7 @@ from clinic.roles import ALL_ROLES, viewer_scope
 from scheduling.models import Appointment
 
 from ..access import roles_required
-from ..schedule import diary_build
+from ..schedule import diary_build, next_open_day
 from ..selectors import location_chosen, locations
 from ..timeutil import local_today, monday_of, parse_date
 from .common import page
@@ -31,6 +31,7 @@ def schedule(request: HttpRequest) -> HttpResponse:
     diary = diary_build(location=location, first_day=first, days=span, by=by, provider=viewer_scope(request.user),
                         show_cancelled=request.GET.get("cancelled") == "1")
     step = timedelta(days=span)
+    closed_today = view == "day" and day == today and diary.days[0].closed
     return page(
         request,
         "schedule.html",
@@ -45,6 +46,7 @@ def schedule(request: HttpRequest) -> HttpResponse:
             "previous": first - step,
             "next": first + step,
             "show_cancelled": request.GET.get("cancelled") == "1",
+            "next_open": next_open_day(location=location, after=day) if closed_today else None,
             "now_ms": int(timezone.now().timestamp() * 1000),
             "kinds": Appointment.Kind.choices,
             "statuses": Appointment.Status.choices,

@@ -1,4 +1,4 @@
-"""A clinic that looks alive on any day: the diary from this week's Monday to two weeks
+"""A clinic that looks alive on any day: the diary from a week behind to two weeks
 ahead filled to about two thirds of each provider's hours, a waitlist with offers, and
 reminders both sent and due."""
 
@@ -19,10 +19,14 @@ FILL_SHARE = (0.60, 0.70)  # of each provider's working minutes, drawn per day
 AHEAD_DAYS = 14
 
 
+BEHIND_DAYS = 7
+
+
 def days_to_fill(today: date) -> list[date]:
-    """This week's Monday up to two weeks from today: the past days give the dashboard a week."""
-    first = today - timedelta(days=today.weekday())
-    return [first + timedelta(days=n) for n in range((today - first).days + AHEAD_DAYS)]
+    """A week behind up to two weeks from today: the days behind give the dashboard a
+    week of visits done, and patients seen and still to plan."""
+    first = today - timedelta(days=BEHIND_DAYS)
+    return [first + timedelta(days=n) for n in range(BEHIND_DAYS + AHEAD_DAYS)]
 
 
 class Filler:

@@ -13,7 +13,7 @@
       results.forEach(function (p) {
         var li = document.createElement("li");
         var a = document.createElement("a");
-        a.href = p.url;
+        a.href = form.dataset.bookQuery ? p.book_url + "?" + form.dataset.bookQuery : p.url;
         var strong = document.createElement("strong");
         strong.textContent = p.name;
         a.appendChild(strong);
