@@ -29,6 +29,8 @@ urlpatterns = [
     path("visits/<int:appointment_id>/complete/", visits.complete, name="complete"),
     path("visits/<int:appointment_id>/reschedule/", visits.reschedule, name="reschedule"),
     path("waitlist/", waitlist.waitlist, name="waitlist"),
+    path("waitlist/<int:entry_id>/book/", waitlist.waitlist_book, name="waitlist-book"),
+    path("waitlist/<int:entry_id>/remove/", waitlist.waitlist_remove, name="waitlist-remove"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/<str:table>.csv", dashboard.dashboard_csv, name="dashboard-csv"),
 ]

@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
+from clinic.audit import audit_record
 from patients.models import Patient
 
 from .models import Appointment, Reminder, WaitlistEntry
@@ -110,3 +112,34 @@ def waitlist_offer_slot(*, appointment: Appointment, now: datetime) -> list[Remi
             status=WaitlistEntry.Status.OFFERED, last_offered_at=now
         )
     return offers
+
+
+def waitlist_entry_withdraw(*, entry: WaitlistEntry, withdrawn_by=None) -> WaitlistEntry:
+    """Take a patient off the waitlist: the entry stays as history, its offers not yet
+    sent are cancelled. Withdrawing twice changes nothing."""
+    now = timezone.now()
+    with transaction.atomic():
+        entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        if entry.status in (WaitlistEntry.Status.WITHDRAWN, WaitlistEntry.Status.BOOKED):
+            return entry
+        before = entry.status
+        entry.status = WaitlistEntry.Status.WITHDRAWN
+        entry.save(update_fields=["status"])
+        Reminder.objects.filter(waitlist_entry=entry, status=Reminder.Status.PENDING).update(
+            status=Reminder.Status.CANCELLED, cancelled_at=now, updated_at=now)
+        audit_record(actor=withdrawn_by, action="waitlist_withdrawn", obj=entry,
+                     changes={"status": [before, entry.status]})
+    return entry
+
+
+def waitlist_entry_mark_booked(*, entry: WaitlistEntry, appointment: Appointment, booked_by=None) -> WaitlistEntry:
+    """The entry is met by a booked visit; call inside the booking's transaction."""
+    before = entry.status
+    entry.status = WaitlistEntry.Status.BOOKED
+    entry.save(update_fields=["status"])
+    now = timezone.now()
+    Reminder.objects.filter(waitlist_entry=entry, status=Reminder.Status.PENDING).update(
+        status=Reminder.Status.CANCELLED, cancelled_at=now, updated_at=now)
+    audit_record(actor=booked_by, action="waitlist_booked", obj=entry,
+                 changes={"status": [before, entry.status], "appointment": appointment.pk})
+    return entry

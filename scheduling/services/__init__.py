@@ -8,6 +8,7 @@ tasks all call them.
 - series: propose, the proposal token, hold, confirm, release
 - reschedule: move a visit, with the cascade through its series
 - maintenance: maintenance visits after a series
+- waitlist_offers: book the slot a waitlist offer named
 - visits: what happens on the day (cancel, check in, complete, no-show, confirm) and a
   series paused, resumed or cut short
 
@@ -38,6 +39,7 @@ from .visits import (
     series_pause,
     series_resume,
 )
+from .waitlist_offers import waitlist_offer_book, waitlist_offer_latest
 
 __all__ = [
     "ReschedulePreview",
@@ -71,4 +73,6 @@ __all__ = [
     "series_propose",
     "series_resume",
     "visits_book",
+    "waitlist_offer_book",
+    "waitlist_offer_latest",
 ]
