@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, consultations, dashboard, patients, schedule, series, visits, waitlist
+from .views import auth, consultations, dashboard, patients, schedule, series, series_actions, visits, waitlist
 
 app_name = "frontdesk"
 
@@ -22,6 +22,10 @@ urlpatterns = [
     path("holds/<uuid:hold_id>/", series.hold_detail, name="hold"),
     path("holds/<uuid:hold_id>/confirm/", series.hold_confirm, name="hold-confirm"),
     path("holds/<uuid:hold_id>/release/", series.hold_release, name="hold-release"),
+    path("series/<int:series_id>/pause/", series_actions.series_pause, name="series-pause"),
+    path("series/<int:series_id>/resume/", series_actions.series_resume, name="series-resume"),
+    path("series/<int:series_id>/cancel-rest/", series_actions.series_cancel_rest, name="series-cancel-rest"),
+    path("series/<int:series_id>/maintenance/", series_actions.series_maintenance, name="series-maintenance"),
     path("visits/<int:appointment_id>/", visits.visit_detail, name="visit"),
     path("visits/<int:appointment_id>/check-in/", visits.check_in, name="check-in"),
     path("visits/<int:appointment_id>/no-show/", visits.no_show, name="no-show"),

@@ -14,6 +14,7 @@ patient's visits through `appointments_narrowed`), so the API and the pages agre
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from clinic.models import Provider
+from clinic.roles import is_provider, sees_whole_clinic
 from patients.models import Consultation, Patient
 
 from .models import Appointment, SeriesHold, TreatmentSeries
@@ -60,3 +61,13 @@ def hold_visible(*, provider: Provider | None) -> QuerySet[SeriesHold]:
     if provider is not None:
         holds = holds.filter(created_by=provider.user)
     return holds
+
+
+def series_resume_refusal(*, series, user) -> str | None:
+    """Why this login may not resume this series, or None: a series on hold after a rare
+    side effect is released by a provider who has reviewed it; a paused one by the desk."""
+    if series.status == TreatmentSeries.Status.ON_HOLD and not is_provider(user):
+        return "A series on hold after a side effect is released by a provider after review."
+    if series.status != TreatmentSeries.Status.ON_HOLD and not sees_whole_clinic(user):
+        return "The front desk resumes a paused series."
+    return None
