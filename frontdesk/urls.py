@@ -12,6 +12,7 @@ urlpatterns = [
     path("patients/search.json", patients.patient_search_json, name="patient-search-json"),
     path("patients/new/", patients.patient_new, name="patient-new"),
     path("patients/<int:patient_id>/", patients.patient_detail, name="patient"),
+    path("patients/<int:patient_id>/edit/", patients.patient_edit, name="patient-edit"),
     path("patients/<int:patient_id>/consultations/new/", patients.consultation_new, name="consultation-new"),
     path("patients/<int:patient_id>/waitlist/new/", patients.waitlist_new, name="waitlist-new"),
     path("consultations/<int:consultation_id>/assess/", consultations.assess, name="assess"),
