@@ -121,7 +121,7 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     form = PatientForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            patient_services.patient_update(patient=patient, updated_by=request.user, **form.cleaned_data)
+            patient = patient_services.patient_update(patient=patient, updated_by=request.user, **form.cleaned_data)
         except DomainError as error:
             explain(form, error)
         else:
