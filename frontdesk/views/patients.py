@@ -125,7 +125,7 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
         except DomainError as error:
             explain(form, error)
         else:
-            messages.success(request, f"{patient.full_name}'s details are saved.")
+            messages.success(request, f"Saved the details of {patient.full_name}.")
             return redirect("frontdesk:patient", patient.pk)
     return page(request, "patient_edit.html", {"form": form, "patient": patient})
 

@@ -71,7 +71,7 @@ def test_every_detail_is_edited_from_the_page_and_the_change_is_audited(clinic, 
     response = desk.post(reverse("frontdesk:patient-edit", args=[patient.pk]), {
         **AMELIA, "first_name": "Amelie", "phone": "07400 654321", "preferred_channel": "sms", "consent_sms": "on",
         "time_zone": "Europe/Paris", "skin_concerns": ["acne_scars"]}, follow=True)
-    assert "Amelie Hart's details are saved." in response.content.decode()
+    assert "Saved the details of Amelie Hart." in response.content.decode()
     patient.refresh_from_db()
     assert (patient.first_name, str(patient.phone), patient.consent_sms, patient.time_zone, patient.skin_concerns) == (
         "Amelie", "+447400654321", True, "Europe/Paris", ["acne_scars"])
