@@ -32,6 +32,7 @@ urlpatterns = [
     path("visits/<int:appointment_id>/no-show/", visits.no_show, name="no-show"),
     path("visits/<int:appointment_id>/cancel/", visits.cancel, name="cancel"),
     path("visits/<int:appointment_id>/complete/", visits.complete, name="complete"),
+    path("visits/<int:appointment_id>/amend/", visits.amend, name="amend"),
     path("visits/<int:appointment_id>/reschedule/", visits.reschedule, name="reschedule"),
     path("waitlist/", waitlist.waitlist, name="waitlist"),
     path("waitlist/<int:entry_id>/book/", waitlist.waitlist_book, name="waitlist-book"),
