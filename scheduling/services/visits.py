@@ -262,7 +262,9 @@ def appointment_record_amend(
     appointment.notes = notes or ""
     appointment.save(update_fields=["device", "side_effects", "notes", "updated_at"])
     appointment.treated_areas.all().delete()
-    TreatedArea.objects.bulk_create(TreatedArea(appointment=appointment, area=a, depth_mm=d) for a, d in treated.items())
+    TreatedArea.objects.bulk_create(
+        TreatedArea(appointment=appointment, area=a, depth_mm=d) for a, d in treated.items()
+    )
     after = {"areas": {a: str(d) for a, d in treated.items()}, "device": appointment.device,
              "side_effects": side_effects, "notes": appointment.notes}
     audit_record(actor=amended_by, action="record_amended", obj=appointment, changes=audit_changes(before, after))
