@@ -76,9 +76,10 @@ def patient_search_json(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"results": []})
     visible = patient_visible(provider=viewer_scope(request.user))
     found = patient_selectors.patient_search(patients=visible, q=form.cleaned_data["q"])[:SEARCH_LIMIT]
+    region = phone_region()
     return JsonResponse({"results": [
         {"id": p.pk, "name": p.full_name, "date_of_birth": p.date_of_birth.strftime("%d %b %Y"),
-         "phone": str(p.phone) if p.phone else "", "email": p.email,
+         "phone": phone_as_dialled(p.phone, region), "email": p.email,
          "url": reverse("frontdesk:patient", args=[p.pk]),
          "book_url": reverse("frontdesk:consultation-new", args=[p.pk])}
         for p in found]})

@@ -66,7 +66,8 @@ def check(page, name: str) -> None:
     width = page.viewport_size["width"]
     assert page.evaluate(SIDEWAYS) <= 0, f"{name} scrolls sideways at {width} px"
     page.add_script_tag(path=str(AXE))
-    assert page.evaluate(AXE_RUN) == [], f"axe on {name} at {width} px"
+    found = page.evaluate(AXE_RUN)
+    assert found == [], f"axe on {name} at {width} px: {found}"
     page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
 
 

@@ -51,12 +51,17 @@ def _pages() -> dict[str, dict[str, str]]:
     pending = Consultation.objects.filter(outcome="pending", visit__status="booked",
                                           visit__provider__display_name="Dr Asha Patel").order_by("pk").first()
     patient = Patient.objects.get(pk=series.patient_id)
+    completed = TreatmentSeries.objects.filter(status="completed").order_by("pk").first()
     desk = {
         "schedule-day": f"/schedule/?date={MONDAY}",
         "schedule-week": f"/schedule/?date={MONDAY}&view=week",
         "schedule-rooms": f"/schedule/?date={MONDAY}&by=room",
         "patients": "/patients/?q=sm",
         "patient-new": "/patients/new/",
+        "patient-edit": f"/patients/{patient.pk}/edit/",
+        "schedule-closed-sunday": "/schedule/?date=2027-03-14",
+        "book-from-empty-slot": f"/patients/?q=sm&provider={session.provider_id}&day=2027-03-09&at=16:00",
+        "series-maintenance": f"/series/{completed.pk}/maintenance/",
         "patient": f"/patients/{patient.pk}/",
         "consultation-book": f"/patients/{patient.pk}/consultations/new/?day=2027-03-09",
         "plan": f"/consultations/{eligible.pk}/plan/",

@@ -87,7 +87,21 @@
     }, 1000);
   }
 
+  // A table wider than a phone scrolls inside itself: make it reachable from the keyboard.
+  function scrollableTables() {
+    document.querySelectorAll("table.table").forEach(function (table) {
+      if (table.scrollWidth > table.clientWidth + 1) {
+        table.tabIndex = 0;
+      } else {
+        table.removeAttribute("tabindex");
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    scrollableTables();
+    window.addEventListener("resize", scrollableTables);
+    document.querySelectorAll("details").forEach(function (d) { d.addEventListener("toggle", scrollableTables); });
     document.querySelectorAll("form[data-search-url]").forEach(searchAsYouType);
     document.querySelectorAll(".now[data-day-start]").forEach(nowLine);
     document.querySelectorAll("[role=tablist]").forEach(tabs);
