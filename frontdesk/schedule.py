@@ -160,20 +160,17 @@ def _lanes(blocks: list[Block]) -> None:
 SLOT_MINUTES = 30
 
 
-def _free_slots(day: Day, tz, opens: time, minutes: int, now: datetime) -> list[FreeSlot]:
-    """The half hours ahead in each provider's column with no visit in them: a click books one."""
+def free_slots_place(day: Day, free_times: list[tuple[int, datetime]], *, tz, opens: time, minutes: int) -> None:
+    """Place the free consultation times (provider, start) the availability service found
+    in their provider's column, on the half hour, so a click books one."""
     day_open = datetime.combine(day.day, opens, tz)
-    free = []
-    for column in day.columns:
-        if column.key is None:
+    columns = {c.key: c for c in day.columns}
+    for provider_id, start in sorted(free_times, key=lambda t: (t[0], t[1])):
+        column = columns.get(provider_id)
+        offset = (start - day_open).total_seconds() / 60
+        if column is None or offset < 0 or offset > minutes - SLOT_MINUTES or offset % SLOT_MINUTES:
             continue
-        for offset in range(0, minutes - SLOT_MINUTES + 1, SLOT_MINUTES):
-            start = day_open + timedelta(minutes=offset)
-            end = start + timedelta(minutes=SLOT_MINUTES)
-            if start < now or any(b.starts < end and start < b.ends for b in column.blocks):
-                continue
-            free.append(FreeSlot(top=offset / minutes * 100, at=f"{start.astimezone(tz):%H:%M}", column=column))
-    return free
+        day.free.append(FreeSlot(top=offset / minutes * 100, at=f"{start.astimezone(tz):%H:%M}", column=column))
 
 
 def next_open_day(*, location: Location, after: date) -> date | None:
@@ -188,7 +185,7 @@ def next_open_day(*, location: Location, after: date) -> date | None:
 
 def diary_build(
     *, location: Location, first_day: date, days: int, by: str, provider: Provider | None,
-    show_cancelled: bool = False, now: datetime | None = None,
+    show_cancelled: bool = False, now: datetime | None = None, free_times: list[tuple[int, datetime]] | None = None,
 ) -> Diary:
     """Visits of `days` local days from `first_day`, in columns. Queries: opening hours,
     resources, working days, visits (with patient, provider, room): four, whatever the size."""
@@ -246,8 +243,8 @@ def diary_build(
                 block.who = label
             columns.append(Column(key=key, label=label, blocks=blocks))
         built = Day(day=day, columns=columns, is_today=day == today, closed=day.weekday() not in open_days)
-        if days == 1 and by == "provider" and not built.closed:
-            built.free = _free_slots(built, tz, opens, minutes, now)
+        if free_times and days == 1 and by == "provider":
+            free_slots_place(built, free_times, tz=tz, opens=opens, minutes=minutes)
         built_days.append(built)
 
     now_top = None
