@@ -162,7 +162,8 @@ SLOT_MINUTES = 30
 
 def free_slots_place(day: Day, free_times: list[tuple[int, datetime]], *, tz, opens: time, minutes: int) -> None:
     """Place the free consultation times (provider, start) the availability service found
-    in their provider's column, on the half hour, so a click books one."""
+    in their provider's column, on the half hour and clear of the visits drawn there, so
+    a click books one."""
     day_open = datetime.combine(day.day, opens, tz)
     columns = {c.key: c for c in day.columns}
     for provider_id, start in sorted(free_times, key=lambda t: (t[0], t[1])):
@@ -170,6 +171,9 @@ def free_slots_place(day: Day, free_times: list[tuple[int, datetime]], *, tz, op
         offset = (start - day_open).total_seconds() / 60
         if column is None or offset < 0 or offset > minutes - SLOT_MINUTES or offset % SLOT_MINUTES:
             continue
+        end = start + timedelta(minutes=SLOT_MINUTES)
+        if any(b.starts < end and start < b.ends for b in column.blocks):
+            continue  # free during another patient's numbing, but drawn under that visit
         day.free.append(FreeSlot(top=offset / minutes * 100, at=f"{start.astimezone(tz):%H:%M}", column=column))
 
 

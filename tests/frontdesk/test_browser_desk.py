@@ -103,8 +103,8 @@ def test_an_empty_time_books_a_consultation_for_the_patient_chosen_next(desk, li
 
 
 def test_plan_and_confirm_a_series_then_move_session_2_counting_clicks(desk, live_server):
-    consultation = (Consultation.objects.filter(outcome="eligible", series__isnull=True, hyperpigmentation_caution=False)
-                    .order_by("pk").first())
+    consultation = (Consultation.objects.filter(outcome="eligible", series__isnull=True,
+                                                hyperpigmentation_caution=False).order_by("pk").first())
     desk.goto(f"{live_server.url}/patients/{consultation.patient_id}/")
     click = Clicks()
     click(desk.get_by_role("link", name="Plan a series"))
