@@ -79,7 +79,9 @@ class Diary:
             return None
         room = None
         if shape.room:
-            room = next((r for r in self.rooms[shape.room] if self._free(("room", r.pk), start, room_end)), None)
+            # A consultation takes a treatment room when both consulting rooms are in use.
+            rooms = self.rooms[shape.room] + (self.rooms["treatment"] if shape.room == "consulting" else [])
+            room = next((r for r in rooms if self._free(("room", r.pk), start, room_end)), None)
             if room is None:
                 return None
             self.busy[("room", room.pk)].append((start, room_end))
