@@ -65,6 +65,8 @@ def _pages() -> dict[str, dict[str, str]]:
         "patient": f"/patients/{patient.pk}/",
         "consultation-book": f"/patients/{patient.pk}/consultations/new/?day=2027-03-09",
         "plan": f"/consultations/{eligible.pk}/plan/",
+        "plan-proposal": (f"/consultations/{eligible.pk}/plan/?location={series.location_id}&provider="
+                          f"&session_count=3&target_interval_days=28"),
         "visit": f"/visits/{session.pk}/",
         "reschedule": f"/visits/{session.pk}/reschedule/",
         "waitlist": "/waitlist/",
