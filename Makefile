@@ -24,9 +24,10 @@ demo: migrate
 run: demo
 	@echo
 	@echo "Needlepoint is starting at http://127.0.0.1:$(PORT)/  (clinic admin: http://127.0.0.1:$(PORT)/admin/)"
+	@echo "Messages go to files under var/mail and var/sms, listed at http://127.0.0.1:$(PORT)/admin/scheduling/sentmessage/"
 	@echo "Press Ctrl-C to stop the web server, the worker and beat."
 	@echo
-	$(BIN)/honcho start --procfile Procfile.dev --port $(PORT)
+	PUBLIC_SITE_URL=$${PUBLIC_SITE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/honcho start --procfile Procfile.dev --port $(PORT)
 
 ## test: the whole suite; PostgreSQL and Redis are used when configured or reachable on localhost.
 test: install

@@ -10,6 +10,7 @@ are not kept alive by gunicorn; a proxy in front (nginx, the platform's router) 
 them with the clients. On the two-core benchmark machine this served the availability
 API faster, and with a far shorter tail, than 2 x 8 or 3 x 2 threads (bench/README.md)."""
 
+import logging
 import multiprocessing
 import os
 
@@ -19,3 +20,13 @@ threads = int(os.environ.get("GUNICORN_THREADS", "1"))  # more than 1 switches t
 worker_class = "sync"
 timeout = 60
 graceful_timeout = 30
+
+
+def post_fork(server, worker):
+    """Gunicorn's access log carries the paths patients open: their tokens are hidden as
+    in every other log (clinic/log_filters.py)."""
+    # Imported here: gunicorn reads this file before the project is on the import path.
+    from clinic.log_filters import TokenRedactingFilter
+
+    for name in ("gunicorn.access", "gunicorn.error"):
+        logging.getLogger(name).addFilter(TokenRedactingFilter())

@@ -26,6 +26,9 @@ class Location(models.Model):
     address = models.TextField(blank=True)
     phone = models.CharField(max_length=32, blank=True)
     email = models.EmailField(blank=True)
+    logo_url = models.URLField(
+        blank=True, help_text="Optional: the address of the clinic's logo, shown on its emails and patient pages."
+    )
     late_cancel_notice_hours = models.PositiveSmallIntegerField(
         default=24, help_text="A cancellation made with less notice than this is marked late."
     )
@@ -157,7 +160,8 @@ class Room(models.Model):
 
 
 class AuditEntry(models.Model):
-    """Who changed what, and when: one row per change to an appointment or a series."""
+    """Who did what, when and from where: one row per change, sign-in, token issued or
+    revoked, and read of a clinical record (clinic.audit)."""
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -170,11 +174,14 @@ class AuditEntry(models.Model):
     object_type = models.CharField(max_length=40)
     object_id = models.CharField(max_length=64)
     changes = models.JSONField(default=dict, blank=True)
+    address = models.GenericIPAddressField(
+        null=True, blank=True, help_text="The client's address (behind NUM_PROXIES trusted proxies); empty for tasks."
+    )
 
     class Meta:
         ordering = ["-at"]
         verbose_name_plural = "audit entries"
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [models.Index(fields=["object_type", "object_id"]), models.Index(fields=["action", "at"])]
 
     def __str__(self) -> str:
         who = self.actor_label or self.actor

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from scheduling.api.calendar_feeds import feed as calendar_feed
 from scheduling.pages.visit_link import patient_link_page
@@ -15,12 +15,15 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("frontdesk/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("reminders/", include("scheduling.pages.urls")),
+    # Email providers' delivery webhooks: /anymail/<provider>/tracking/ (django-anymail).
+    path("anymail/", include("anymail.urls")),
     # The front-desk pages and the clinic admin's dashboard
     path("", include("frontdesk.urls")),
     # The API, its schema and interactive docs
     path("api/v1/", include("clinic.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves its start-up script from a URL, so the docs need no inline script (CSP).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/auth/", include("rest_framework.urls")),
     # Patients' signed links and calendar feeds (no login: the secret is in the address)
     path("visit/<int:appointment_id>/<str:token>/", patient_link_page, name="patient-link"),

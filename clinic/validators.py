@@ -1,5 +1,6 @@
 """Validators shared across the apps."""
 
+import unicodedata
 import zoneinfo
 from functools import cache
 
@@ -42,3 +43,27 @@ class ChoiceListValidator:
 
     def __eq__(self, other) -> bool:
         return isinstance(other, ChoiceListValidator) and self.choices is other.choices
+
+
+# Unicode categories no name needs: control (Cc), format (Cf: the bidirectional overrides
+# and isolates, zero-width spaces and joiners, the soft hyphen), surrogates, private use,
+# unassigned code points, and line or paragraph separators. A bidirectional override
+# makes a name read differently on screen than it is stored; a zero-width character
+# makes two names that look the same search as different people.
+_REFUSED_IN_NAMES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def validate_person_name(value: str) -> None:
+    """A person's name: any script, accents, apostrophes, hyphens and spaces are kept;
+    invisible and direction-changing characters are refused, each named."""
+    refused = sorted({char for char in value if unicodedata.category(char) in _REFUSED_IN_NAMES})
+    if refused:
+        names = ", ".join(
+            f"U+{ord(char):04X} {unicodedata.name(char, 'control character').lower()}" for char in refused
+        )
+        raise ValidationError(
+            "Names may not contain invisible or direction-changing characters (found: %(names)s); "
+            "retype the name without them.",
+            params={"names": names},
+            code="invisible_characters",
+        )

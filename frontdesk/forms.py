@@ -8,6 +8,7 @@ import phonenumbers
 from django import forms
 
 from clinic.models import Location, Provider, Weekday
+from clinic.validators import validate_person_name
 from patients.choices import (
     MAX_DEPTH_MM,
     MIN_DEPTH_MM,
@@ -45,6 +46,14 @@ def _sane(value: date | None) -> date | None:
     return value
 
 
+class SaneDateField(forms.DateField):
+    """A date between 1900 and 2200: year 1 or 9999 would overflow the day arithmetic
+    and the database's range, so it is refused in words."""
+
+    def clean(self, value):
+        return _sane(super().clean(value))
+
+
 class ProviderChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: Provider) -> str:
         return obj.display_name
@@ -67,9 +76,9 @@ TIME_ZONES = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
 class PatientForm(forms.Form):
     """Every detail the desk keeps for a patient: registering and editing use it alike."""
 
-    first_name = forms.CharField(max_length=80)
-    last_name = forms.CharField(max_length=80)
-    date_of_birth = forms.DateField(widget=DateInput())
+    first_name = forms.CharField(max_length=80, validators=[validate_person_name])
+    last_name = forms.CharField(max_length=80, validators=[validate_person_name])
+    date_of_birth = SaneDateField(widget=DateInput())
     email = forms.EmailField(required=False)
     phone = forms.CharField(max_length=32, required=False)
     preferred_channel = forms.ChoiceField(choices=Channel.choices, label="Preferred channel for reminders")
@@ -120,7 +129,7 @@ class SearchForm(forms.Form):
 class ConsultationSlotsForm(forms.Form):
     location = location_field()
     provider = provider_field()
-    day = forms.DateField(widget=DateInput(), label="From")
+    day = SaneDateField(widget=DateInput(), label="From")
 
     def clean_day(self):
         return _sane(self.cleaned_data["day"])
@@ -133,9 +142,12 @@ class ConsultationBookForm(forms.Form):
     def clean_slot(self) -> tuple[int, datetime]:
         try:
             provider_id, moment = self.cleaned_data["slot"].split("|", 1)
-            return int(provider_id), datetime.fromisoformat(moment)
+            starts_at = datetime.fromisoformat(moment)
         except ValueError as error:
             raise forms.ValidationError("Choose one of the free times.") from error
+        if starts_at.tzinfo is None or not 1900 <= starts_at.year <= 2200 or not provider_id.isdigit():
+            raise forms.ValidationError("Choose one of the free times.")
+        return int(provider_id), starts_at
 
 
 class AssessmentForm(forms.Form):
@@ -158,7 +170,7 @@ class AssessmentForm(forms.Form):
     outcome = forms.ChoiceField(
         choices=[("", "Let the screening decide")] + [c for c in Consultation.Outcome.choices if c[0] != "pending"],
         required=False, label="Outcome")
-    deferred_until = forms.DateField(widget=DateInput(), required=False, label="Re-consult after (for a deferral)")
+    deferred_until = SaneDateField(widget=DateInput(), required=False, label="Re-consult after (for a deferral)")
 
     def __init__(self, *args, rules: list[ScreeningRule], **kwargs):
         super().__init__(*args, **kwargs)
@@ -166,7 +178,7 @@ class AssessmentForm(forms.Form):
         for rule in self.rules:
             self.fields[f"finding_{rule.condition}"] = forms.BooleanField(required=False, label=rule.label)
             if rule.lookback_days:
-                self.fields[f"last_{rule.condition}"] = forms.DateField(
+                self.fields[f"last_{rule.condition}"] = SaneDateField(
                     widget=DateInput(), required=False, label=f"{rule.label}: last present on")
         for area, label in TreatmentArea.choices:
             self.fields[f"depth_{area}"] = forms.DecimalField(
@@ -202,7 +214,7 @@ class PlanForm(forms.Form):
     session_count = forms.TypedChoiceField(choices=[(n, str(n)) for n in range(3, 7)], coerce=int, label="Sessions")
     target_interval_days = forms.TypedChoiceField(
         choices=[(28, "4 weeks"), (35, "5 weeks"), (42, "6 weeks")], coerce=int, label="Target interval")
-    earliest_start = forms.DateField(required=False, widget=DateInput(), label="First session from")
+    earliest_start = SaneDateField(required=False, widget=DateInput(), label="First session from")
 
     def clean_earliest_start(self):
         return _sane(self.cleaned_data.get("earliest_start"))
@@ -221,7 +233,7 @@ class ProposalForm(forms.Form):
 
 # --- Visits ---------------------------------------------------------------------------
 class RescheduleForm(forms.Form):
-    day = forms.DateField(widget=DateInput(), label="New date")
+    day = SaneDateField(widget=DateInput(), label="New date")
     at = forms.TimeField(widget=TimeInput(), label="New time")
     provider = provider_field(empty="Same provider")
 
@@ -260,8 +272,8 @@ class WaitlistForm(forms.Form):
     location = location_field()
     provider = provider_field()
     kind = forms.ChoiceField(choices=Appointment.Kind.choices, label="Visit wanted")
-    earliest_date = forms.DateField(widget=DateInput(), label="From")
-    latest_date = forms.DateField(widget=DateInput(), label="Until")
+    earliest_date = SaneDateField(widget=DateInput(), label="From")
+    latest_date = SaneDateField(widget=DateInput(), label="Until")
     preferred_times = forms.MultipleChoiceField(choices=WaitlistEntry.TimeOfDay.choices, required=False,
                                                 widget=forms.CheckboxSelectMultiple, label="Time of day")
     notes = forms.CharField(max_length=300, required=False)
@@ -276,7 +288,7 @@ class WaitlistForm(forms.Form):
 
 class DashboardForm(forms.Form):
     location = location_field()
-    start = forms.DateField(widget=DateInput(), label="From")
-    end = forms.DateField(widget=DateInput(), label="To")
+    start = SaneDateField(widget=DateInput(), label="From")
+    end = SaneDateField(widget=DateInput(), label="To")
 
 

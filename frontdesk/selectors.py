@@ -33,7 +33,9 @@ def location_chosen(value: str | None) -> Location | None:
 
 def patient_page(*, provider: Provider | None) -> QuerySet[Patient]:
     """A patient with consultations (and their areas and visit), series (with protocol),
-    visits (with provider, room, areas) and reminders: one query per relation."""
+    visits (with provider, room, areas) and reminders: one query per relation. A provider
+    sees every visit of a patient they may open (so a series shows no false gap); which
+    visits' clinical record they read is scheduling.visibility.ClinicalReader's answer."""
     appointments = (Appointment.objects.select_related("provider", "room", "location")
                     .prefetch_related("treated_areas").order_by("starts_at", "pk"))
     consultations = (Consultation.objects.select_related("provider", "visit", "visit__provider", "visit__location")
@@ -44,7 +46,7 @@ def patient_page(*, provider: Provider | None) -> QuerySet[Patient]:
     return patient_visible(provider=provider).prefetch_related(
         Prefetch("consultations", queryset=consultations),
         Prefetch("series", queryset=series),
-        Prefetch("appointments", queryset=appointments_narrowed(appointments, provider=provider)),
+        Prefetch("appointments", queryset=appointments),
         Prefetch("reminders", queryset=reminders),
         Prefetch("waitlist_entries", queryset=waitlist),
     )
@@ -174,7 +176,7 @@ def series_timeline(*, series: TreatmentSeries, visits: list[Appointment], consu
     if series.status in ("active", "paused"):
         for number in range(1, series.session_count + 1):
             if number not in sessions:
-                window = session_window(number)
+                window = window_of(number)
                 steps.append(Step("session", f"Session {number}: not booked", None, window, None))
                 break
     if series.status == "completed":

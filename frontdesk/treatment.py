@@ -19,9 +19,11 @@ class BeforeTreatment:
     last: Appointment | None = None
 
 
-def before_treatment(visit: Appointment) -> BeforeTreatment | None:
-    """None for a visit that is not a treatment. Three queries at most."""
-    if visit.kind not in TREATMENTS:
+def before_treatment(visit: Appointment, *, reader) -> BeforeTreatment | None:
+    """None for a visit that is not a treatment, or whose record the login may not read
+    (scheduling.visibility.ClinicalReader); the cautions and the last treatment only as
+    far as the login reads their records. Three queries at most."""
+    if visit.kind not in TREATMENTS or not reader.reads(visit):
         return None
     found = BeforeTreatment()
     consultation = visit.series.consultation if visit.series_id else None
@@ -29,11 +31,14 @@ def before_treatment(visit: Appointment) -> BeforeTreatment | None:
         consultation = visit.patient.consultations.filter(outcome="eligible").order_by("-assessed_at").first()
     if consultation is not None:
         found.planned = {a.area: a.depth_mm for a in consultation.recommended_areas.all()}
-        found.cautions = consultation_cautions_open(consultation)
-        found.darker_skin = consultation.hyperpigmentation_caution
+        if reader.reads(consultation):
+            found.cautions = consultation_cautions_open(consultation)
+            found.darker_skin = consultation.hyperpigmentation_caution
     found.last = (Appointment.objects.filter(patient_id=visit.patient_id, kind__in=TREATMENTS, status="completed",
                                              starts_at__lt=visit.starts_at)
                   .exclude(pk=visit.pk).prefetch_related("treated_areas").order_by("-starts_at").first())
+    if found.last is not None and not reader.reads(found.last):
+        found.last = None
     return found
 
 

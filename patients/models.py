@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from phonenumber_field.modelfields import PhoneNumberField
 
-from clinic.validators import ChoiceListValidator, validate_time_zone
+from clinic.validators import ChoiceListValidator, validate_person_name, validate_time_zone
 
 from .choices import (
     MAX_DEPTH_MM,
@@ -22,8 +22,8 @@ from .choices import (
 
 
 class Patient(models.Model):
-    first_name = models.CharField(max_length=80)
-    last_name = models.CharField(max_length=80)
+    first_name = models.CharField(max_length=80, validators=[validate_person_name])
+    last_name = models.CharField(max_length=80, validators=[validate_person_name])
     date_of_birth = models.DateField()
     email = models.EmailField(blank=True)
     phone = PhoneNumberField(blank=True, help_text="International format, e.g. +447700900123.")
@@ -31,6 +31,10 @@ class Patient(models.Model):
     consent_email = models.BooleanField("consents to email reminders", default=False)
     consent_sms = models.BooleanField("consents to SMS reminders", default=False)
     time_zone = models.CharField(max_length=64, default="Europe/London", validators=[validate_time_zone])
+    email_bounced_at = models.DateTimeField(
+        null=True, blank=True, help_text="The email provider reported the address bouncing or a complaint."
+    )
+    email_bounce_reason = models.CharField(max_length=200, blank=True)
     fitzpatrick_type = models.PositiveSmallIntegerField(
         "Fitzpatrick skin type", choices=FitzpatrickType.choices, null=True, blank=True
     )

@@ -152,6 +152,11 @@ def assessment_outcome(
     return final, chosen_until
 
 
+# What the desk is told about an open caution: that one is open, never which (the labels,
+# "Takes blood thinners", are health facts for providers and clinic admins only).
+CAUTION_PENDING_MESSAGE = "A provider must acknowledge a caution on this consultation before a series is planned."
+
+
 def consultation_cautions_open(consultation: Consultation) -> list[str]:
     """Cautions a provider has not yet acknowledged (labels), empty when none."""
     if consultation.caution_acknowledged_at is not None:

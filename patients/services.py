@@ -30,23 +30,28 @@ PATIENT_FIELDS = (
 
 
 # --- Patients -------------------------------------------------------------------------
-def _contact_rules(patient: Patient) -> None:
-    """The database's channel constraints, as messages the desk can act on."""
+def _contact_rules(patient: Patient, changed: set[str]) -> None:
+    """The database's channel constraints (which every row keeps), and a date of birth
+    not in the future when it is given, as messages the desk can act on."""
     errors = {}
     if patient.preferred_channel == "sms" and not patient.phone:
         errors["phone"] = ["A patient who prefers SMS needs a phone number."]
     if patient.preferred_channel == "email" and not patient.email:
         errors["email"] = ["A patient who prefers email needs an email address."]
-    if patient.date_of_birth and patient.date_of_birth > timezone.localdate():
+    if "date_of_birth" in changed and patient.date_of_birth and patient.date_of_birth > timezone.localdate():
         errors["date_of_birth"] = ["The date of birth cannot be in the future."]
     if errors:
         raise InvalidRequest(next(iter(errors.values()))[0], details=errors)
 
 
-def _save_patient(patient: Patient) -> None:
-    _contact_rules(patient)
+def _save_patient(patient: Patient, *, changed: set[str]) -> None:
+    """Check the fields given now and save. A field not changed is not checked again:
+    a value stored before today's rules (a phone number an older import kept) must not
+    stop the desk correcting an email address."""
+    _contact_rules(patient, changed)
+    unchanged = [f.name for f in Patient._meta.concrete_fields if f.name not in changed]
     try:
-        patient.full_clean(validate_constraints=False)
+        patient.full_clean(exclude=unchanged, validate_constraints=False)
     except ValidationError as error:
         raise InvalidRequest("Some patient details are not valid.", details=error.message_dict) from error
     patient.save()
@@ -60,7 +65,7 @@ def patient_create(*, created_by, duplicate_reason: str = "", **details) -> Pati
     if unknown:
         raise InvalidRequest(f"Unknown patient fields: {', '.join(sorted(unknown))}.")
     patient = Patient(**details)
-    _save_patient(patient)
+    _save_patient(patient, changed=set(PATIENT_FIELDS))
     audit_record(
         actor=created_by,
         action="created",
@@ -81,11 +86,30 @@ def patient_update(*, patient: Patient, updated_by, **changes) -> Patient:
     before = {name: getattr(patient, name) for name in changes}
     for name, value in changes.items():
         setattr(patient, name, value)
-    _save_patient(patient)
+    changed = {name for name in changes if before[name] != getattr(patient, name)}
+    if "email" in changed:
+        # A new address has not bounced: email goes to it again.
+        patient.email_bounced_at, patient.email_bounce_reason = None, ""
+    _save_patient(patient, changed=changed)
     diff = audit_changes({k: str(v) for k, v in before.items()}, {k: str(getattr(patient, k)) for k in changes})
     if diff:
         audit_record(actor=updated_by, action="updated", obj=patient, changes=diff)
     return patient
+
+
+@transaction.atomic
+def patient_email_bounce_record(*, email: str, reason: str, at=None) -> int:
+    """The email provider reported that mail to this address bounced or was marked as
+    spam: the patients with it are marked (the desk sees it on the patient's page) and
+    no more email is sent to it until the address changes. Returns how many."""
+    at = at or timezone.now()
+    patients = list(Patient.objects.select_for_update().filter(email__iexact=email, email_bounced_at__isnull=True))
+    for patient in patients:
+        patient.email_bounced_at, patient.email_bounce_reason = at, reason[:200]
+        patient.save(update_fields=["email_bounced_at", "email_bounce_reason", "updated_at"])
+        audit_record(actor=None, actor_label="email provider", action="email_bounced", obj=patient,
+                     changes={"reason": reason[:200]})
+    return len(patients)
 
 
 @transaction.atomic

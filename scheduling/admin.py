@@ -9,11 +9,14 @@ and are edited here directly."""
 from collections.abc import Callable, Iterable
 from zoneinfo import ZoneInfo
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils.html import format_html
 
 from clinic.admin import ViewOnlyAdmin, ViewOnlyInline
 from clinic.errors import DomainError
@@ -23,6 +26,7 @@ from .models import (
     HeldVisit,
     MessageTemplate,
     Reminder,
+    SentMessage,
     SeriesHold,
     TreatedArea,
     TreatmentProtocol,
@@ -30,6 +34,10 @@ from .models import (
     WaitlistEntry,
 )
 from .reminders.outbox import reminders_cancel, reminders_retry
+from .reminders.reach import patient_phone
+from .reminders.rendering import message_render_for_staff
+from .reminders.template_checks import TEMPLATE_FIELDS, template_check
+from .reminders.tokens import message_url
 from .services import appointment_cancel, appointment_mark_no_show, hold_release, series_pause, series_resume
 
 REASON_TEMPLATE = "admin/scheduling/action_reason.html"
@@ -37,7 +45,7 @@ REASON_TEMPLATE = "admin/scheduling/action_reason.html"
 
 def _local(moment, location) -> str:
     """Staff read times in the location's zone, not in UTC."""
-    return moment.astimezone(ZoneInfo(location.time_zone)).strftime("%a %d %b %Y %H:%M")
+    return moment.astimezone(ZoneInfo(location.time_zone)).strftime("%a %d %b %Y %H:%M %Z")
 
 
 class ServiceActionsMixin:
@@ -113,6 +121,7 @@ class TreatmentProtocolAdmin(admin.ModelAdmin):
             "review_min_days", "review_max_days", "review_minutes", "maintenance_min_days", "maintenance_max_days",
         ]}),
         ("Consultations and reminders", {"fields": ["consultation_valid_days", "reminder_lead_hours"]}),
+        ("What patients are told", {"fields": ["pre_care_text", "aftercare_text"]}),
     ]
 
 
@@ -277,6 +286,11 @@ class SeriesHoldAdmin(ServiceActionsMixin, ViewOnlyAdmin):
 
 
 # --- Reminders ------------------------------------------------------------------------
+SENT_MESSAGE_STATUSES = ["sent", "failed", "skipped"]
+# Long links in a body wrap instead of widening the page.
+BODY_STYLE = 'style="white-space:pre-wrap;overflow-wrap:anywhere"'
+
+
 @admin.register(Reminder)
 class ReminderAdmin(ViewOnlyAdmin):
     """The outbox as staff see it: what is due, what went, and what failed and why."""
@@ -296,7 +310,7 @@ class ReminderAdmin(ViewOnlyAdmin):
 
     @admin.display(description="Due (patient's time)", ordering="due_at")
     def due_local(self, obj):
-        return obj.due_at.astimezone(ZoneInfo(obj.patient.time_zone)).strftime("%a %d %b %Y %H:%M")
+        return obj.due_at.astimezone(ZoneInfo(obj.patient.time_zone)).strftime("%a %d %b %Y %H:%M %Z")
 
     @admin.display(description="Error")
     def short_error(self, obj):
@@ -313,8 +327,71 @@ class ReminderAdmin(ViewOnlyAdmin):
         self.message_user(request, f"{count} message(s) cancelled.")
 
 
+@admin.register(SentMessage)
+class SentMessageAdmin(ViewOnlyAdmin):
+    """"Sent messages": every message that went (or was refused), to whom, by which
+    channel, what the provider reported since, and its words as the patient read them.
+    Under `make run` they are also files under var/mail and var/sms."""
+
+    list_display = ["sent_local", "recipient", "channel", "kind", "status", "delivery", "patient"]
+    list_filter = ["channel", "kind", "status", "delivery"]
+    search_fields = ["patient__last_name", "patient__first_name", "patient__email"]
+    list_select_related = ["patient"]
+    ordering = ["-sent_at", "-pk"]
+    fields = ["patient", "recipient", "channel", "kind", "status", "delivery", "delivery_detail", "sent_local",
+              "message_page", "rendered_body", "last_error"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(status__in=SENT_MESSAGE_STATUSES)
+
+    @admin.display(description="Sent (patient's time)", ordering="sent_at")
+    def sent_local(self, obj):
+        moment = obj.sent_at or obj.failed_at or obj.updated_at
+        return moment.astimezone(ZoneInfo(obj.patient.time_zone)).strftime("%a %d %b %Y %H:%M %Z")
+
+    @admin.display(description="Recipient")
+    def recipient(self, obj):
+        return obj.patient.email if obj.channel == "email" else patient_phone(obj.patient)
+
+    @admin.display(description="Message page")
+    def message_page(self, obj):
+        url = message_url(reminder_id=obj.pk)
+        return format_html('<a href="{}">Open the message as the patient sees it</a>', url)
+
+    @admin.display(description="Rendered body")
+    def rendered_body(self, obj):
+        rendered = message_render_for_staff(obj)
+        if rendered is None:
+            return "There is no template for this kind of message."
+        if obj.channel == "sms":
+            return format_html(f"<pre {BODY_STYLE}>{{}}</pre>", rendered.sms)
+        return format_html(f"<strong>{{}}</strong><pre {BODY_STYLE}>{{}}</pre>", rendered.subject, rendered.text)
+
+
+class MessageTemplateForm(forms.ModelForm):
+    """Each field is checked as it will be rendered (scheduling.reminders.template_checks):
+    a syntax error, an unknown variable or a tag reaching outside the message is refused
+    with the reason, and the SMS body may use only the SMS variables."""
+
+    class Meta:
+        model = MessageTemplate
+        fields = ["email_subject", "email_text", "email_html", "sms_body"]
+
+    def clean(self):
+        data = super().clean()
+        for field in TEMPLATE_FIELDS:
+            if field in data:
+                try:
+                    template_check(data[field], kind=self.instance.kind, field=field)
+                except ValidationError as error:
+                    self.add_error(field, error)
+        return data
+
+
 @admin.register(MessageTemplate)
 class MessageTemplateAdmin(admin.ModelAdmin):
+    form = MessageTemplateForm
     list_display = ["kind", "email_subject", "updated_at"]
     readonly_fields = ["kind", "updated_at"]
     fieldsets = [

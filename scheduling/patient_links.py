@@ -1,8 +1,10 @@
 """Signed links in reminders: a patient, who never logs in, confirms or cancels one visit.
 
-The link carries the appointment's id and a signature over it with the time it was made
-(django.core.signing), so it works for that visit only and stops working after
-settings.PATIENT_LINK_MAX_AGE_DAYS. Reminders build links with `patient_link_url`."""
+The link carries the appointment's id and start time and a signature over them with the
+time it was made (django.core.signing), so it works for that visit at that time only: it
+stops working when the visit is moved (the message about the move carries a new link) or
+cancelled, and after settings.PATIENT_LINK_MAX_AGE_DAYS. Reminders build links with
+`patient_link_url`."""
 
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -28,7 +30,13 @@ class LinkInvalid(DomainError):
 
 
 class LinkExpired(DomainError):
+    """A genuine link that no longer works; it still knows its clinic, for the page."""
+
     status_code = 410
+
+    def __init__(self, message: str, *, location_id: int | None = None) -> None:
+        super().__init__(message)
+        self.location_id = location_id
 
 
 def _max_age() -> int:
@@ -36,7 +44,7 @@ def _max_age() -> int:
 
 
 def patient_link_token(appointment: Appointment) -> str:
-    return signing.dumps({"a": appointment.pk}, salt=SALT)
+    return signing.dumps({"a": appointment.pk, "s": int(appointment.starts_at.timestamp())}, salt=SALT)
 
 
 def patient_link_url(appointment: Appointment) -> str:
@@ -58,6 +66,13 @@ def patient_link_appointment(*, appointment_id: int, token: str) -> Appointment:
     appointment = Appointment.objects.select_related("location").filter(pk=appointment_id).first()
     if appointment is None:
         raise LinkInvalid("This visit no longer exists. Please call the clinic.")
+    # Links sent before they named the time carry no "s"; they still work until they expire.
+    if "s" in data and data["s"] != int(appointment.starts_at.timestamp()):
+        raise LinkExpired("This visit has moved. Please use the link in the message about its new time.",
+                          location_id=appointment.location_id)
+    if appointment.status == Appointment.Status.CANCELLED:
+        raise LinkExpired("This visit was cancelled. Please call the clinic to book again.",
+                          location_id=appointment.location_id)
     return appointment
 
 
@@ -84,7 +99,7 @@ def patient_view(appointment: Appointment) -> PatientView:
     return PatientView(
         appointment_id=appointment.pk,
         what=what,
-        local_start=appointment.starts_at.astimezone(tz).strftime("%A %d %B %Y at %H:%M"),
+        local_start=appointment.starts_at.astimezone(tz).strftime("%A %d %B %Y at %H:%M %Z"),
         location=appointment.location.name,
         address=appointment.location.address,
         phone=appointment.location.phone,

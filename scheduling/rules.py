@@ -68,3 +68,10 @@ def visit_allows(appointment: Appointment, now: datetime) -> VisitAllows:
         change=upcoming and appointment.status in Appointment.OPEN_STATUSES,
         late_if_cancelled=cancellation_is_late(appointment, now),
     )
+
+
+# --- How a visit takes place ----------------------------------------------------------
+def visit_by_phone(appointment: Appointment) -> bool:
+    """A healing check with no room is a phone call from the clinic (the protocol's
+    `healing_check_by_phone`): the patient does not come in."""
+    return appointment.kind == Appointment.Kind.HEALING_CHECK and appointment.room_id is None

@@ -11,7 +11,7 @@ from clinic.models import Location, Provider, Room
 from patients.models import Consultation, Patient, RecommendedArea
 
 from .models import Appointment, TreatmentProtocol, TreatmentSeries
-from .visibility import appointment_visible, appointments_narrowed, patient_visible, series_visible
+from .visibility import appointment_visible, patient_visible, series_visible
 
 # Read on every booking and every free-slot question: written out once, because building
 # the query for a model of some fifty fields costs more than running it.
@@ -118,13 +118,13 @@ def series_list(
 
 
 def patient_detail(*, provider: Provider | None) -> QuerySet[Patient]:
-    """Patients with their series, consultations and the visits `provider` may see, in a
-    fixed number of queries."""
+    """Patients `provider` may see, with their series, consultations and every visit (that
+    they exist: the brief shapes carry no clinical field), in a fixed number of queries."""
     appointments = Appointment.objects.select_related("provider", "room", "location").order_by("starts_at")
     return patient_visible(provider=provider).prefetch_related(
         Prefetch(
             "series", queryset=TreatmentSeries.objects.select_related("location", "provider").order_by("-created_at")
         ),
         Prefetch("consultations", queryset=Consultation.objects.select_related("provider").order_by("-created_at")),
-        Prefetch("appointments", queryset=appointments_narrowed(appointments, provider=provider)),
+        Prefetch("appointments", queryset=appointments),
     )

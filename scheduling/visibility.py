@@ -2,19 +2,30 @@
 
 `provider` is what clinic.roles.viewer_scope returns for the login: None means the whole
 clinic (front desk and clinic admins see everything). A provider sees
-- visits (appointments): their own, the ones they give;
+- visits (appointments): their own, the ones they give (and, on the record of a patient
+  they may see, that the patient's other visits exist);
 - patients: those they have a visit with, consult, or lead a series for;
 - series: those they lead, and those with a visit of theirs;
 - holds: those their own login made.
 (Consultations need no scheduling model and stay in patients.selectors.consultation_visible:
 a provider sees the ones they hold and the ones whose visit is theirs.)
-Every read that narrows by provider goes through these functions (nested reads of a
-patient's visits through `appointments_narrowed`), so the API and the pages agree."""
+Every read that narrows by provider goes through these functions (the diary and the visit
+page through `appointments_narrowed`), so the API and the pages agree.
 
+The clinical record (a visit's notes, side effects and treated areas; a
+consultation's screening, cautions and notes) follows one rule, `ClinicalReader`: clinic
+admins read all of it; a provider reads the record of the visits they give and the
+consultations they hold or whose visit is theirs, and of any other visit they may open
+only that it exists (kind, time, status); the front desk reads none of it. Every
+serializer and page that shows a clinical field asks `reader.reads(record)`."""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from clinic.models import Provider
-from clinic.roles import is_provider, sees_whole_clinic
+from clinic.roles import is_provider, sees_clinical_notes, sees_whole_clinic, viewer_scope
 from patients.models import Consultation, Patient
 
 from .models import Appointment, SeriesHold, TreatmentSeries
@@ -61,6 +72,45 @@ def hold_visible(*, provider: Provider | None) -> QuerySet[SeriesHold]:
     if provider is not None:
         holds = holds.filter(created_by=provider.user)
     return holds
+
+
+@dataclass(frozen=True)
+class ClinicalReader:
+    """Whose clinical record a login reads (see the module docstring)."""
+
+    everything: bool = False
+    provider_id: int | None = None
+
+    def reads(self, record) -> bool:
+        """True when the login may read this visit's or consultation's clinical fields."""
+        if self.everything:
+            return True
+        if self.provider_id is None:
+            return False
+        if isinstance(record, Appointment):
+            return record.provider_id == self.provider_id
+        if isinstance(record, Consultation):
+            try:
+                visit = record.visit
+            except ObjectDoesNotExist:
+                visit = None
+            return record.provider_id == self.provider_id or (
+                visit is not None and visit.provider_id == self.provider_id
+            )
+        return False
+
+
+NO_CLINICAL_RECORD = ClinicalReader()
+
+
+def clinical_reader(user) -> ClinicalReader:
+    """The one answer to "may this login read that clinical record" (API and pages)."""
+    if not sees_clinical_notes(user):
+        return NO_CLINICAL_RECORD
+    provider = viewer_scope(user)
+    if provider is None:
+        return ClinicalReader(everything=True)
+    return ClinicalReader(provider_id=provider.pk)
 
 
 def series_resume_refusal(*, series, user) -> str | None:

@@ -1,5 +1,7 @@
-"""The waitlist: patients waiting for a kind of visit within a range of dates, and the
-offer of a freed slot to those waiting longest for one like it."""
+"""The waitlist: patients waiting for a kind of visit within a range of dates, the offer
+of a freed slot to those waiting longest for one like it, and the claim of an offer: the
+first claim books the slot (through the one write path, services/booking.py), a later
+one is told it has gone."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clinic.audit import audit_record
+from clinic.errors import Conflict, DomainError
+from clinic.models import Location
 from patients.models import Patient
 
 from .models import Appointment, Reminder, WaitlistEntry
@@ -28,8 +32,9 @@ def waitlist_entry_add(
     provider=None,
     preferred_times: list[str] | None = None,
     notes: str = "",
+    added_by=None,
 ) -> WaitlistEntry:
-    """Put a patient on the waitlist for a kind of visit within a date range."""
+    """Put a patient on the waitlist for a kind of visit within a date range (audited)."""
     entry = WaitlistEntry(
         patient=patient,
         location=location,
@@ -43,6 +48,8 @@ def waitlist_entry_add(
     entry.full_clean()
     with transaction.atomic():
         entry.save()
+        audit_record(actor=added_by, action="waitlist_added", obj=entry,
+                     changes={"patient": patient.pk, "kind": kind, "from": earliest_date, "until": latest_date})
     return entry
 
 
@@ -85,7 +92,7 @@ def waitlist_offer_slot(*, appointment: Appointment, now: datetime) -> list[Remi
     offers = []
     for entry in chosen:
         channel = reminder_channel_for(entry.patient) or entry.patient.preferred_channel
-        due, deferred = place_for_channel(
+        placed = place_for_channel(
             due=now, channel=channel, patient=entry.patient, visit_starts_at=appointment.starts_at, now=now
         )
         offers.append(
@@ -93,11 +100,13 @@ def waitlist_offer_slot(*, appointment: Appointment, now: datetime) -> list[Remi
                 key=f"waitlist_offer:{entry.pk}:{appointment.pk}",
                 kind=Reminder.Kind.WAITLIST_OFFER,
                 slot="waitlist_offer",
-                channel=channel,
+                channel=placed.channel,
                 patient=entry.patient,
                 waitlist_entry=entry,
-                due_at=due,
-                deferred_for_quiet_hours=deferred,
+                due_at=placed.due,
+                deferred_for_quiet_hours=placed.deferred,
+                status=Reminder.Status.SKIPPED if placed.held else Reminder.Status.PENDING,
+                last_error=placed.reason,
                 visit_starts_at=appointment.starts_at,
                 payload={
                     "freed_appointment": appointment.pk,
@@ -111,7 +120,101 @@ def waitlist_offer_slot(*, appointment: Appointment, now: datetime) -> list[Remi
         WaitlistEntry.objects.filter(pk__in=[entry.pk for entry in chosen]).update(
             status=WaitlistEntry.Status.OFFERED, last_offered_at=now
         )
+        for entry in chosen:
+            audit_record(actor=None, action="waitlist_offered", obj=entry,
+                         changes={"freed_appointment": appointment.pk}, actor_label="waitlist")
     return offers
+
+
+class OfferGone(DomainError):
+    """The offered slot was taken by someone else first, has passed, or was withdrawn."""
+
+    status_code = 409
+
+
+def _offer_locked(reminder_id: int) -> Reminder:
+    offer = (
+        Reminder.objects.select_for_update(of=("self",))
+        .select_related("waitlist_entry__patient", "waitlist_entry__location")
+        .filter(pk=reminder_id, kind=Reminder.Kind.WAITLIST_OFFER)
+        .first()
+    )
+    if offer is None or offer.waitlist_entry is None:
+        raise OfferGone("This offer is no longer available.")
+    return offer
+
+
+def waitlist_offer_claim(*, reminder_id: int, now: datetime | None = None) -> Appointment:
+    """The patient takes the slot an offer names. Atomic: the location's booking lock and
+    the write path's overlap checks (exclusion constraints on PostgreSQL) let exactly one
+    of several patients offered the same slot book it; the others get OfferGone, and
+    their offers not yet sent are withdrawn. Claiming twice is refused, never booked twice."""
+    # Imported here: the booking path writes reminders, whose outbox writes waitlist offers
+    # from this module, so a top-level import would be circular.
+    from .services import booking, consultations
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        location = Location.objects.filter(waitlist_entries__reminders__pk=reminder_id).first()
+        if location is None:
+            raise OfferGone("This offer is no longer available.")
+        # The location's booking lock first, then the offer: every claim takes them in
+        # that order, so two claims queue instead of deadlocking.
+        booking.location_lock(location)
+        offer = _offer_locked(reminder_id)
+        entry = offer.waitlist_entry
+        if entry.status == WaitlistEntry.Status.BOOKED:
+            raise Conflict("You have already booked a slot from this waitlist offer.")
+        freed = (
+            Appointment.objects.select_related("location", "provider", "room")
+            .filter(pk=offer.payload.get("freed_appointment"))
+            .first()
+        )
+        if freed is None or freed.starts_at <= now or entry.status == WaitlistEntry.Status.WITHDRAWN:
+            raise OfferGone("Sorry, this slot is no longer available.")
+        try:
+            with transaction.atomic():
+                visit = _claim_book(freed, entry.patient, consultations=consultations, booking=booking)
+        except DomainError as error:
+            raise OfferGone("Sorry, someone else has just taken this slot. You stay on the waitlist.") from error
+        entry.status = WaitlistEntry.Status.BOOKED
+        entry.save(update_fields=["status"])
+        audit_record(actor=None, actor_label="waitlist offer", action="waitlist_claimed", obj=visit,
+                     changes={"waitlist_entry": entry.pk, "freed": freed.pk})
+        # The others offered this slot: their offers not yet sent are withdrawn; the sent
+        # ones answer "gone" when claimed.
+        others = Reminder.objects.filter(
+            kind=Reminder.Kind.WAITLIST_OFFER, payload__freed_appointment=freed.pk
+        ).exclude(pk=offer.pk)
+        others.filter(status=Reminder.Status.PENDING).update(
+            status=Reminder.Status.CANCELLED, cancelled_at=now, updated_at=now
+        )
+        # They stay on the waitlist, and are offered the next slot like it.
+        WaitlistEntry.objects.filter(
+            pk__in=others.values("waitlist_entry_id"), status=WaitlistEntry.Status.OFFERED
+        ).update(status=WaitlistEntry.Status.WAITING)
+        return visit
+
+
+def _claim_book(freed: Appointment, patient: Patient, *, consultations, booking) -> Appointment:
+    """The freed visit's time, place and provider booked for the patient who claimed it."""
+    if freed.kind == Appointment.Kind.CONSULTATION:
+        return consultations.consultation_book(
+            patient=patient, location=freed.location, provider=freed.provider, starts_at=freed.starts_at,
+            room=freed.room,
+        )
+    spec = booking.VisitSpec(
+        kind=freed.kind,
+        provider_id=freed.provider_id,
+        room_id=freed.room_id,
+        starts_at=freed.starts_at,
+        provider_starts_at=freed.provider_starts_at,
+        provider_ends_at=freed.provider_ends_at,
+        ends_at=freed.ends_at,
+        room_ends_at=freed.room_ends_at,
+    )
+    [visit] = booking.visits_book(location=freed.location, patient=patient, visits=[spec])
+    return visit
 
 
 def waitlist_entry_withdraw(*, entry: WaitlistEntry, withdrawn_by=None) -> WaitlistEntry:
@@ -129,17 +232,4 @@ def waitlist_entry_withdraw(*, entry: WaitlistEntry, withdrawn_by=None) -> Waitl
             status=Reminder.Status.CANCELLED, cancelled_at=now, updated_at=now)
         audit_record(actor=withdrawn_by, action="waitlist_withdrawn", obj=entry,
                      changes={"status": [before, entry.status]})
-    return entry
-
-
-def waitlist_entry_mark_booked(*, entry: WaitlistEntry, appointment: Appointment, booked_by=None) -> WaitlistEntry:
-    """The entry is met by a booked visit; call inside the booking's transaction."""
-    before = entry.status
-    entry.status = WaitlistEntry.Status.BOOKED
-    entry.save(update_fields=["status"])
-    now = timezone.now()
-    Reminder.objects.filter(waitlist_entry=entry, status=Reminder.Status.PENDING).update(
-        status=Reminder.Status.CANCELLED, cancelled_at=now, updated_at=now)
-    audit_record(actor=booked_by, action="waitlist_booked", obj=entry,
-                 changes={"status": [before, entry.status], "appointment": appointment.pk})
     return entry

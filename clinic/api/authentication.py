@@ -1,4 +1,5 @@
-"""Token login for integrations: the token, its user and the user's roles in one query."""
+"""Token login for integrations: the token, its user and the user's roles in one query;
+a token past its age (clinic.api.tokens) is refused."""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -11,6 +12,8 @@ from rest_framework.authtoken.models import Token
 from clinic.prepared import fetch_prepared
 from clinic.roles import remember_roles
 
+from .tokens import token_expired
+
 
 class ClinicTokenAuthentication(TokenAuthentication):
     """DRF's token login. Every API call checks the caller's roles next, and DRF's two
@@ -19,6 +22,15 @@ class ClinicTokenAuthentication(TokenAuthentication):
     prepared statement. Elsewhere DRF's own login runs and the roles are read after."""
 
     def authenticate_credentials(self, key):
+        """The login behind the token, unless the token is older than API_TOKEN_MAX_AGE_DAYS."""
+        user, token = self._credentials(key)
+        if token_expired(token):
+            raise exceptions.AuthenticationFailed(
+                "This token has expired; get a new one from POST /api/v1/auth/token/ with the username and password."
+            )
+        return user, token
+
+    def _credentials(self, key):
         if connection.vendor != "postgresql":
             return super().authenticate_credentials(key)
         user_model = get_user_model()

@@ -29,6 +29,7 @@ CODES = {
     405: "method_not_allowed",
     406: "not_acceptable",
     409: "conflict",
+    413: "too_large",
     415: "unsupported_media_type",
     422: "idempotency_key_reused",
     429: "throttled",

@@ -44,18 +44,19 @@ class SafeDateField(serializers.DateField):
         return result
 
 
+def ref_messages(name: str) -> dict[str, str]:
+    """The errors of a reference by id, naming the thing: 'No provider with id 999.'"""
+    return {
+        "does_not_exist": f"No {name} with id {{pk_value}}.",
+        "incorrect_type": f"Give the {name}'s id as a whole number.",
+        "required": f"Give the {name}'s id.",
+        "null": f"Give the {name}'s id.",
+    }
+
+
 def ref(queryset, name: str, **kwargs) -> serializers.PrimaryKeyRelatedField:
     """A reference by id whose errors name the thing: 'No provider with id 999.'"""
-    return serializers.PrimaryKeyRelatedField(
-        queryset=queryset,
-        error_messages={
-            "does_not_exist": f"No {name} with id {{pk_value}}.",
-            "incorrect_type": f"Give the {name}'s id as a whole number.",
-            "required": f"Give the {name}'s id.",
-            "null": f"Give the {name}'s id.",
-        },
-        **kwargs,
-    )
+    return serializers.PrimaryKeyRelatedField(queryset=queryset, error_messages=ref_messages(name), **kwargs)
 
 
 class NeedleDepthsField(serializers.DictField):

@@ -3,6 +3,7 @@
 A view names the roles allowed to call it in `roles`, or per method in
 `roles_by_method`; every other authenticated user gets 403."""
 
+from django.conf import settings
 from rest_framework.permissions import BasePermission
 
 from clinic.roles import ALL_ROLES, user_roles
@@ -24,3 +25,10 @@ class IsStaffMember(BasePermission):
             else getattr(view, "roles", ALL_ROLES)
         )
         return bool(held & frozenset(allowed))
+
+
+class ApiDocsPermission(IsStaffMember):
+    """The schema and the interactive docs: staff only, unless API_DOCS_PUBLIC opens them."""
+
+    def has_permission(self, request, view) -> bool:
+        return settings.API_DOCS_PUBLIC or super().has_permission(request, view)

@@ -7,7 +7,6 @@ from django.db.models import Prefetch
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -15,17 +14,23 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from clinic.audit import audit_clinical_reads, audit_sign_in, client_address
 from clinic.models import AuditEntry, Location, Provider, Room
 from clinic.roles import ADMIN, ALL_ROLES, provider_of, sees_clinical_notes, user_roles, viewer_scope
+from scheduling.visibility import clinical_reader
 
 from .errors import error_body, lockout_response
+from .fields import AwareDateTimeField
 from .serializers import NamedRef
+from .tokens import token_for_login, tokens_revoke
 
 
 class ClinicApi(APIView):
     """Every API view: validate, call one service, serialize. `roles` (or
     `roles_by_method`) says who may call it; `scope()` narrows reads to what the caller
-    may see; `context()` tells output serializers whether to include clinical fields."""
+    may see; `context()` gives serializers the caller's ClinicalReader (`clinical`: which
+    records' clinical fields to include) and `scope` (so a reference to a patient the
+    caller may not see is refused exactly as one to no patient)."""
 
     roles = ALL_ROLES
     pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
@@ -34,7 +39,22 @@ class ClinicApi(APIView):
         return viewer_scope(self.request.user)
 
     def context(self) -> dict:
-        return {"request": self.request, "clinical": sees_clinical_notes(self.request.user)}
+        if not hasattr(self, "clinical_reads"):
+            self.clinical_reads = []
+        return {
+            "request": self.request,
+            "clinical": clinical_reader(self.request.user),
+            "scope": self.scope,
+            "clinical_reads": self.clinical_reads,
+        }
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        """Every clinical record an answer carried is one audit entry (who, which, from where)."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        reads = getattr(self, "clinical_reads", None)
+        if reads and response.status_code < 400:
+            audit_clinical_reads(reader=request.user, records=reads, via=f"{request.method} {request.path}")
+        return response
 
     def validated(self, serializer_class, data):
         serializer = serializer_class(data=data, context=self.context())
@@ -85,7 +105,13 @@ class ClinicApi(APIView):
 
 # --- Logins ---------------------------------------------------------------------------
 class LoginThrottle(AnonRateThrottle):
+    """Counted per client address, read as the audit trail and django-axes read it
+    (NUM_PROXIES trusted proxies)."""
+
     rate = "30/min"
+
+    def get_ident(self, request) -> str:
+        return client_address(request) or ""
 
 
 class TokenIn(serializers.Serializer):
@@ -121,7 +147,8 @@ class TokenApi(ClinicApi):
             return Response(
                 error_body(403, "This login has no clinic role; ask a clinic admin.", "no_role"), status=403
             )
-        token, _ = Token.objects.get_or_create(user=user)
+        token = token_for_login(user=user)
+        audit_sign_in(user=user, succeeded=True, how="api token")
         return Response({"token": token.key, "username": user.get_username(), "roles": sorted(user_roles(user))})
 
 
@@ -130,7 +157,7 @@ class TokenRevokeApi(ClinicApi):
 
     @extend_schema(request=None, responses={204: None}, summary="Revoke my API token", tags=["auth"])
     def delete(self, request):
-        Token.objects.filter(user=request.user).delete()
+        tokens_revoke(user=request.user, reason="signed out", revoked_by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -201,9 +228,18 @@ class ProviderListApi(ClinicApi):
 
 class AuditFilterIn(serializers.Serializer):
     object_type = serializers.ChoiceField(
-        choices=["appointment", "treatmentseries", "consultation", "patient"], required=False
+        choices=[
+            "appointment", "treatmentseries", "consultation", "patient", "serieshold", "waitlistentry", "user",
+            "screeningrule",
+        ],
+        required=False,
     )
     object_id = serializers.CharField(max_length=64, required=False)
+    action = serializers.CharField(max_length=40, required=False, help_text="e.g. clinical_record_read, signed_in.")
+    actor = serializers.CharField(max_length=150, required=False, help_text="The login (username) that acted.")
+    address = serializers.IPAddressField(required=False)
+    since = AwareDateTimeField(required=False)
+    until = AwareDateTimeField(required=False)
 
 
 class AuditOut(serializers.Serializer):
@@ -212,11 +248,13 @@ class AuditOut(serializers.Serializer):
     action = serializers.CharField()
     object_type = serializers.CharField()
     object_id = serializers.CharField()
+    address = serializers.IPAddressField(allow_null=True)
     changes = serializers.DictField()
 
 
 class AuditListApi(ClinicApi):
-    """The audit trail: who changed what, and when (clinic admins)."""
+    """The audit trail: who did what, when and from where (clinic admins); the admin's
+    Audit entries page filters the same rows and downloads them as CSV."""
 
     roles = ADMIN
 
@@ -224,8 +262,7 @@ class AuditListApi(ClinicApi):
     def get(self, request):
         filters = self.query(AuditFilterIn)
         entries = AuditEntry.objects.all().order_by("-at", "-pk")
-        if "object_type" in filters:
-            entries = entries.filter(object_type=filters["object_type"])
-        if "object_id" in filters:
-            entries = entries.filter(object_id=filters["object_id"])
+        lookups = {"object_type": "object_type", "object_id": "object_id", "action": "action",
+                   "actor": "actor_label", "address": "address", "since": "at__gte", "until": "at__lt"}
+        entries = entries.filter(**{lookup: filters[name] for name, lookup in lookups.items() if name in filters})
         return self.page(entries, AuditOut)

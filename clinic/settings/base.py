@@ -1,5 +1,6 @@
 """Settings shared by every environment; each value can be set from the environment."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -133,9 +134,28 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-# --- Email ----------------------------------------------------------------------------
+# --- Email delivery -------------------------------------------------------------------
+# Any Django email backend. A clinic plugs in its provider through django-anymail, e.g.
+# DJANGO_EMAIL_BACKEND=anymail.backends.postmark.EmailBackend with ANYMAIL_POSTMARK_SERVER_TOKEN
+# (Amazon SES, Mailgun, SendGrid ... alike: every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"]),
+# and points the provider's webhooks at /anymail/<provider>/tracking/ with the user and
+# password of ANYMAIL_WEBHOOK_SECRET ("user:password"). SMTP and the console stay options;
+# `make run` writes every email as a file under EMAIL_FILE_PATH (var/mail).
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="Needlepoint <clinic@localhost>")
+EMAIL_FILE_PATH = env("DJANGO_EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
+INSTALLED_APPS += ["anymail"]
+ANYMAIL = {name.removeprefix("ANYMAIL_"): value for name, value in os.environ.items() if name.startswith("ANYMAIL_")}
+
+# --- Public site address --------------------------------------------------------------
+# The one address every link in a patient's message starts with. `make run` sets it from
+# PORT, docker-compose.yml from its own PUBLIC_SITE_URL.
+PUBLIC_SITE_URL = env("PUBLIC_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# --- Patient message pages ------------------------------------------------------------
+# A message page (the link a text carries) and a waitlist offer's claim link stop
+# working after this many days.
+MESSAGE_PAGE_MAX_AGE_DAYS = env.int("MESSAGE_PAGE_MAX_AGE_DAYS", default=60)
 
 # --- Celery ---------------------------------------------------------------------------
 # With no broker configured, kombu's filesystem transport lets the worker and beat run
@@ -160,6 +180,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule"))
 CELERY_BEAT_SCHEDULE: dict = {}
+# The worker keeps LOGGING's handlers (and their token filter) instead of its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- REST framework and the API ------------------------------------------------------
 # Session login for pages and the interactive docs, token login for integrations.
@@ -233,17 +255,23 @@ AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "clinic.api.errors.lockout_response"
 
 # --- Logging --------------------------------------------------------------------------
+# Signed tokens in patients' links are keys: the filter writes them as "[token]" in
+# every log line (request logs included), so no log can open a patient's page.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"no_tokens": {"()": "clinic.log_filters.TokenRedactingFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["no_tokens"]}
+    },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    # runserver's request lines carry the paths patients open: through the same filter.
+    "loggers": {"django.server": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
 
 # --- Reminders ------------------------------------------------------------------------
 # The outbox, the dispatcher and the channels (scheduling/reminders/). See README.md.
-REMINDERS_SITE_URL = env("REMINDERS_SITE_URL", default="http://127.0.0.1:8000")  # links in messages
 REMINDERS_SMS_BACKEND = env("REMINDERS_SMS_BACKEND", default="scheduling.reminders.sms.ConsoleSmsBackend")
 REMINDERS_SMS_FILE_DIR = env("REMINDERS_SMS_FILE_DIR", default=str(VAR_DIR / "sms"))
 REMINDERS_SMS_QUIET_HOURS = env("REMINDERS_SMS_QUIET_HOURS", default="21:00-08:00")  # patient's local time; empty: none
@@ -262,3 +290,71 @@ TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
 TWILIO_API_BASE = env("TWILIO_API_BASE", default="https://api.twilio.com")
+
+# --- Request limits -------------------------------------------------------------------
+# Every input is answered in words, never with a 500 (clinic/middleware.py,
+# clinic/api/parsers.py): a NUL byte in the address is a 400, a body over the limit a
+# 413 (the pages and the JSON API share one limit, 2.5 MB by default, checked from the
+# Content-Length before anything is read), JSON nested too deeply a 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_MAX_BODY_BYTES", default=2_621_440)
+API_MAX_BODY_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "clinic.middleware.RequestLimitsMiddleware")
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["clinic.api.parsers.BoundedJSONParser"]
+
+# --- Client addresses behind proxies --------------------------------------------------
+# How many reverse proxies in front of the app to trust for X-Forwarded-For: 0 (the
+# default) when clients reach gunicorn directly, as in docker-compose.yml; 1 behind one
+# reverse proxy (nginx, a load balancer) that appends the client's address. One rule
+# (clinic.audit.client_address) serves login throttling, django-axes lockouts and the
+# audit trail; DRF's own NUM_PROXIES says the same.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+REST_FRAMEWORK["NUM_PROXIES"] = NUM_PROXIES
+AXES_CLIENT_IP_CALLABLE = "clinic.audit.client_address"
+AXES_IPWARE_PROXY_COUNT = NUM_PROXIES
+MIDDLEWARE.insert(MIDDLEWARE.index("clinic.middleware.RequestLimitsMiddleware") + 1,
+                  "clinic.middleware.AuditAddressMiddleware")
+
+# --- API tokens -----------------------------------------------------------------------
+# A token lasts API_TOKEN_MAX_AGE_DAYS; a password change, a login switched off or a
+# clinic role removed revokes it at once (clinic/api/tokens.py).
+API_TOKEN_MAX_AGE_DAYS = env.int("API_TOKEN_MAX_AGE_DAYS", default=30)
+
+# --- Staff sessions -------------------------------------------------------------------
+# Front-desk computers are shared: a session ends after SESSION_IDLE_MINUTES without a
+# request (clinic.middleware.IdleSessionMiddleware starts the count again, at most once a
+# minute), and with SESSION_EXPIRE_AT_BROWSER_CLOSE=true also when the browser closes.
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=False)
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
+                  "clinic.middleware.IdleSessionMiddleware")
+
+# --- Content-Security-Policy ----------------------------------------------------------
+# django-csp: scripts, styles, fonts and images only from our own origin (the API docs'
+# scripts come from drf-spectacular-sidecar's static files, their start-up script from a
+# URL of its own, not inline). Inline style attributes stay allowed: the diary and the
+# charts place blocks with them; no inline <style> or <script> is allowed.
+INSTALLED_APPS += ["csp"]
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# --- API schema and docs --------------------------------------------------------------
+# The schema and the interactive docs need a staff login (a session or a token) unless
+# API_DOCS_PUBLIC=true opens them, e.g. on a staging site.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
+SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["clinic.api.permissions.ApiDocsPermission"]

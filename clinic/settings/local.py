@@ -10,3 +10,8 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 
 # Whitenoise serves from STATIC_ROOT; without collectstatic it is empty, but it must exist.
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+
+# Messages are written to files under var/ (and listed on the admin's "Sent messages"
+# page) instead of reaching anyone.
+EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
+REMINDERS_SMS_BACKEND = env("REMINDERS_SMS_BACKEND", default="scheduling.reminders.sms.FileSmsBackend")

@@ -37,3 +37,7 @@ STORAGES = {
 }
 
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # whitenoise expects it, collected or not
+
+# Tests move the clock by days while a client stays signed in; the idle timeout itself is
+# tested with SESSION_COOKIE_AGE overridden (tests/clinic/test_sign_in_and_sessions.py).
+SESSION_COOKIE_AGE = 365 * 24 * 3600

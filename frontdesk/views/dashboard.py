@@ -1,12 +1,12 @@
 """The clinic admin's dashboard and a CSV export of each of its tables."""
 
-import csv
 from datetime import timedelta
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.views.decorators.http import require_GET
 
 from clinic.roles import ADMIN
+from clinic.spreadsheets import csv_write
 from scheduling.models import Appointment, Reminder, TreatmentSeries
 
 from .. import charts
@@ -25,6 +25,8 @@ ROWS_SHOWN = 50  # of a call list on the page; the CSV holds every row
 
 
 def _dashboard(request: HttpRequest) -> tuple[DashboardForm, Dashboard | None]:
+    """The filter form and the figures; no figures when no location exists or the
+    filter asked for is not valid (the form then carries the reason)."""
     location = location_chosen(request.GET.get("location"))
     if location is None:
         return DashboardForm(), None
@@ -33,10 +35,18 @@ def _dashboard(request: HttpRequest) -> tuple[DashboardForm, Dashboard | None]:
                "end": today + timedelta(days=DEFAULT_FUTURE_DAYS)}
     form = DashboardForm({**initial, **{k: v for k, v in request.GET.items() if k in initial and v}})
     if not form.is_valid():
-        form = DashboardForm(initial)
-        form.is_valid()
+        return form, None
     data = form.cleaned_data
     return form, dashboard_build(period_make(location=data["location"], start=data["start"], end=data["end"]))
+
+
+def _refusal(form: DashboardForm) -> str:
+    """The filter's errors in words, e.g. "From: Give a date between the years 1900 and 2200." """
+    parts = []
+    for name, messages in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        parts += [f"{label}: {message}" if label else message for message in messages]
+    return " ".join(parts)
 
 
 def _charts(board: Dashboard) -> dict:
@@ -106,6 +116,9 @@ def _charts(board: Dashboard) -> dict:
 @roles_required(ADMIN)
 def dashboard(request: HttpRequest) -> HttpResponse:
     form, board = _dashboard(request)
+    if board is None and form.is_bound:
+        message = f"{_refusal(form)} Change the filter, or open the dashboard for the last four weeks."
+        return page(request, "empty.html", {"message": message, "nav": "dashboard"}, status=400)
     if board is None:
         return page(request, "empty.html", {"message": "No location is set up yet; add one in the clinic admin."})
     return page(request, "dashboard.html", {
@@ -179,7 +192,9 @@ TABLES = ("today", "week", "providers", "rooms", "series", "attendance", "remind
 def dashboard_csv(request: HttpRequest, table: str) -> HttpResponse:
     if table not in TABLES:
         raise Http404("No such table.")
-    _, board = _dashboard(request)
+    form, board = _dashboard(request)
+    if board is None and form.is_bound:
+        return HttpResponseBadRequest(_refusal(form), content_type="text/plain; charset=utf-8")
     if board is None:
         raise Http404("No location.")
     header, rows = _rows(board, table)
@@ -188,7 +203,5 @@ def dashboard_csv(request: HttpRequest, table: str) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="{table}-{period.location.slug}-{period.start.isoformat()}-{period.end.isoformat()}.csv"'
     )
-    writer = csv.writer(response)
-    writer.writerow(header)
-    writer.writerows(rows)
+    csv_write(response, header, rows)
     return response

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from clinic.audit import audit_clinical_reads
 from clinic.errors import DomainError
 from clinic.models import Provider
 from clinic.roles import ALL_ROLES, DESK, viewer_scope
@@ -19,7 +20,7 @@ from patients import selectors as patient_selectors
 from patients import services as patient_services
 from patients.screening import consultation_cautions_open
 from scheduling import services
-from scheduling.visibility import patient_visible
+from scheduling.visibility import clinical_reader, patient_visible
 from scheduling.waitlist import waitlist_entry_add
 
 from ..access import roles_required
@@ -140,13 +141,20 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     timelines, other_reminders = patient_timelines(patient, today=today)
     consultations = list(patient.consultations.all())
     planned = {t.series.consultation_id for t in timelines if t.series.status != "cancelled"}
+    reader = clinical_reader(request.user)
+    for visit in patient.appointments.all():
+        visit.record_readable = reader.reads(visit)
     for consultation in consultations:
+        consultation.record_readable = reader.reads(consultation)
         consultation.cautions_open = consultation_cautions_open(consultation)
         consultation.can_plan = consultation.outcome == "eligible" and consultation.pk not in planned
+    shown = [r for r in [*consultations, *patient.appointments.all()] if r.record_readable]
+    audit_clinical_reads(reader=request.user, records=shown, via=f"GET {request.path}")
     return page(request, "patient.html", {
         "patient": patient, "consultations": consultations, "timelines": timelines,
         "glance": patient_glance(patient, timelines, now=timezone.now()),
-        "cautions": [c for c in consultations if c.cautions_open or c.hyperpigmentation_caution],
+        "cautions": [c for c in consultations
+                     if c.record_readable and (c.cautions_open or c.hyperpigmentation_caution)],
         "other_reminders": other_reminders,
         "visits": [v for v in patient.appointments.all() if v.series_id is None],
         "waitlist": list(patient.waitlist_entries.all()),
@@ -232,7 +240,8 @@ def waitlist_new(request: HttpRequest, patient_id: int) -> HttpResponse:
         try:
             waitlist_entry_add(patient=patient, location=data["location"], kind=data["kind"],
                                earliest_date=data["earliest_date"], latest_date=data["latest_date"],
-                               provider=data["provider"], preferred_times=data["preferred_times"], notes=data["notes"])
+                               provider=data["provider"], preferred_times=data["preferred_times"], notes=data["notes"],
+                               added_by=request.user)
         except ValidationError as error:
             explain(form, error)
         else:

@@ -14,7 +14,7 @@ from clinic.errors import DomainError, InvalidRequest
 from clinic.roles import DESK
 from patients import selectors as patient_selectors
 from patients.models import Consultation
-from patients.screening import consultation_cautions_open
+from patients.screening import CAUTION_PENDING_MESSAGE, consultation_cautions_open
 from scheduling import services
 from scheduling.planner import Preferences
 
@@ -32,10 +32,8 @@ def _consultation(consultation_id: int) -> Consultation:
 
 def _cautions_checked(consultation: Consultation) -> None:
     """As in the API: every caution needs a provider's acknowledgement first."""
-    open_cautions = consultation_cautions_open(consultation)
-    if open_cautions:
-        raise InvalidRequest("A provider must acknowledge the caution before a series is planned: "
-                             + "; ".join(open_cautions) + ".")
+    if consultation_cautions_open(consultation):
+        raise InvalidRequest(CAUTION_PENDING_MESSAGE)
 
 
 @require_GET

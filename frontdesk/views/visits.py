@@ -7,11 +7,13 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clinic.audit import audit_clinical_reads
 from clinic.errors import DomainError
 from clinic.models import Provider
 from clinic.roles import ALL_ROLES, CLINICAL, DESK, viewer_scope
 from scheduling import services
 from scheduling.models import Appointment
+from scheduling.visibility import clinical_reader
 
 from ..access import roles_required
 from ..forms import CancelForm, CompleteForm, RescheduleForm
@@ -24,12 +26,15 @@ OPEN = Appointment.OPEN_STATUSES
 
 
 def _visit(request: HttpRequest, appointment_id: int) -> Appointment:
-    return get_object_or_404(visit_page(provider=viewer_scope(request.user)), pk=appointment_id)
+    visit = get_object_or_404(visit_page(provider=viewer_scope(request.user)), pk=appointment_id)
+    visit.clinical_reader = clinical_reader(request.user)
+    visit.record_readable = visit.clinical_reader.reads(visit)
+    return visit
 
 
 def _visit_context(visit: Appointment, **extra) -> dict:
     tz = zone(visit.location)
-    before = before_treatment(visit)
+    before = before_treatment(visit, reader=visit.clinical_reader)
     now = timezone.now()
     started = visit.starts_at <= now
     same_day = visit.starts_at.astimezone(tz).date() == now.astimezone(tz).date()
@@ -50,7 +55,10 @@ def _visit_context(visit: Appointment, **extra) -> dict:
 @require_GET
 @roles_required(ALL_ROLES)
 def visit_detail(request: HttpRequest, appointment_id: int) -> HttpResponse:
-    return page(request, "visit.html", _visit_context(_visit(request, appointment_id)))
+    visit = _visit(request, appointment_id)
+    if visit.record_readable:
+        audit_clinical_reads(reader=request.user, records=[visit], via=f"GET {request.path}")
+    return page(request, "visit.html", _visit_context(visit))
 
 
 def _done(request: HttpRequest, visit: Appointment, text: str) -> HttpResponse:

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from clinic.api.fields import NeedleDepthsField, SafeDateField
 from clinic.api.serializers import ClinicalFieldsMixin, PatientRef, ProviderRef
-from clinic.validators import validate_time_zone
+from clinic.validators import validate_person_name, validate_time_zone
 from scheduling.api.serializers import AppointmentBriefOut, SeriesBriefOut
 
 from ..choices import Channel, FitzpatrickType, SkinConcern, TreatmentArea
@@ -56,8 +56,8 @@ class PatientDetailOut(PatientOut):
 
 
 class PatientIn(serializers.Serializer):
-    first_name = serializers.CharField(max_length=80)
-    last_name = serializers.CharField(max_length=80)
+    first_name = serializers.CharField(max_length=80, validators=[validate_person_name])
+    last_name = serializers.CharField(max_length=80, validators=[validate_person_name])
     date_of_birth = SafeDateField()
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     phone = PhoneNumberField(
@@ -107,11 +107,24 @@ class ScreeningMatchOut(serializers.Serializer):
     until = serializers.DateField(allow_null=True, required=False)
 
 
-class ConsultationOut(ClinicalFieldsMixin, serializers.Serializer):
-    """A consultation. The screening detail and clinical notes go to providers and
-    clinic admins only; the desk sees the outcome and whether a caution is open."""
+class CautionLabelsField(serializers.ListField):
+    """The labels of the caution rules a consultation matched: an optional output field
+    (clinical, so left out for the desk), which a method field cannot be in the schema."""
 
-    clinical_fields = ("contraindications", "screening", "clinical_notes", "cautions")
+    def __init__(self, **kwargs) -> None:
+        super().__init__(child=serializers.CharField(), source="*", required=False, **kwargs)
+
+    def to_representation(self, consultation):
+        labels = [m["label"] for m in consultation.screening if m.get("effect") == ScreeningRule.Effect.CAUTION]
+        return super().to_representation(labels)
+
+
+class ConsultationOut(ClinicalFieldsMixin, serializers.Serializer):
+    """A consultation. The screening detail, which caution matched (the hyperpigmentation
+    flag among them) and clinical notes go to its provider and clinic admins only; the
+    desk sees the outcome and whether a caution is open (`caution_pending`)."""
+
+    clinical_fields = ("contraindications", "screening", "clinical_notes", "cautions", "hyperpigmentation_caution")
 
     id = serializers.IntegerField()
     patient = PatientRef()
@@ -123,13 +136,13 @@ class ConsultationOut(ClinicalFieldsMixin, serializers.Serializer):
     concerns = serializers.ListField(child=serializers.ChoiceField(choices=SkinConcern.choices))
     recommended_sessions = serializers.IntegerField(allow_null=True)
     recommended_areas = RecommendedAreaOut(many=True)
-    hyperpigmentation_caution = serializers.BooleanField()
+    hyperpigmentation_caution = serializers.BooleanField(required=False)
     caution_pending = serializers.SerializerMethodField(help_text="A provider must acknowledge a caution first.")
     caution_acknowledged_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
     contraindications = serializers.ListField(child=serializers.CharField(), required=False)
     screening = ScreeningMatchOut(many=True, required=False)
-    cautions = serializers.SerializerMethodField(required=False)
+    cautions = CautionLabelsField()
     clinical_notes = serializers.CharField(required=False)
 
     @extend_schema_field(AppointmentBriefOut(allow_null=True))
@@ -140,10 +153,6 @@ class ConsultationOut(ClinicalFieldsMixin, serializers.Serializer):
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_caution_pending(self, consultation) -> bool:
         return bool(consultation_cautions_open(consultation))
-
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-    def get_cautions(self, consultation) -> list[str]:
-        return [m["label"] for m in consultation.screening if m.get("effect") == ScreeningRule.Effect.CAUTION]
 
 
 class ConsultationFilterIn(serializers.Serializer):

@@ -60,6 +60,6 @@ class PatientLinkCancelApi(PatientLinkApiBase):
         appointment = self._appointment(appointment_id, token)
         data = self.validated(PatientCancelIn, request.data)
         appointment = services.appointment_cancel(
-            appointment=appointment, reason=data["reason"] or CANCEL_REASON, actor_label=ACTOR
+            appointment=appointment, reason=data["reason"] or CANCEL_REASON, actor_label=ACTOR, by_patient=True
         )
         return Response(PatientVisitOut(patient_view(appointment)).data)

@@ -8,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from clinic.api.fields import AwareDateTimeField, NeedleDepthsField, ref
+from clinic.api.fields import AwareDateTimeField, NeedleDepthsField, ref, ref_messages
 from clinic.api.serializers import ClinicalFieldsMixin, NamedRef, PatientRef, ProviderRef
 from clinic.models import Location, Provider, Room
 from patients.choices import SideEffect, TreatmentArea
@@ -16,6 +16,7 @@ from patients.models import Consultation, Patient
 
 from ..models import Appointment, TreatmentSeries
 from ..selectors import protocol_active
+from ..visibility import patient_visible, series_visible
 
 
 # --- Output ---------------------------------------------------------------------------
@@ -185,6 +186,25 @@ class ReschedulePreviewOut(serializers.Serializer):
 
 
 # --- Input ----------------------------------------------------------------------------
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleRef(serializers.PrimaryKeyRelatedField):
+    """A reference to a patient or series that the caller may see. One they may not see
+    is refused with the very words used for one that does not exist ("No patient with
+    id 7."), so a filter or an availability question is no oracle for who is a patient."""
+
+    def __init__(self, visible, **kwargs) -> None:
+        self.visible = visible
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        scope = self.context.get("scope")
+        return self.visible(provider=scope() if scope is not None else None)
+
+
+def visible_ref(visible, name: str, **kwargs) -> VisibleRef:
+    return VisibleRef(visible, error_messages=ref_messages(name), **kwargs)
+
+
 def provider_ref(**kwargs):
     return ref(Provider.objects.filter(is_active=True), "provider", **kwargs)
 
@@ -210,8 +230,8 @@ class AppointmentFilterIn(RangeIn):
     location = location_ref(required=False)
     provider = ref(Provider.objects.all(), "provider", required=False)
     room = ref(Room.objects.all(), "room", required=False)
-    patient = ref(Patient.objects.all(), "patient", required=False)
-    series = ref(TreatmentSeries.objects.all(), "series", required=False)
+    patient = visible_ref(patient_visible, "patient", required=False)
+    series = visible_ref(series_visible, "series", required=False)
     kind = serializers.MultipleChoiceField(choices=Appointment.Kind.choices, required=False)
     status = serializers.MultipleChoiceField(choices=Appointment.Status.choices, required=False)
 
@@ -223,7 +243,7 @@ class AvailabilityIn(RangeIn):
     start = AwareDateTimeField()
     end = AwareDateTimeField()
     provider = provider_ref(required=False)
-    patient = ref(Patient.objects.all(), "patient", required=False)
+    patient = visible_ref(patient_visible, "patient", required=False)
     areas = serializers.MultipleChoiceField(
         choices=TreatmentArea.choices, required=False, help_text="For a session: the areas treated (sets its length)."
     )
@@ -373,7 +393,7 @@ class MaintenanceProposalIn(serializers.Serializer):
 
 
 class SeriesFilterIn(serializers.Serializer):
-    patient = ref(Patient.objects.all(), "patient", required=False)
+    patient = visible_ref(patient_visible, "patient", required=False)
     status = serializers.MultipleChoiceField(choices=TreatmentSeries.Status.choices, required=False)
     location = location_ref(required=False)
 

@@ -21,7 +21,7 @@ same transaction that changes it:
   the row lock, and the second recomputes after the first commits (read committed takes
   a fresh snapshot per statement in a volatile function), so neither change is lost.
 
-SQLite has none of this; there the loader merges the visits themselves."""
+SQLite keeps a table of the same shape with triggers of its own (migration 0011)."""
 
 from django.db import migrations
 

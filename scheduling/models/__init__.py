@@ -2,7 +2,7 @@
 
 from .appointment import Appointment, TreatedArea, statuses_sql
 from .holds import HeldVisit, SeriesHold
-from .reminders import MessageTemplate, Reminder
+from .reminders import MessageTemplate, Reminder, SentMessage
 from .series import TreatmentProtocol, TreatmentSeries, TsTzRange
 from .waitlist import WaitlistEntry
 
@@ -11,6 +11,7 @@ __all__ = [
     "HeldVisit",
     "MessageTemplate",
     "Reminder",
+    "SentMessage",
     "statuses_sql",
     "SeriesHold",
     "TreatedArea",

@@ -22,6 +22,8 @@ class Reminder(models.Model):
         SERIES_NUDGE = "series_nudge", "Series nudge"
         MAINTENANCE = "maintenance", "Maintenance prompt"
         WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
+        RESCHEDULE = "reschedule", "Visits moved"
+        CANCELLATION = "cancellation", "Cancellation notice"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -31,6 +33,15 @@ class Reminder(models.Model):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
         SKIPPED = "skipped", "Skipped"
+
+    class Delivery(models.TextChoices):
+        """What the provider reported after it took the message (webhooks, status callbacks)."""
+
+        DELIVERED = "delivered", "Delivered"
+        BOUNCED = "bounced", "Bounced"
+        COMPLAINED = "complained", "Marked as spam"
+        UNDELIVERED = "undelivered", "Not delivered"
+        OPENED = "opened", "Opened"
 
     # A pending row may still change (move, cancel); these never change again.
     FINAL_STATUSES = ("sent", "failed", "cancelled", "skipped")
@@ -70,6 +81,9 @@ class Reminder(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True, help_text="A claim not finished by then is taken back.")
     last_error = models.TextField(blank=True)
     provider_message_id = models.CharField(max_length=120, blank=True)
+    delivery = models.CharField(max_length=16, choices=Delivery.choices, blank=True)
+    delivery_detail = models.CharField(max_length=300, blank=True)
+    delivery_at = models.DateTimeField(null=True, blank=True)
 
     sent_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
@@ -90,6 +104,10 @@ class Reminder(models.Model):
             models.Index(fields=["claim_token"], name="reminder_claim_token"),
             models.Index(fields=["appointment", "status"], name="reminder_appointment_status"),
             models.Index(fields=["status", "failed_at"], condition=Q(status="failed"), name="reminder_failed"),
+            # Delivery events from the providers' webhooks name the message by their own id.
+            models.Index(
+                fields=["provider_message_id"], condition=~Q(provider_message_id=""), name="reminder_provider_id"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -110,7 +128,7 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         when = f"{self.due_at:%Y-%m-%d %H:%M} UTC"
-        return f"{self.get_kind_display()} to {self.patient_id} by {self.channel} at {when} ({self.status})"
+        return f"{self.get_kind_display()} to {self.patient} by {self.get_channel_display().lower()} at {when}"
 
 
 class MessageTemplate(models.Model):
@@ -134,3 +152,17 @@ class MessageTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.get_kind_display()
+
+
+class SentMessage(Reminder):
+    """The admin's "Sent messages" page: what went out, to whom, by which channel, with
+    the words rendered; the same rows as the outbox, seen from the patient's side."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "sent message"
+        verbose_name_plural = "sent messages"
+
+    def __str__(self) -> str:
+        sent = f" at {self.sent_at:%Y-%m-%d %H:%M} UTC" if self.sent_at else ""
+        return f"{self.get_kind_display()} to {self.patient} by {self.get_channel_display().lower()}{sent}"

@@ -17,6 +17,21 @@ def default_area_minutes() -> dict[str, int]:
     return {"face": 30, "neck": 10, "chest": 10, "hands": 10}
 
 
+# The words of pre-care and aftercare, one point a line; each protocol keeps its own copy,
+# which the clinic edits in the admin (Treatment protocols), and every message quotes it.
+PRE_CARE_DEFAULT = """No retinoids, exfoliating acids or scrubs for three days before.
+No sunburn or tanning in the week before.
+Come with clean skin and without make-up.
+Tell us before the day about any cold sore, new medication or skin change."""
+
+AFTERCARE_DEFAULT = """Avoid direct sun and wear a broad-spectrum sunscreen every day.
+Wash with a gentle cleanser, without scrubbing.
+Use a regular non-comedogenic moisturiser.
+No harsh or abrasive products until your skin has settled.
+Expect redness and sensitivity like a mild sunburn for a few days; some dryness or peeling is normal.
+Report any change or concern promptly: call us if pain, swelling or warmth grows, or redness is not fading."""
+
+
 def default_reminder_lead_hours() -> list[int]:
     return [72, 24]
 
@@ -60,6 +75,12 @@ class TreatmentProtocol(models.Model):
         default=180, help_text="An eligible consultation older than this needs a new one."
     )
     reminder_lead_hours = models.JSONField(default=default_reminder_lead_hours, help_text="Hours before a visit.")
+    pre_care_text = models.TextField(
+        default=PRE_CARE_DEFAULT, help_text="Sent with each treatment's reminders: one point a line."
+    )
+    aftercare_text = models.TextField(
+        default=AFTERCARE_DEFAULT, help_text="Sent after each treatment: one point a line."
+    )
 
     class Meta:
         ordering = ["name"]

@@ -3,11 +3,13 @@
 
 from django.urls import path
 
-from . import messages
+from . import delivery, messages
 
 app_name = "reminders"
 
 urlpatterns = [
     path("m/<str:token>/", messages.reminder_message, name="message"),
     path("unsubscribe/<str:token>/", messages.reminder_unsubscribe, name="unsubscribe"),
+    path("offer/<str:token>/", messages.waitlist_offer_page, name="claim"),
+    path("sms/twilio/status/", delivery.twilio_status_callback, name="twilio-status"),
 ]

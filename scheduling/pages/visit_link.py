@@ -6,9 +6,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from clinic.errors import DomainError
+from clinic.models import Location
 
 from .. import services
 from ..patient_links import ACTOR, CANCEL_REASON, patient_link_appointment, patient_view
+from ..reminders.branding import branding_for
 
 
 @never_cache
@@ -17,7 +19,10 @@ def patient_link_page(request: HttpRequest, appointment_id: int, token: str) -> 
     try:
         appointment = patient_link_appointment(appointment_id=appointment_id, token=token)
     except DomainError as error:
-        return render(request, "scheduling/patient_link.html", {"error": error.message}, status=error.status_code)
+        # A genuine link to a moved or cancelled visit still shows whose clinic it is.
+        location = Location.objects.filter(pk=getattr(error, "location_id", None) or 0).first()
+        context = {"error": error.message, "brand": branding_for(location) if location else None}
+        return render(request, "scheduling/patient_link.html", context, status=error.status_code)
     message = ""
     if request.method == "POST":
         action = request.POST.get("action")
@@ -27,10 +32,13 @@ def patient_link_page(request: HttpRequest, appointment_id: int, token: str) -> 
                 message = "Thank you: your visit is confirmed."
             elif action == "cancel":
                 reason = (request.POST.get("reason") or "").strip()[:300] or CANCEL_REASON
-                appointment = services.appointment_cancel(appointment=appointment, reason=reason, actor_label=ACTOR)
+                appointment = services.appointment_cancel(
+                    appointment=appointment, reason=reason, actor_label=ACTOR, by_patient=True
+                )
                 message = "Your visit is cancelled. Call us when you would like to book again."
             else:
                 message = "Please choose Confirm or Cancel."
         except DomainError as error:
             message = error.message
-    return render(request, "scheduling/patient_link.html", {"visit": patient_view(appointment), "message": message})
+    context = {"visit": patient_view(appointment), "message": message, "brand": branding_for(appointment.location)}
+    return render(request, "scheduling/patient_link.html", context)

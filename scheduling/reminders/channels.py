@@ -1,10 +1,12 @@
-"""Delivery by channel: email through Django's email framework, SMS through sms.py."""
+"""Delivery by channel: email through Django's email framework (SMTP, the console, files
+in development, or any provider through django-anymail), SMS through sms.py."""
 
 from __future__ import annotations
 
 import re
 import smtplib
 
+from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 
@@ -82,7 +84,17 @@ def _email_send(*, reminder: Reminder, rendered: RenderedMessage, session: MailS
         raise TransientDeliveryError(f"Mail server said {error.smtp_code}: {error.smtp_error!r}") from error
     except (smtplib.SMTPException, OSError) as error:
         raise TransientDeliveryError(f"Mail server unreachable: {error}") from error
-    return _message_id(reminder.key)
+    except AnymailRecipientsRefused as error:
+        raise PermanentDeliveryError(f"Email refused by the provider: {error}") from error
+    except AnymailAPIError as error:
+        status = getattr(error, "status_code", None) or 0
+        if 400 <= status < 500 and status != 429:
+            raise PermanentDeliveryError(f"Email refused by the provider ({status}): {error}") from error
+        raise TransientDeliveryError(f"Email provider unavailable: {error}") from error
+    # A provider through anymail names the message by its own id, which its delivery
+    # webhooks quote; SMTP and files keep our Message-ID.
+    status = getattr(message, "anymail_status", None)
+    return str(status.message_id) if status is not None and status.message_id else _message_id(reminder.key)
 
 
 def sms_send(*, reminder: Reminder, body: str) -> str:

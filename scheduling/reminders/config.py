@@ -60,4 +60,10 @@ def prompt_hour() -> int:
 
 
 def site_url() -> str:
-    return str(setting("REMINDERS_SITE_URL", "http://127.0.0.1:8000")).rstrip("/")
+    """The clinic site's one public address: every link in a message starts with it."""
+    return str(setting("PUBLIC_SITE_URL", "http://127.0.0.1:8000")).rstrip("/")
+
+
+def message_page_max_age() -> int:
+    """Seconds a message page (and a waitlist offer's claim link) keeps working."""
+    return int(setting("MESSAGE_PAGE_MAX_AGE_DAYS", 60)) * 24 * 3600

@@ -1,145 +1,137 @@
 # ruff: noqa: E501 - message text reads better unbroken than split at the column limit
 """The words each message starts with; clinics edit them in the admin afterwards.
 
-The data migration writes these once. Email templates may use: first_name, clinic,
-clinic_phone, clinic_address, time, visit, provider, is_treatment, numbing_minutes,
-lead_hours, session_number, session_count, visits (each with label and time),
-window_closes, moved, link and unsubscribe_url. SMS templates only see first_name,
-time, clinic and link."""
+The data migrations write these once. What each kind may use is listed in
+`variables.TEMPLATE_VARIABLES`. The clinic's name, address, phone, opening hours, logo
+and the unsubscribe link are added around every email by the renderer (branding.py),
+so an edited template cannot lose them."""
 
-_FOOTER_TEXT = """
-{{ clinic }}{% if clinic_phone %} - {{ clinic_phone }}{% endif %}
-To stop these emails: {{ unsubscribe_url }}"""
+# What happens at the visit, from its own phases: a treatment starts with numbing at the
+# booked time (no "arrive early": the booked time already includes it); a phone check
+# is a call from the clinic.
+_VISIT_TEXT = """{% if by_phone %}This is a phone call: we will call you{% if patient_phone %} on {{ patient_phone }}{% endif %} at {{ time }}{% if clinic_phone %}, from {{ clinic_phone }}{% endif %}. There is no need to come in.{% elif is_treatment %}Please arrive at {{ arrive_at }}. Numbing cream comes first and takes about {{ numbing_minutes }} minutes; your treatment starts at about {{ treatment_starts }} and you should be done by about {{ done_by }}.{% else %}Please arrive at {{ arrive_at }}; it takes about {{ minutes }} minutes.{% endif %}"""
 
-_FOOTER_HTML = """
-<p style="color:#666;font-size:12px">{{ clinic }}{% if clinic_phone %} &middot; {{ clinic_phone }}{% endif %}<br>
-<a href="{{ unsubscribe_url }}">Stop these emails</a></p>"""
+_VISIT_HTML = """<p>{% if by_phone %}This is a phone call: we will call you{% if patient_phone %} on {{ patient_phone }}{% endif %} at <strong>{{ time }}</strong>{% if clinic_phone %}, from {{ clinic_phone }}{% endif %}. There is no need to come in.{% elif is_treatment %}Please arrive at <strong>{{ arrive_at }}</strong>. Numbing cream comes first and takes about {{ numbing_minutes }} minutes; your treatment starts at about {{ treatment_starts }} and you should be done by about {{ done_by }}.{% else %}Please arrive at <strong>{{ arrive_at }}</strong>; it takes about {{ minutes }} minutes.{% endif %}</p>"""
 
-_PRE_CARE_TEXT = """Before your treatment:
-- Come with clean skin, no make-up if you can.
-- Avoid retinoids, exfoliating acids and scrubs for a few days before.
-- Avoid sunburn and tanning beforehand.
-- Please arrive {{ numbing_minutes }} minutes early: numbing cream is applied and needs time to work."""
+_PRE_CARE_TEXT = """{% if is_treatment and pre_care %}
+Before your treatment:
+{% for line in pre_care %}- {{ line }}
+{% endfor %}{% endif %}"""
 
-_PRE_CARE_HTML = """<p><strong>Before your treatment</strong></p>
-<ul><li>Come with clean skin, no make-up if you can.</li>
-<li>Avoid retinoids, exfoliating acids and scrubs for a few days before.</li>
-<li>Avoid sunburn and tanning beforehand.</li>
-<li><strong>Please arrive {{ numbing_minutes }} minutes early</strong>: numbing cream is applied and needs time to work.</li></ul>"""
+_PRE_CARE_HTML = """{% if is_treatment and pre_care %}<p><strong>Before your treatment</strong></p><ul>{% for line in pre_care %}<li>{{ line }}</li>{% endfor %}</ul>{% endif %}"""
 
-_AFTERCARE_TEXT = """Caring for your skin after today's treatment:
-- Avoid direct sun and wear a broad-spectrum sunscreen every day.
-- Wash with a gentle cleanser, without scrubbing.
-- Use a regular non-comedogenic moisturiser.
-- No harsh or abrasive products until your skin has settled.
-- Expect redness and sensitivity like a mild sunburn for a few days; some dryness or peeling is normal.
-
-Call us on {{ clinic_phone|default:"the clinic's number" }} if you notice increasing pain, swelling or warmth,
-pus or crusting, a fever, dark patches, or redness that is not fading after a few days,
-or if anything else about your skin worries you."""
-
-_AFTERCARE_HTML = """<p><strong>Caring for your skin after today's treatment</strong></p>
-<ul><li>Avoid direct sun and wear a broad-spectrum sunscreen every day.</li>
-<li>Wash with a gentle cleanser, without scrubbing.</li>
-<li>Use a regular non-comedogenic moisturiser.</li>
-<li>No harsh or abrasive products until your skin has settled.</li>
-<li>Expect redness and sensitivity like a mild sunburn for a few days; some dryness or peeling is normal.</li></ul>
-<p><strong>Call us on {{ clinic_phone|default:"the clinic's number" }}</strong> if you notice increasing pain, swelling or
-warmth, pus or crusting, a fever, dark patches, or redness that is not fading after a few days, or if anything else about
-your skin worries you.</p>"""
+_WHERE_TEXT = """{% if not by_phone %}{{ clinic }}, {{ clinic_address }}
+{% endif %}"""
 
 DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
     "confirmation": {
         "email_subject": "{% if moved %}Your visit has moved{% else %}Your visit is booked{% endif %}: {{ time }}",
         "email_text": "Hello {{ first_name }},\n\n{% if moved %}Your visit has moved. {% endif %}"
-        "Your {{ visit }} at {{ clinic }} is booked for {{ time }}{% if provider %} with {{ provider }}{% endif %}.\n"
-        "{{ clinic_address }}\n\nThe attached calendar file adds it to your calendar.\n"
-        "{% if is_treatment %}\n" + _PRE_CARE_TEXT + "\n{% endif %}" + _FOOTER_TEXT,
+        "Your {{ visit }} is booked for {{ time }}{% if provider %} with {{ provider }}{% endif %}.\n"
+        + _VISIT_TEXT + "\n" + _WHERE_TEXT + "\nThe attached calendar file adds it to your calendar.\n" + _PRE_CARE_TEXT,
         "email_html": "<p>Hello {{ first_name }},</p><p>{% if moved %}Your visit has moved. {% endif %}"
-        "Your {{ visit }} at {{ clinic }} is booked for <strong>{{ time }}</strong>"
-        "{% if provider %} with {{ provider }}{% endif %}.</p><p>{{ clinic_address|linebreaksbr }}</p>"
-        "<p>The attached calendar file adds it to your calendar.</p>{% if is_treatment %}"
-        + _PRE_CARE_HTML
-        + "{% endif %}"
-        + _FOOTER_HTML,
+        "Your {{ visit }} is booked for <strong>{{ time }}</strong>{% if provider %} with {{ provider }}{% endif %}.</p>"
+        + _VISIT_HTML + "<p>The attached calendar file adds it to your calendar.</p>" + _PRE_CARE_HTML,
         "sms_body": "Hi {{ first_name }}, you're booked at {{ clinic }} on {{ time }}. Details: {{ link }}",
     },
     "series_confirmation": {
         "email_subject": "Your treatment plan is booked: {{ session_count }} visits from {{ time }}",
         "email_text": "Hello {{ first_name }},\n\nYour visits at {{ clinic }} are booked:\n"
         "{% for item in visits %}- {{ item.label }}: {{ item.time }}\n{% endfor %}\n"
-        "The attached calendar file adds them all to your calendar. We will remind you before each one.\n"
-        + _FOOTER_TEXT,
+        "The attached calendar file adds them all to your calendar. We will remind you before each one, "
+        "with what happens at it.\n{% if pre_care %}\nBefore each treatment:\n{% for line in pre_care %}- {{ line }}\n{% endfor %}{% endif %}",
         "email_html": "<p>Hello {{ first_name }},</p><p>Your visits at {{ clinic }} are booked:</p><ul>"
         "{% for item in visits %}<li>{{ item.label }}: <strong>{{ item.time }}</strong></li>{% endfor %}</ul>"
-        "<p>The attached calendar file adds them all to your calendar. We will remind you before each one.</p>"
-        + _FOOTER_HTML,
+        "<p>The attached calendar file adds them all to your calendar. We will remind you before each one, "
+        "with what happens at it.</p>{% if pre_care %}<p><strong>Before each treatment</strong></p><ul>"
+        "{% for line in pre_care %}<li>{{ line }}</li>{% endfor %}</ul>{% endif %}",
         "sms_body": "Hi {{ first_name }}, your visits at {{ clinic }} are booked, the first on {{ time }}. Details: {{ link }}",
     },
     "pre_visit": {
         "email_subject": "Reminder: {{ visit }} at {{ clinic }}, {{ time }}",
-        "email_text": "Hello {{ first_name }},\n\nA reminder of your {{ visit }} at {{ clinic }} on {{ time }}"
-        "{% if provider %} with {{ provider }}{% endif %}.\n{{ clinic_address }}\n"
-        "{% if is_treatment %}\n" + _PRE_CARE_TEXT + "\n{% endif %}\n"
-        "If you need to change it, please call us{% if clinic_phone %} on {{ clinic_phone }}{% endif %}.\n"
-        + _FOOTER_TEXT,
-        "email_html": "<p>Hello {{ first_name }},</p><p>A reminder of your {{ visit }} at {{ clinic }} on "
-        "<strong>{{ time }}</strong>{% if provider %} with {{ provider }}{% endif %}.</p>"
-        "<p>{{ clinic_address|linebreaksbr }}</p>{% if is_treatment %}" + _PRE_CARE_HTML + "{% endif %}"
-        "<p>If you need to change it, please call us{% if clinic_phone %} on {{ clinic_phone }}{% endif %}.</p>"
-        + _FOOTER_HTML,
+        "email_text": "Hello {{ first_name }},\n\nA reminder of your {{ visit }} on {{ time }}"
+        "{% if provider %} with {{ provider }}{% endif %}.\n" + _VISIT_TEXT + "\n" + _WHERE_TEXT + _PRE_CARE_TEXT
+        + "\nIf you need to change it, use the link below or call us{% if clinic_phone %} on {{ clinic_phone }}{% endif %}.\n",
+        "email_html": "<p>Hello {{ first_name }},</p><p>A reminder of your {{ visit }} on "
+        "<strong>{{ time }}</strong>{% if provider %} with {{ provider }}{% endif %}.</p>" + _VISIT_HTML + _PRE_CARE_HTML
+        + "<p>If you need to change it, use the link below or call us{% if clinic_phone %} on {{ clinic_phone }}{% endif %}.</p>",
         "sms_body": "Hi {{ first_name }}, reminder: {{ clinic }} on {{ time }}. Details: {{ link }}",
     },
     "follow_up": {
         "email_subject": "Reminder: your {{ visit }} on {{ time }}",
-        "email_text": "Hello {{ first_name }},\n\nYour {{ visit }} with {{ clinic }} is on {{ time }}"
+        "email_text": "Hello {{ first_name }},\n\nYour {{ visit }} is on {{ time }}"
         "{% if provider %} with {{ provider }}{% endif %}. It is a chance to check how your skin is healing and to plan "
-        "what comes next.\n" + _FOOTER_TEXT,
-        "email_html": "<p>Hello {{ first_name }},</p><p>Your {{ visit }} with {{ clinic }} is on <strong>{{ time }}</strong>"
+        "what comes next.\n" + _VISIT_TEXT + "\n" + _WHERE_TEXT,
+        "email_html": "<p>Hello {{ first_name }},</p><p>Your {{ visit }} is on <strong>{{ time }}</strong>"
         "{% if provider %} with {{ provider }}{% endif %}. It is a chance to check how your skin is healing and to plan "
-        "what comes next.</p>" + _FOOTER_HTML,
-        "sms_body": "Hi {{ first_name }}, reminder: {{ clinic }} follow-up on {{ time }}. Details: {{ link }}",
+        "what comes next.</p>" + _VISIT_HTML,
+        "sms_body": "Hi {{ first_name }}, {{ clinic }} will be in touch on {{ time }} for your follow-up. Details: {{ link }}",
     },
     "aftercare": {
         "email_subject": "Aftercare for your skin, from {{ clinic }}",
         "email_text": "Hello {{ first_name }},\n\nThank you for visiting {{ clinic }} today.\n\n"
-        + _AFTERCARE_TEXT
-        + "\n"
-        + _FOOTER_TEXT,
+        "Caring for your skin after today's treatment:\n{% for line in aftercare %}- {{ line }}\n{% endfor %}\n"
+        "Call us{% if clinic_phone %} on {{ clinic_phone }}{% endif %} if you notice increasing pain, swelling or warmth, "
+        "pus or crusting, a fever, dark patches, or if anything else about your skin worries you.\n",
         "email_html": "<p>Hello {{ first_name }},</p><p>Thank you for visiting {{ clinic }} today.</p>"
-        + _AFTERCARE_HTML
-        + _FOOTER_HTML,
+        "<p><strong>Caring for your skin after today's treatment</strong></p><ul>{% for line in aftercare %}<li>{{ line }}</li>{% endfor %}</ul>"
+        "<p><strong>Call us{% if clinic_phone %} on {{ clinic_phone }}{% endif %}</strong> if you notice increasing pain, "
+        "swelling or warmth, pus or crusting, a fever, dark patches, or if anything else about your skin worries you.</p>",
         "sms_body": "Hi {{ first_name }}, thank you for visiting {{ clinic }} today. Your aftercare advice: {{ link }}",
     },
     "series_nudge": {
         "email_subject": "Time to book your next visit at {{ clinic }}",
         "email_text": "Hello {{ first_name }},\n\nYour next visit (number {{ session_number }} of {{ session_count }}) is not "
         "booked yet. To keep to your plan it should take place by {{ window_closes }}. Please call us"
-        "{% if clinic_phone %} on {{ clinic_phone }}{% endif %} to book.\n" + _FOOTER_TEXT,
+        "{% if clinic_phone %} on {{ clinic_phone }}{% endif %} to book.\n",
         "email_html": "<p>Hello {{ first_name }},</p><p>Your next visit (number {{ session_number }} of {{ session_count }}) "
         "is not booked yet. To keep to your plan it should take place by <strong>{{ window_closes }}</strong>. Please call us"
-        "{% if clinic_phone %} on {{ clinic_phone }}{% endif %} to book.</p>" + _FOOTER_HTML,
+        "{% if clinic_phone %} on {{ clinic_phone }}{% endif %} to book.</p>",
         "sms_body": "Hi {{ first_name }}, please book your next visit at {{ clinic }} by {{ time }}: {{ link }}",
     },
     "maintenance": {
         "email_subject": "Keep your results: book a maintenance visit at {{ clinic }}",
         "email_text": "Hello {{ first_name }},\n\nIt has been a while since your last treatment. A maintenance visit every "
         "few months keeps your results going. Please call us{% if clinic_phone %} on {{ clinic_phone }}{% endif %} "
-        "to book.\n" + _FOOTER_TEXT,
+        "to book.\n",
         "email_html": "<p>Hello {{ first_name }},</p><p>It has been a while since your last treatment. A maintenance visit "
         "every few months keeps your results going. Please call us{% if clinic_phone %} on {{ clinic_phone }}{% endif %} "
-        "to book.</p>" + _FOOTER_HTML,
+        "to book.</p>",
         "sms_body": "Hi {{ first_name }}, it's time to book your next visit at {{ clinic }}: {{ link }}",
     },
     "waitlist_offer": {
         "email_subject": "A slot has opened at {{ clinic }}: {{ time }}",
-        "email_text": "Hello {{ first_name }},\n\nA {{ visit }} slot has opened at {{ clinic }} on {{ time }}. "
-        "If you would like it, please call us{% if clinic_phone %} on {{ clinic_phone }}{% endif %} soon: "
-        "we offer it to a few people and the first to call gets it.\n" + _FOOTER_TEXT,
+        "email_text": "Hello {{ first_name }},\n\nA {{ visit }} slot has opened at {{ clinic }} on {{ time }}.\n"
+        "To take it, open this link and choose \"Book this slot\": {{ claim_url }}\n"
+        "We offer it to a few people waiting; the first to claim it gets it.\n",
         "email_html": "<p>Hello {{ first_name }},</p><p>A {{ visit }} slot has opened at {{ clinic }} on "
-        "<strong>{{ time }}</strong>. If you would like it, please call us{% if clinic_phone %} on {{ clinic_phone }}"
-        "{% endif %} soon: we offer it to a few people and the first to call gets it.</p>" + _FOOTER_HTML,
-        "sms_body": "Hi {{ first_name }}, a slot opened at {{ clinic }} on {{ time }}. Interested? {{ link }}",
+        "<strong>{{ time }}</strong>.</p><p><a href=\"{{ claim_url }}\">Book this slot</a></p>"
+        "<p>We offer it to a few people waiting; the first to claim it gets it.</p>",
+        "sms_body": "Hi {{ first_name }}, a slot opened at {{ clinic }} on {{ time }}. First to claim it gets it: {{ link }}",
+    },
+    "reschedule": {
+        "email_subject": "Your visits have moved: {{ clinic }}",
+        "email_text": "Hello {{ first_name }},\n\nYour visits at {{ clinic }} have changed:\n"
+        "{% for move in moves %}- {{ move.label }}: was {{ move.before }}, now {{ move.after }}"
+        "{% if move.link %}\n  Confirm or cancel it: {{ move.link }}{% endif %}\n{% endfor %}"
+        "{% for item in cancelled %}- {{ item.label }} on {{ item.time }} is no longer needed\n{% endfor %}\n"
+        "The attached calendar file updates your calendar. Every other visit stays as it was.\n",
+        "email_html": "<p>Hello {{ first_name }},</p><p>Your visits at {{ clinic }} have changed:</p><ul>"
+        "{% for move in moves %}<li>{{ move.label }}: was {{ move.before }}, now <strong>{{ move.after }}</strong>"
+        "{% if move.link %} (<a href=\"{{ move.link }}\">confirm or cancel it</a>){% endif %}</li>{% endfor %}"
+        "{% for item in cancelled %}<li>{{ item.label }} on {{ item.time }} is no longer needed</li>{% endfor %}</ul>"
+        "<p>The attached calendar file updates your calendar. Every other visit stays as it was.</p>",
+        "sms_body": "Hi {{ first_name }}, your visits at {{ clinic }} have moved, the next on {{ time }}. Details: {{ link }}",
+    },
+    "cancellation": {
+        "email_subject": "Your visit on {{ time }} is cancelled",
+        "email_text": "Hello {{ first_name }},\n\nWe are sorry: we have had to cancel your {{ visit }} at {{ clinic }} "
+        "on {{ time }}.\n{% if reason %}The reason: {{ reason }}\n{% endif %}\n"
+        "To book again, call us{% if clinic_phone %} on {{ clinic_phone }}{% endif %} and we will find you a new time.\n",
+        "email_html": "<p>Hello {{ first_name }},</p><p>We are sorry: we have had to cancel your {{ visit }} at {{ clinic }} "
+        "on <strong>{{ time }}</strong>.</p>{% if reason %}<p>The reason: {{ reason }}</p>{% endif %}"
+        "<p>To book again, call us{% if clinic_phone %} on {{ clinic_phone }}{% endif %} and we will find you a new time.</p>",
+        "sms_body": "Hi {{ first_name }}, sorry: {{ clinic }} has had to cancel your visit on {{ time }}. Details and how to rebook: {{ link }}",
     },
 }
 

@@ -28,7 +28,7 @@ from .errors import DeliveryError
 from .maintenance_prompts import reminder_maintenance_next
 from .reach import reminder_channel_for
 from .rendering import reminder_render, sms_render
-from .selectors import series_visits_upcoming
+from .selectors import message_visits
 from .send_checks import Decision, send_decision, superseded_leads
 
 logger = logging.getLogger(__name__)
@@ -242,7 +242,7 @@ def _deliver(row: Reminder, channel: str, template: MessageTemplate | None, now:
         raise DeliveryError(f"There is no message template for '{row.get_kind_display()}'.")
     if channel == "sms":
         return sms_send(reminder=row, body=sms_render(row, template))
-    visits = series_visits_upcoming(series_id=row.series_id) if row.kind == Reminder.Kind.SERIES_CONFIRMATION else None
+    visits = message_visits(row)
     return email_send(
         reminder=row, rendered=reminder_render(row, template, now=now, series_visits=visits), session=mail
     )
@@ -304,6 +304,7 @@ def reminders_send_batch(*, token: uuid.UUID | str, now: datetime | None = None)
         if decision.action != "send":
             _record_decision(_mine(row, token, Reminder.Status.SENDING), decision, now=now, report=report)
             continue
+        channel = decision.channel or channel
         try:
             provider_id = _deliver(row, channel, templates.get(row.kind), now, mail)
         except Exception as error:  # noqa: BLE001 - any failure is recorded on the row for staff

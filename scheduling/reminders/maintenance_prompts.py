@@ -59,7 +59,7 @@ def maintenance_chain_start(
     ).update(status=Reminder.Status.CANCELLED, cancelled_at=now, updated_at=now)
     day = (after + timedelta(days=protocol.maintenance_min_days)).astimezone(patient_zone(patient)).date()
     channel = reminder_channel_for(patient) or patient.preferred_channel
-    due, deferred = place_for_channel(
+    placed = place_for_channel(
         due=prompt_time(day=day, patient=patient), channel=channel, patient=patient, visit_starts_at=None, now=now
     )
     Reminder.objects.bulk_create(
@@ -68,11 +68,13 @@ def maintenance_chain_start(
                 key=key,
                 kind=Reminder.Kind.MAINTENANCE,
                 slot="maintenance",
-                channel=channel,
+                channel=placed.channel,
                 patient=patient,
                 series=series,
-                due_at=due,
-                deferred_for_quiet_hours=deferred,
+                due_at=placed.due,
+                deferred_for_quiet_hours=placed.deferred,
+                status=Reminder.Status.SKIPPED if placed.held else Reminder.Status.PENDING,
+                last_error=placed.reason,
                 payload={"chain": chain, "sequence": 1, "interval_days": protocol.maintenance_min_days},
             )
         ],

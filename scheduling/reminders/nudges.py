@@ -25,7 +25,7 @@ def reminders_schedule_series_nudges(*, now: datetime | None = None) -> int:
             continue
         patient = gap.series.patient
         channel = reminder_channel_for(patient) or patient.preferred_channel
-        due, deferred = place_for_channel(
+        placed = place_for_channel(
             due=now, channel=channel, patient=patient, visit_starts_at=gap.window_closes_at, now=now
         )
         rows.append(
@@ -33,11 +33,13 @@ def reminders_schedule_series_nudges(*, now: datetime | None = None) -> int:
                 key=f"series_nudge:{gap.series.pk}:{gap.next_session_number}",
                 kind=Reminder.Kind.SERIES_NUDGE,
                 slot="series_nudge",
-                channel=channel,
+                channel=placed.channel,
                 patient=patient,
                 series=gap.series,
-                due_at=due,
-                deferred_for_quiet_hours=deferred,
+                due_at=placed.due,
+                deferred_for_quiet_hours=placed.deferred,
+                status=Reminder.Status.SKIPPED if placed.held else Reminder.Status.PENDING,
+                last_error=placed.reason,
                 payload={
                     "session_number": gap.next_session_number,
                     "window_closes_at": gap.window_closes_at.isoformat(),

@@ -7,7 +7,6 @@ visit never keeps a pending reminder, and a moved visit's reminders move with it
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,9 +18,11 @@ from django.utils import timezone
 from clinic.errors import InvalidRequest
 
 from ..models import Appointment, Reminder, TreatmentProtocol, TreatmentSeries
+from ..rules import visit_by_phone
 from ..selectors import protocol_active
 from ..waitlist import waitlist_offer_slot
 from .maintenance_prompts import maintenance_chain_start
+from .quiet_hours import HELD_REASON
 from .reach import place_for_channel, reminder_channel_for
 
 TREATMENT_KINDS = ("session", "maintenance")
@@ -29,6 +30,16 @@ FOLLOW_UP_KINDS = ("healing_check", "review")
 # Aftercare only for a visit completed lately: marking an old visit completed in the admin
 # must not send advice for skin that healed weeks ago.
 AFTERCARE_WINDOW = timedelta(days=2)
+# Messages about several visits at once; each lists the visits it gave a time for.
+ANNOUNCING_KINDS = (Reminder.Kind.SERIES_CONFIRMATION, Reminder.Kind.RESCHEDULE)
+# The messages a visit's sync keeps in line with it; a cancellation notice is about the
+# change itself and stays.
+VISIT_OWN_KINDS = (
+    Reminder.Kind.CONFIRMATION,
+    Reminder.Kind.PRE_VISIT,
+    Reminder.Kind.FOLLOW_UP,
+    Reminder.Kind.AFTERCARE,
+)
 
 
 def _protocol_active_or_none() -> TreatmentProtocol | None:
@@ -50,13 +61,16 @@ class Planned:
     key: str
     due_at: datetime
     visit_starts_at: datetime | None
+    channel: str
     deferred: bool = False
+    # No time to text outside quiet hours before the visit, and no email: written as skipped.
+    held: bool = False
     payload: dict = field(default_factory=dict)
     # Confirmations and aftercare are due "now": they are written even if that moment passed.
     due_now: bool = False
 
 
-def _epoch(moment: datetime) -> int:
+def epoch(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
@@ -71,60 +85,69 @@ def _planned_for(
     on_hold = appointment.series_id is not None and appointment.series.status == TreatmentSeries.Status.ON_HOLD
     if appointment.status in Appointment.OPEN_STATUSES and starts > now and not on_hold:
         if not covered:
+            placed = place_for_channel(due=now, channel=channel, patient=patient, visit_starts_at=starts, now=now)
             planned.append(
                 Planned(
                     slot="confirmation",
                     kind=Reminder.Kind.CONFIRMATION,
-                    key=f"confirmation:{appointment.pk}:{_epoch(starts)}",
-                    due_at=now,
+                    key=f"confirmation:{appointment.pk}:{epoch(starts)}",
+                    due_at=placed.due,
                     visit_starts_at=starts,
+                    channel=placed.channel,
+                    deferred=placed.deferred,
+                    held=placed.held,
                     due_now=True,
                 )
             )
         kind = Reminder.Kind.FOLLOW_UP if appointment.kind in FOLLOW_UP_KINDS else Reminder.Kind.PRE_VISIT
         leads = sorted({int(hours) for hours in (protocol.reminder_lead_hours if protocol else [72, 24])}, reverse=True)
+        if visit_by_phone(appointment):
+            # A phone check is a call from the clinic: one reminder, the nearest, is enough.
+            leads = leads[-1:]
         for lead in leads:
-            due, deferred = place_for_channel(
+            placed = place_for_channel(
                 due=starts - timedelta(hours=lead), channel=channel, patient=patient, visit_starts_at=starts, now=now
             )
             planned.append(
                 Planned(
                     slot=f"lead:{lead}",
                     kind=kind,
-                    key=f"{kind}:{appointment.pk}:{lead}h:{_epoch(starts)}",
-                    due_at=due,
+                    key=f"{kind}:{appointment.pk}:{lead}h:{epoch(starts)}",
+                    due_at=placed.due,
                     visit_starts_at=starts,
-                    deferred=deferred,
+                    channel=placed.channel,
+                    deferred=placed.deferred,
+                    held=placed.held,
                     payload={"lead_hours": lead},
                 )
             )
     if appointment.status == Appointment.Status.COMPLETED and appointment.kind in TREATMENT_KINDS:
         completed = appointment.completed_at or now
         if completed >= now - AFTERCARE_WINDOW:
-            due, deferred = place_for_channel(due=now, channel=channel, patient=patient, visit_starts_at=None, now=now)
+            placed = place_for_channel(due=now, channel=channel, patient=patient, visit_starts_at=None, now=now)
             planned.append(
                 Planned(
                     slot="aftercare",
                     kind=Reminder.Kind.AFTERCARE,
                     key=f"aftercare:{appointment.pk}",
-                    due_at=due,
+                    due_at=placed.due,
                     visit_starts_at=None,
-                    deferred=deferred,
+                    channel=placed.channel,
+                    deferred=placed.deferred,
                     due_now=True,
                 )
             )
     return planned
 
 
-def _covered_by_series_confirmation(appointment: Appointment, confirmations: list[Reminder]) -> bool:
-    """A series visit whose time is the one its series confirmation listed needs no
-    confirmation of its own; once moved, it does."""
-    if appointment.series_id is None:
-        return False
-    wanted = _epoch(appointment.starts_at)
+def _announced(appointment: Appointment, announcements: list[Reminder]) -> bool:
+    """A visit whose time a message about several visits already gave (the series
+    confirmation, or the one message about a reschedule and its cascade) needs no
+    confirmation of its own: one message per event."""
+    wanted = epoch(appointment.starts_at)
     return any(
-        row.series_id == appointment.series_id and row.payload.get("visits", {}).get(str(appointment.pk)) == wanted
-        for row in confirmations
+        row.patient_id == appointment.patient_id and row.payload.get("visits", {}).get(str(appointment.pk)) == wanted
+        for row in announcements
     )
 
 
@@ -134,7 +157,7 @@ def _covered_by_series_confirmation(appointment: Appointment, confirmations: lis
 def _revive(row: Reminder, plan: Planned) -> None:
     """Wanted again (a series released from hold): the same message, pending again."""
     row.status, row.cancelled_at, row.last_error = Reminder.Status.PENDING, None, ""
-    row.due_at, row.deferred_for_quiet_hours = plan.due_at, plan.deferred
+    row.due_at, row.deferred_for_quiet_hours, row.channel = plan.due_at, plan.deferred, plan.channel
     row.save(
         update_fields=[
             "status",
@@ -142,6 +165,7 @@ def _revive(row: Reminder, plan: Planned) -> None:
             "last_error",
             "due_at",
             "deferred_for_quiet_hours",
+            "channel",
             "updated_at",
         ]
     )
@@ -152,16 +176,17 @@ def _retime(row: Reminder, plan: Planned) -> None:
     if (
         row.status == Reminder.Status.PENDING
         and not plan.due_now
-        and (row.due_at != plan.due_at or row.deferred_for_quiet_hours != plan.deferred)
+        and (row.due_at != plan.due_at or row.deferred_for_quiet_hours != plan.deferred or row.channel != plan.channel)
     ):
-        row.due_at, row.deferred_for_quiet_hours = plan.due_at, plan.deferred
-        row.save(update_fields=["due_at", "deferred_for_quiet_hours", "updated_at"])
+        row.due_at, row.deferred_for_quiet_hours, row.channel = plan.due_at, plan.deferred, plan.channel
+        row.save(update_fields=["due_at", "deferred_for_quiet_hours", "channel", "updated_at"])
 
 
 def _move(row: Reminder, plan: Planned) -> None:
     """The visit moved: the same reminder moves with it."""
     row.key, row.kind, row.due_at, row.visit_starts_at = plan.key, plan.kind, plan.due_at, plan.visit_starts_at
     row.deferred_for_quiet_hours, row.payload = plan.deferred, {**row.payload, **plan.payload}
+    row.channel = plan.channel
     row.save(
         update_fields=[
             "key",
@@ -170,12 +195,13 @@ def _move(row: Reminder, plan: Planned) -> None:
             "visit_starts_at",
             "deferred_for_quiet_hours",
             "payload",
+            "channel",
             "updated_at",
         ]
     )
 
 
-def _new_row(appointment: Appointment, plan: Planned, rows: list[Reminder], *, channel: str) -> Reminder:
+def _new_row(appointment: Appointment, plan: Planned, rows: list[Reminder]) -> Reminder:
     payload = dict(plan.payload)
     if plan.slot == "confirmation" and any(r.slot == "confirmation" and r.status == Reminder.Status.SENT for r in rows):
         payload["moved"] = True
@@ -183,7 +209,9 @@ def _new_row(appointment: Appointment, plan: Planned, rows: list[Reminder], *, c
         key=plan.key,
         kind=plan.kind,
         slot=plan.slot,
-        channel=channel,
+        channel=plan.channel,
+        status=Reminder.Status.SKIPPED if plan.held else Reminder.Status.PENDING,
+        last_error=HELD_REASON if plan.held else "",
         patient_id=appointment.patient_id,
         appointment=appointment,
         series_id=appointment.series_id,
@@ -200,7 +228,6 @@ def _reconcile(
     rows: list[Reminder],
     *,
     now: datetime,
-    channel: str,
     to_create: list[Reminder],
 ) -> None:
     """Match each planned message with the visit's rows: kept (and re-timed), revived,
@@ -227,8 +254,12 @@ def _reconcile(
             kept.add(movable[0].pk)
             _move(movable[0], plan)
         elif still_due:
-            to_create.append(_new_row(appointment, plan, rows, channel=channel))
-    stale = [row.pk for row in rows if row.status == Reminder.Status.PENDING and row.pk not in kept]
+            to_create.append(_new_row(appointment, plan, rows))
+    stale = [
+        row.pk
+        for row in rows
+        if row.status == Reminder.Status.PENDING and row.pk not in kept and row.kind in VISIT_OWN_KINDS
+    ]
     if stale:
         reminders_cancel(ids=stale, now=now)
 
@@ -243,14 +274,13 @@ def reminders_cancel(*, ids: Iterable[int], now: datetime | None = None) -> int:
     )
 
 
-def _series_confirmations(appointments: list[Appointment]) -> list[Reminder]:
-    series_ids = {a.series_id for a in appointments if a.series_id}
-    if not series_ids:
-        return []
+def _announcements(appointments: list[Appointment]) -> list[Reminder]:
+    """The messages about several visits at once (series confirmation, reschedule) that
+    name these patients' visits."""
     return list(
-        Reminder.objects.filter(kind=Reminder.Kind.SERIES_CONFIRMATION, series_id__in=series_ids).exclude(
-            status=Reminder.Status.CANCELLED
-        )
+        Reminder.objects.filter(
+            kind__in=ANNOUNCING_KINDS, patient_id__in={a.patient_id for a in appointments}
+        ).exclude(status=Reminder.Status.CANCELLED)
     )
 
 
@@ -275,7 +305,7 @@ def reminders_sync_for_appointments(*, appointments: Iterable[Appointment]) -> N
         rows_by_appointment: dict[int, list[Reminder]] = defaultdict(list)
         for row in Reminder.objects.filter(appointment_id__in=ids).order_by("pk"):
             rows_by_appointment[row.appointment_id].append(row)
-        confirmations = _series_confirmations(fresh)
+        announcements = _announcements(fresh)
         default_protocol = None
         to_create: list[Reminder] = []
         for appointment in fresh:
@@ -289,11 +319,9 @@ def reminders_sync_for_appointments(*, appointments: Iterable[Appointment]) -> N
                 now=now,
                 channel=channel,
                 protocol=protocol,
-                covered=_covered_by_series_confirmation(appointment, confirmations),
+                covered=_announced(appointment, announcements),
             )
-            _reconcile(
-                appointment, planned, rows_by_appointment[appointment.pk], now=now, channel=channel, to_create=to_create
-            )
+            _reconcile(appointment, planned, rows_by_appointment[appointment.pk], now=now, to_create=to_create)
             if appointment.status == Appointment.Status.COMPLETED and appointment.kind == Appointment.Kind.MAINTENANCE:
                 maintenance_chain_start(
                     patient=appointment.patient,
@@ -309,37 +337,6 @@ def reminders_sync_for_appointments(*, appointments: Iterable[Appointment]) -> N
             # Two transactions syncing the same visit write the same keys; the second one's
             # rows are simply not written again.
             Reminder.objects.bulk_create(to_create, ignore_conflicts=True)
-
-
-def reminders_series_booked(*, series: TreatmentSeries, appointments: Iterable[Appointment]) -> None:
-    """One booking confirmation for the whole series, with a calendar file of all its
-    visits, instead of one per visit; plus each visit's own reminders."""
-    appointments = sorted(appointments, key=lambda a: a.starts_at)
-    if not appointments:
-        return
-    now = timezone.now()
-    with transaction.atomic():
-        visits = {str(a.pk): _epoch(a.starts_at) for a in appointments}
-        digest = hashlib.sha1(repr(sorted(visits.items())).encode()).hexdigest()[:16]
-        patient = series.patient
-        channel = reminder_channel_for(patient) or patient.preferred_channel
-        Reminder.objects.bulk_create(
-            [
-                Reminder(
-                    key=f"series_confirmation:{series.pk}:{digest}",
-                    kind=Reminder.Kind.SERIES_CONFIRMATION,
-                    slot="series_confirmation",
-                    channel=channel,
-                    patient=patient,
-                    series=series,
-                    due_at=now,
-                    visit_starts_at=appointments[0].starts_at,
-                    payload={"visits": visits},
-                )
-            ],
-            ignore_conflicts=True,
-        )
-        reminders_sync_for_appointments(appointments=appointments)
 
 
 def reminders_retry(*, ids: Iterable[int], now: datetime | None = None) -> int:

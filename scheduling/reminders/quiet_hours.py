@@ -55,19 +55,48 @@ class QuietHours:
         return datetime.combine(day, self.starts, tzinfo=zone) - timedelta(minutes=1)
 
 
-def place_outside_quiet_hours(
-    *, due: datetime, zone: ZoneInfo, quiet: QuietHours | None, visit_starts_at: datetime | None, now: datetime
-) -> tuple[datetime, bool]:
-    """Where a text due at `due` should go: (when, deferred).
+HELD_REASON = "Quiet hours last until after the visit and the patient takes no email: no text is sent in them."
 
-    A message due in quiet hours waits for the morning, unless the morning is at or after
-    the visit; then it goes the evening before if that is still ahead, or at `due`."""
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a message goes: when, by which channel, and whether it was held back or,
+    with no time left outside quiet hours before the visit, not sent at all."""
+
+    due: datetime
+    channel: str
+    deferred: bool = False
+    held: bool = False
+
+    @property
+    def reason(self) -> str:
+        return HELD_REASON if self.held else ""
+
+
+def place_outside_quiet_hours(
+    *,
+    due: datetime,
+    zone: ZoneInfo,
+    quiet: QuietHours | None,
+    visit_starts_at: datetime | None,
+    now: datetime,
+    email_ok: bool = False,
+) -> Placement:
+    """Where a text due at `due` should go. Never inside quiet hours:
+
+    - outside them, as due;
+    - inside them, at the morning's end of them if that is still before the visit;
+    - else by email, if the patient accepts email;
+    - else the evening before quiet hours began, if that is still ahead;
+    - else not at all (held): a morning text would arrive after the visit."""
     if quiet is None or not quiet.contains(due, zone):
-        return due, False
+        return Placement(due, "sms")
     morning = quiet.morning_after(due, zone)
     if visit_starts_at is None or morning < visit_starts_at:
-        return morning, True
+        return Placement(morning, "sms", deferred=True)
+    if email_ok:
+        return Placement(due, "email")
     evening = quiet.evening_before(due, zone)
     if evening > now:
-        return evening, True
-    return due, False
+        return Placement(evening, "sms", deferred=True)
+    return Placement(due, "sms", held=True)

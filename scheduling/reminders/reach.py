@@ -12,7 +12,7 @@ from patients.choices import Channel
 from patients.models import Patient
 
 from . import config
-from .quiet_hours import place_outside_quiet_hours
+from .quiet_hours import Placement, place_outside_quiet_hours
 
 
 def patient_zone(patient: Patient) -> ZoneInfo:
@@ -30,22 +30,33 @@ def reminder_channel_for(patient: Patient) -> str | None:
     we have the address, else the other one on the same terms, else none."""
     order = [patient.preferred_channel] + [c for c in Channel.values if c != patient.preferred_channel]
     for channel in order:
-        if channel == Channel.EMAIL and patient.consent_email and patient.email:
+        if channel == Channel.EMAIL and accepts_email(patient):
             return channel
         if channel == Channel.SMS and patient.consent_sms and patient_phone(patient):
             return channel
     return None
 
 
+def accepts_email(patient: Patient) -> bool:
+    """Consent, an address, and no bounce or complaint reported for it since it was set."""
+    return bool(patient.consent_email and patient.email and patient.email_bounced_at is None)
+
+
 def place_for_channel(
     *, due: datetime, channel: str, patient: Patient, visit_starts_at: datetime | None, now: datetime
-) -> tuple[datetime, bool]:
-    """When a message is due, and whether it was held back: a text due in the patient's
-    quiet hours waits for the morning (unless the visit comes first); an email goes as due."""
+) -> Placement:
+    """When and how a message goes: an email as due; a text outside the patient's quiet
+    hours (quiet_hours.place_outside_quiet_hours says how), by email instead when the
+    morning would come after the visit and the patient accepts email."""
     if channel != Channel.SMS:
-        return due, False
+        return Placement(due, channel)
     return place_outside_quiet_hours(
-        due=due, zone=patient_zone(patient), quiet=config.quiet_hours(), visit_starts_at=visit_starts_at, now=now
+        due=due,
+        zone=patient_zone(patient),
+        quiet=config.quiet_hours(),
+        visit_starts_at=visit_starts_at,
+        now=now,
+        email_ok=accepts_email(patient),
     )
 
 

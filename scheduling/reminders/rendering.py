@@ -16,11 +16,15 @@ from django.utils.html import escape
 
 from ..ical import CalendarEvent, calendar_build
 from ..models import Appointment, MessageTemplate, Reminder
+from ..models.series import AFTERCARE_DEFAULT, PRE_CARE_DEFAULT
 from ..patient_links import patient_link_url
+from ..rules import visit_by_phone
+from .branding import branding_for, email_html_wrap, email_text_wrap
 from .config import site_url
 from .outbox import TREATMENT_KINDS
-from .reach import patient_zone
-from .tokens import message_url, unsubscribe_url
+from .reach import patient_phone, patient_zone
+from .selectors import message_visits
+from .tokens import message_url, unsubscribe_url, waitlist_claim_url
 
 CALENDAR_PRODUCT = "-//Needlepoint//Reminders//EN"
 
@@ -39,6 +43,8 @@ class RenderedMessage:
     unsubscribe_url: str
     link: str
     manage_url: str | None = None
+    # The HTML body without the email's wrapper, for the message page.
+    body_html: str = ""
 
 
 _compiled: dict[tuple[str, str, str], Template] = {}
@@ -55,9 +61,17 @@ def _template(source: MessageTemplate, field: str) -> Template:
 
 
 def local_time_text(moment: datetime, zone: ZoneInfo) -> str:
-    """'Tuesday 2 March 2027 at 10:00', on the patient's wall clock."""
+    """'Tuesday 2 March 2027 at 10:00 GMT', on the patient's wall clock, its zone named."""
     local = moment.astimezone(zone)
-    return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M}"
+    return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M} {local.tzname()}"
+
+
+def _clock(moment: datetime, zone: ZoneInfo) -> str:
+    return f"{moment.astimezone(zone):%H:%M}"
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip().lstrip("-").strip() for line in (text or "").splitlines() if line.strip()]
 
 
 def local_date_text(moment: datetime, zone: ZoneInfo) -> str:
@@ -72,6 +86,11 @@ def _visit_label(appointment: Appointment) -> str:
     return label
 
 
+def reminder_location(reminder: Reminder):
+    """The location a message speaks for: its visit's, its series', or its offer's."""
+    return _location_for(reminder)
+
+
 def _location_for(reminder: Reminder):
     if reminder.appointment_id:
         return reminder.appointment.location
@@ -82,39 +101,87 @@ def _location_for(reminder: Reminder):
     return None
 
 
+def _visit_words(appointment: Appointment, zone: ZoneInfo) -> dict:
+    """What happens at the visit, from its own phases: the patient arrives at the booked
+    time; a treatment's numbing takes the room until the provider starts; done when
+    the patient leaves. A phone check is a call, with no arrival at all."""
+    numbing = int((appointment.provider_starts_at - appointment.starts_at).total_seconds() // 60)
+    protocol = appointment.series.protocol if appointment.series_id else None
+    return {
+        "time": local_time_text(appointment.starts_at, zone),
+        "visit": _visit_label(appointment),
+        "provider": str(appointment.provider) if appointment.provider_id else "",
+        "is_treatment": appointment.kind in TREATMENT_KINDS,
+        "by_phone": visit_by_phone(appointment),
+        "arrive_at": _clock(appointment.starts_at, zone),
+        "numbing_minutes": numbing,
+        "treatment_starts": _clock(appointment.provider_starts_at, zone),
+        "done_by": _clock(appointment.ends_at, zone),
+        "minutes": int((appointment.ends_at - appointment.starts_at).total_seconds() // 60),
+        "pre_care": _lines(protocol.pre_care_text) if protocol else _lines(PRE_CARE_DEFAULT),
+    }
+
+
+def _changes(reminder: Reminder, zone: ZoneInfo, visits: dict[int, Appointment]) -> dict:
+    """A reschedule's moves (old time to new) and the visits it made unnecessary."""
+    moves, cancelled = [], []
+    for item in reminder.payload.get("moves", []):
+        visit = visits.get(item["appointment"])
+        if visit is None:
+            continue
+        before = datetime.fromisoformat(item["from"]) if item.get("from") else None
+        if before == visit.starts_at:
+            continue
+        still_open = visit.status in Appointment.OPEN_STATUSES
+        moves.append(
+            {
+                "label": _visit_label(visit).capitalize(),
+                "before": local_time_text(before, zone) if before else "new",
+                "after": local_time_text(visit.starts_at, zone),
+                # The visit's new confirm-or-cancel link: the old one stopped working.
+                "link": f"{site_url()}{patient_link_url(visit)}" if still_open else "",
+            }
+        )
+    for item in reminder.payload.get("cancelled", []):
+        visit = visits.get(item["appointment"])
+        label = _visit_label(visit).capitalize() if visit is not None else "A visit"
+        cancelled.append({"label": label, "time": local_time_text(datetime.fromisoformat(item["at"]), zone)})
+    return {"moves": moves, "cancelled": cancelled}
+
+
 def reminder_context(reminder: Reminder, *, series_visits: list[Appointment] | None = None) -> dict:
-    """Everything an email template may use."""
+    """Everything an email template may use (variables.TEMPLATE_VARIABLES lists it by kind)."""
     patient = reminder.patient
     zone = patient_zone(patient)
     location = _location_for(reminder)
     appointment = reminder.appointment if reminder.appointment_id else None
+    protocol = reminder.series.protocol if reminder.series_id else None
     context: dict = {
         "first_name": patient.first_name,
         "clinic": location.name if location else "the clinic",
         "clinic_phone": location.phone if location else "",
         "clinic_address": location.address if location else "",
+        "patient_phone": patient_phone(patient),
         "time": "",
         "visit": "visit",
         "provider": "",
         "is_treatment": False,
-        "numbing_minutes": 30,
+        "by_phone": False,
         "lead_hours": reminder.payload.get("lead_hours"),
         "moved": bool(reminder.payload.get("moved")),
         "session_number": reminder.payload.get("session_number"),
         "session_count": reminder.series.session_count if reminder.series_id else None,
         "visits": [],
         "window_closes": "",
+        "reason": reminder.payload.get("reason", ""),
+        "pre_care": _lines(protocol.pre_care_text if protocol else PRE_CARE_DEFAULT),
+        "aftercare": _lines(protocol.aftercare_text if protocol else AFTERCARE_DEFAULT),
+        "claim_url": "",
     }
+    if reminder.kind == Reminder.Kind.WAITLIST_OFFER:
+        context["claim_url"] = waitlist_claim_url(reminder_id=reminder.pk)
     if appointment is not None:
-        context.update(
-            time=local_time_text(appointment.starts_at, zone),
-            visit=_visit_label(appointment),
-            provider=str(appointment.provider) if appointment.provider_id else "",
-            is_treatment=appointment.kind in TREATMENT_KINDS,
-        )
-        protocol = appointment.series.protocol if appointment.series_id else None
-        if protocol is not None:
-            context["numbing_minutes"] = protocol.numbing_minutes
+        context.update(_visit_words(appointment, zone))
     elif reminder.visit_starts_at is not None:
         context["time"] = local_time_text(reminder.visit_starts_at, zone)
     if reminder.kind == Reminder.Kind.WAITLIST_OFFER and reminder.waitlist_entry_id:
@@ -123,14 +190,17 @@ def reminder_context(reminder: Reminder, *, series_visits: list[Appointment] | N
         closes = datetime.fromisoformat(reminder.payload["window_closes_at"])
         context["window_closes"] = local_date_text(closes, zone)
         context["time"] = context["window_closes"]
-    if series_visits:
+    if series_visits and reminder.kind == Reminder.Kind.SERIES_CONFIRMATION:
         context["visits"] = [
             {"label": _visit_label(v).capitalize(), "time": local_time_text(v.starts_at, zone)} for v in series_visits
         ]
         context["session_count"] = len(series_visits)
         context["time"] = local_time_text(series_visits[0].starts_at, zone)
-        if reminder.series_id:
-            context["numbing_minutes"] = reminder.series.protocol.numbing_minutes
+    if reminder.kind == Reminder.Kind.RESCHEDULE:
+        context.update(_changes(reminder, zone, {v.pk: v for v in series_visits or []}))
+        upcoming = [v for v in series_visits or [] if v.status in Appointment.OPEN_STATUSES]
+        if upcoming:
+            context["time"] = local_time_text(min(v.starts_at for v in upcoming), zone)
     return context
 
 
@@ -172,14 +242,20 @@ def reminder_render(
     calendar = None
     if reminder.kind == Reminder.Kind.CONFIRMATION and reminder.appointment_id:
         calendar = _calendar_for(reminder, [reminder.appointment], now)
-    elif reminder.kind == Reminder.Kind.SERIES_CONFIRMATION:
-        calendar = _calendar_for(reminder, series_visits or [], now)
+    elif reminder.kind in (Reminder.Kind.SERIES_CONFIRMATION, Reminder.Kind.RESCHEDULE):
+        open_visits = [v for v in series_visits or [] if v.status in Appointment.OPEN_STATUSES]
+        calendar = _calendar_for(reminder, open_visits, now)
     text = _template(template, "email_text").render(plain)
     html = _template(template, "email_html").render(Context(context))
     if manage:
         text = f"{text.rstrip()}\n\nConfirm or cancel this visit: {manage}\n"
         html = f'{html}<p><a href="{escape(manage)}">Confirm or cancel this visit</a></p>'
+    brand = branding_for(_location_for(reminder))
+    body_html = html
+    text = email_text_wrap(body=text, branding=brand, unsubscribe_url=unsubscribe)
+    html = email_html_wrap(body=html, branding=brand, unsubscribe_url=unsubscribe)
     return RenderedMessage(
+        body_html=body_html,
         subject=" ".join(_template(template, "email_subject").render(plain).split()),
         text=text,
         html=html,
@@ -219,7 +295,18 @@ def sms_render(reminder: Reminder, template: MessageTemplate) -> str:
         "first_name": patient.first_name,
         "time": when,
         "clinic": location.name if location else "the clinic",
-        # A visit still ahead: straight to its confirm-or-cancel page; else the message.
-        "link": manage_url(reminder) or message_url(reminder_id=reminder.pk),
+        # A visit still ahead: straight to its confirm-or-cancel page; an offer: its claim
+        # page; else the message.
+        "link": manage_url(reminder)
+        or (waitlist_claim_url(reminder_id=reminder.pk) if reminder.kind == Reminder.Kind.WAITLIST_OFFER else "")
+        or message_url(reminder_id=reminder.pk),
     }
     return " ".join(_template(template, "sms_body").render(Context(context, autoescape=False)).split())
+
+
+def message_render_for_staff(reminder: Reminder) -> RenderedMessage | None:
+    """A message's words as the patient read them, for the admin's Sent messages page."""
+    template = MessageTemplate.objects.filter(kind=reminder.kind).first()
+    if template is None:
+        return None
+    return reminder_render(reminder, template, now=timezone.now(), series_visits=message_visits(reminder))

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from dateutil.relativedelta import relativedelta
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from ..models import Appointment, Reminder, TreatmentSeries
+from ..rules import next_session
 
 
 def reminders_failed(*, since: datetime | None = None) -> QuerySet[Reminder]:
@@ -30,6 +30,23 @@ def series_visits_upcoming(*, series_id: int) -> list[Appointment]:
         .select_related("location", "provider", "series__protocol")
         .order_by("starts_at")
     )
+
+
+def message_visits(reminder: Reminder) -> list[Appointment] | None:
+    """The visits a message about several of them lists: a series confirmation's open
+    visits; a reschedule's moved, added and dropped ones. None for other kinds."""
+    if reminder.kind == Reminder.Kind.SERIES_CONFIRMATION:
+        return series_visits_upcoming(series_id=reminder.series_id)
+    if reminder.kind == Reminder.Kind.RESCHEDULE:
+        ids = [int(pk) for pk in reminder.payload.get("visits", {})]
+        ids += [item["appointment"] for item in reminder.payload.get("cancelled", [])]
+        ids += [item["appointment"] for item in reminder.payload.get("moves", [])]
+        return list(
+            Appointment.objects.filter(pk__in=ids)
+            .select_related("location", "provider", "series__protocol")
+            .order_by("starts_at")
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -61,20 +78,11 @@ def series_needing_next_session(*, now: datetime | None = None, within_days: int
     )
     gaps: list[SeriesGap] = []
     for series in series_list:
-        by_number = {visit.session_number: visit for visit in series.live_sessions}
-        missing = [n for n in range(1, series.session_count + 1) if n not in by_number]
-        if not missing or missing[0] == 1:
-            continue  # fully booked, or not started: nothing to count a window from
-        next_number = missing[0]
-        previous = by_number[next_number - 1]
-        zone = ZoneInfo(series.location.time_zone)
-        closes = (
-            previous.starts_at.astimezone(zone) + relativedelta(days=series.protocol.max_interval_days)
-        ).astimezone(ZoneInfo("UTC"))
-        if closes <= horizon:
+        due = next_session(series, series.live_sessions, zone=ZoneInfo(series.location.time_zone))
+        if due is not None and due.window_closes_at <= horizon:
+            closes = due.window_closes_at.astimezone(ZoneInfo("UTC"))
             gaps.append(
-                SeriesGap(
-                    series=series, next_session_number=next_number, previous_session=previous, window_closes_at=closes
-                )
+                SeriesGap(series=series, next_session_number=due.number, previous_session=due.previous,
+                          window_closes_at=closes)
             )
     return sorted(gaps, key=lambda gap: gap.window_closes_at)

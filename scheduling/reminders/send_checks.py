@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 
 from ..models import Appointment, Reminder, TreatmentSeries
 from . import config
-from .reach import patient_zone, prompt_time
+from .quiet_hours import place_outside_quiet_hours
+from .reach import accepts_email, patient_zone, prompt_time
 
 VISIT_KINDS = (Reminder.Kind.CONFIRMATION, Reminder.Kind.PRE_VISIT, Reminder.Kind.FOLLOW_UP)
 
@@ -19,6 +20,8 @@ class Decision:
     action: str  # send, defer, postpone, cancel, skip
     reason: str = ""
     due_at: datetime | None = None
+    # Sent by another channel than the row's (a text that quiet hours turn into an email).
+    channel: str | None = None
 
 
 def _maintenance_decision(row: Reminder, now: datetime) -> Decision | None:
@@ -52,6 +55,15 @@ def _slot_taken(row: Reminder) -> bool:
     ).exists()
 
 
+def _moves_still_hold(row: Reminder) -> bool:
+    """A message about moved visits still tells the truth about at least one of them."""
+    listed = {int(pk): epoch for pk, epoch in row.payload.get("visits", {}).items()}
+    now_at = Appointment.objects.filter(pk__in=list(listed), status__in=Appointment.OPEN_STATUSES).values_list(
+        "pk", "starts_at"
+    )
+    return any(int(starts.timestamp()) == listed[pk] for pk, starts in now_at)
+
+
 def send_decision(row: Reminder, channel: str | None, now: datetime) -> Decision:
     """Send, or hold back (defer, postpone), cancel or skip, and why: the reason is kept on
     the row for staff."""
@@ -73,6 +85,8 @@ def send_decision(row: Reminder, channel: str | None, now: datetime) -> Decision
         and appointment.status != Appointment.Status.COMPLETED
     ):
         return Decision("cancel", "The visit is no longer marked completed.")
+    if row.kind == Reminder.Kind.RESCHEDULE and not _moves_still_hold(row):
+        return Decision("cancel", "The moved visits have changed again or been cancelled since.")
     if row.kind == Reminder.Kind.SERIES_CONFIRMATION and row.series.status == TreatmentSeries.Status.CANCELLED:
         return Decision("cancel", "The series was cancelled.")
     if (
@@ -95,12 +109,28 @@ def send_decision(row: Reminder, channel: str | None, now: datetime) -> Decision
         if _slot_taken(row):
             return Decision("skip", "The offered slot was taken.")
     if channel == "sms":
-        quiet = config.quiet_hours()
-        zone = patient_zone(row.patient)
-        if quiet is not None and quiet.contains(now, zone):
-            morning = quiet.morning_after(now, zone)
-            if row.visit_starts_at is None or morning < row.visit_starts_at:
-                return Decision("defer", "Quiet hours: held until the morning.", morning)
+        return _quiet_hours_decision(row, now)
+    return Decision("send")
+
+
+def _quiet_hours_decision(row: Reminder, now: datetime) -> Decision:
+    """A text due now, in the patient's quiet hours, follows the same rule as when it was
+    written (quiet_hours.place_outside_quiet_hours): the morning if still before the
+    visit, else by email if the patient takes email, else not at all."""
+    placed = place_outside_quiet_hours(
+        due=now,
+        zone=patient_zone(row.patient),
+        quiet=config.quiet_hours(),
+        visit_starts_at=row.visit_starts_at,
+        now=now,
+        email_ok=accepts_email(row.patient),
+    )
+    if placed.deferred:
+        return Decision("defer", "Quiet hours: held until the morning.", placed.due)
+    if placed.held:
+        return Decision("skip", placed.reason)
+    if placed.channel == "email":
+        return Decision("send", "Quiet hours until after the visit: sent by email instead.", channel="email")
     return Decision("send")
 
 

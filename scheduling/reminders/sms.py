@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import TextIO
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from . import config
 from .errors import PermanentDeliveryError, TransientDeliveryError
 
 
@@ -124,7 +126,11 @@ class TwilioSmsBackend(SmsBackend):
 
     def send(self, *, to: str, body: str, key: str) -> str:
         url = f"{self.base_url}/2010-04-01/Accounts/{urllib.parse.quote(self.account_sid)}/Messages.json"
-        form = urllib.parse.urlencode({"To": to, "From": self.from_number, "Body": body}).encode()
+        # Twilio reports delivery to our status callback, signed (pages/delivery.py).
+        callback = config.site_url() + reverse("reminders:twilio-status")
+        form = urllib.parse.urlencode(
+            {"To": to, "From": self.from_number, "Body": body, "StatusCallback": callback}
+        ).encode()
         credentials = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
         request = urllib.request.Request(
             url,

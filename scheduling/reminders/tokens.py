@@ -1,7 +1,9 @@
-"""Signed links in messages: the patient's unsubscribe link and the link an SMS carries.
+"""Signed links in messages: the patient's unsubscribe link, the link an SMS carries to
+the message page, and a waitlist offer's claim link.
 
 Signed, not stored: the token names the patient (or the message) and cannot be forged
-without the secret key. Unsubscribe links do not expire, as mail clients keep them."""
+without the secret key. Unsubscribe links do not expire, as mail clients keep them;
+message pages and offers do, after MESSAGE_PAGE_MAX_AGE_DAYS (default 60)."""
 
 from functools import lru_cache
 
@@ -12,6 +14,7 @@ from . import config
 
 UNSUBSCRIBE_SALT = "scheduling.reminders.unsubscribe"
 MESSAGE_SALT = "scheduling.reminders.message"
+CLAIM_SALT = "scheduling.reminders.waitlist-claim"
 
 
 def unsubscribe_token(*, patient_id: int, channel: str) -> str:
@@ -34,7 +37,22 @@ def message_token(*, reminder_id: int) -> str:
 
 
 def message_token_read(token: str) -> int:
-    return int(signing.loads(token, salt=MESSAGE_SALT)["r"])
+    """The reminder's id; signing.SignatureExpired once the page is older than allowed,
+    signing.BadSignature for a forged or damaged token."""
+    return int(signing.loads(token, salt=MESSAGE_SALT, max_age=config.message_page_max_age())["r"])
+
+
+def waitlist_claim_token(*, reminder_id: int) -> str:
+    return signing.dumps({"r": reminder_id}, salt=CLAIM_SALT, compress=True)
+
+
+def waitlist_claim_token_read(token: str) -> int:
+    return int(signing.loads(token, salt=CLAIM_SALT, max_age=config.message_page_max_age())["r"])
+
+
+def waitlist_claim_url(*, reminder_id: int) -> str:
+    token = waitlist_claim_token(reminder_id=reminder_id)
+    return config.site_url() + reverse("reminders:claim", kwargs={"token": token})
 
 
 @lru_cache(maxsize=8)

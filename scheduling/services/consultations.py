@@ -19,6 +19,7 @@ from patients.areas import needle_depths_check
 from patients.choices import CAUTION_FITZPATRICK_FROM, Contraindication
 from patients.models import Consultation, Patient, RecommendedArea, ScreeningRule
 from patients.screening import (
+    CAUTION_PENDING_MESSAGE,
     FITZPATRICK_CONDITION,
     Finding,
     Screening,
@@ -80,9 +81,7 @@ def consultation_check_plannable(
         )
     open_cautions = consultation_cautions_open(consultation)  # every caution, not only hyperpigmentation
     if open_cautions:
-        raise InvalidRequest(
-            "A provider must acknowledge the caution before a series is planned: " + "; ".join(open_cautions) + ".",
-            details={"consultation": ["Caution not acknowledged."]},
+        raise InvalidRequest(CAUTION_PENDING_MESSAGE, details={"consultation": ["Caution not acknowledged."]},
         )
     if has_live_series is None:
         has_live_series = consultation.series.exclude(status=TreatmentSeries.Status.CANCELLED).exists()

@@ -16,7 +16,7 @@ from clinic.models import Provider
 from .. import loader
 from ..models import Appointment
 from ..planner import PlannedVisit, Preferences, Problem, SeriesRequest, plan_reschedule
-from ..reminders.outbox import reminders_sync_for_appointments
+from ..reminders.events import reminders_visits_rescheduled
 from ..selectors import protocol_active
 from .availability import availability_slot_at
 from .booking import conflict_from_integrity_error, location_lock, slots_check_free, visit_spec, visits_book
@@ -170,6 +170,37 @@ def _matched(*, appointment: Appointment, own: list[Appointment], planned, real_
     return ReschedulePreview(appointment_id=appointment.pk, changes=changes, cancelled=cancelled)
 
 
+def _visit_move(row: Appointment, visit, *, changed_by) -> datetime:
+    """Write one visit's new place and audit it; returns the time it had before."""
+    before = {"starts_at": row.starts_at, "provider": row.provider_id, "room": row.room_id}
+    row.starts_at, row.provider_starts_at, row.provider_ends_at = visit.start, visit.provider_start, visit.provider_end
+    row.ends_at, row.room_ends_at = visit.end, visit.room_end
+    row.provider_id, row.room_id = visit.provider_id, visit.room_id
+    row.save(
+        update_fields=[
+            "starts_at",
+            "provider_starts_at",
+            "provider_ends_at",
+            "ends_at",
+            "room_ends_at",
+            "provider",
+            "room",
+            "updated_at",
+        ]
+    )
+    audit_record(
+        actor=changed_by,
+        action="rescheduled",
+        obj=row,
+        changes={
+            "starts_at": [before["starts_at"], row.starts_at],
+            "provider": [before["provider"], row.provider_id],
+            "room": [before["room"], row.room_id],
+        },
+    )
+    return before["starts_at"]
+
+
 def appointment_reschedule(
     *, appointment: Appointment, new_start: datetime, provider: Provider | None = None, changed_by=None
 ) -> list[Appointment]:
@@ -194,7 +225,7 @@ def appointment_reschedule(
             Appointment.objects.filter(pk__in=moving + preview.cancelled).update(
                 status="cancelled", cancel_reason="Rescheduling"
             )
-            changed: list[Appointment] = []
+            moved: list[tuple[Appointment, datetime | None]] = []
             for change in preview.changes:
                 visit = change.new
                 if change.appointment_id is None:
@@ -202,40 +233,10 @@ def appointment_reschedule(
                     [created] = visits_book(location=appointment.location, patient=appointment.patient,
                                             visits=[visit_spec(visit)], series=appointment.series,
                                             booked_by=changed_by, reminders=False)
-                    changed.append(created)
+                    moved.append((created, None))
                     continue
                 row = rows[change.appointment_id]
-                before = {"starts_at": row.starts_at, "provider": row.provider_id, "room": row.room_id}
-                row.starts_at, row.provider_starts_at, row.provider_ends_at = (
-                    visit.start,
-                    visit.provider_start,
-                    visit.provider_end,
-                )
-                row.ends_at, row.room_ends_at = visit.end, visit.room_end
-                row.provider_id, row.room_id = visit.provider_id, visit.room_id
-                row.save(
-                    update_fields=[
-                        "starts_at",
-                        "provider_starts_at",
-                        "provider_ends_at",
-                        "ends_at",
-                        "room_ends_at",
-                        "provider",
-                        "room",
-                        "updated_at",
-                    ]
-                )
-                changed.append(row)
-                audit_record(
-                    actor=changed_by,
-                    action="rescheduled",
-                    obj=row,
-                    changes={
-                        "starts_at": [before["starts_at"], row.starts_at],
-                        "provider": [before["provider"], row.provider_id],
-                        "room": [before["room"], row.room_id],
-                    },
-                )
+                moved.append((row, _visit_move(row, change.new, changed_by=changed_by)))
             for status in set(statuses.values()):
                 Appointment.objects.filter(pk__in=[pk for pk, s in statuses.items() if s == status]).update(
                     status=status, cancel_reason="")
@@ -245,7 +246,8 @@ def appointment_reschedule(
                 audit_record(
                     actor=changed_by, action="cancelled", obj=rows[pk], changes={"reason": "series rescheduled"}
                 )
-            reminders_sync_for_appointments(appointments=changed + list(dropped))
-            return changed
+            # One message for the whole cascade, then each visit's reminders follow it.
+            reminders_visits_rescheduled(moved=moved, dropped=list(dropped))
+            return [visit for visit, _ in moved]
     except IntegrityError as error:
         raise conflict_from_integrity_error(error) from error

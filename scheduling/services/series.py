@@ -21,7 +21,7 @@ from patients.models import Consultation
 from .. import loader
 from ..models import HeldVisit, SeriesHold, TreatmentSeries
 from ..planner import Plan, PlannedVisit, PlanResult, Preferences, SeriesRequest, plan_series
-from ..reminders.outbox import reminders_series_booked
+from ..reminders.events import reminders_series_booked
 from ..selectors import consultation_planning_facts, protocol_active
 from .booking import (
     VisitSpec,
@@ -238,6 +238,8 @@ def series_hold(
                   ends_at=v.ends_at, room_ends_at=v.room_ends_at)
         for v in specs
     )
+    audit_record(actor=held_by, action="held", obj=hold,
+                 changes={"purpose": purpose, "visits": len(specs), "expires_at": hold.expires_at})
     return hold
 
 
@@ -292,6 +294,7 @@ def series_confirm(*, hold: SeriesHold, confirmed_by=None) -> TreatmentSeries:
             hold.status = SeriesHold.Status.CONFIRMED
             hold.series = series
             hold.save(update_fields=["status", "series"])
+            audit_record(actor=confirmed_by, action="confirmed", obj=hold, changes={"series": series.pk})
             audit_record(actor=confirmed_by, action="series_booked", obj=series,
                          changes={"sessions": len(sessions), "visits": [a.pk for a in appointments]})
             reminders_series_booked(series=series, appointments=appointments)

@@ -19,6 +19,7 @@ from patients.areas import needle_depths_clean
 from patients.choices import RARE_SIDE_EFFECTS, SideEffect
 
 from ..models import Appointment, TreatedArea, TreatmentSeries
+from ..reminders.events import reminder_cancellation_notice
 from ..reminders.maintenance_prompts import reminders_series_completed
 from ..reminders.outbox import reminders_sync_for_appointments
 from ..rules import cancellation_is_late
@@ -56,10 +57,12 @@ def _refuse(appointment: Appointment, doing: str) -> Conflict:
 # --- One visit ------------------------------------------------------------------------
 @transaction.atomic
 def appointment_cancel(
-    *, appointment: Appointment, reason: str, cancelled_by=None, actor_label: str = ""
+    *, appointment: Appointment, reason: str, cancelled_by=None, actor_label: str = "", by_patient: bool = False
 ) -> Appointment:
     """Cancel a booked visit with a reason; inside the location's notice period it is
-    marked as a late cancellation. Its time is free again at once."""
+    marked as a late cancellation. Its time is free again at once. When the clinic
+    cancels (not the patient from their own link), the patient is sent a notice with
+    the reason and how to book again."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidRequest("Give a reason for the cancellation.", details={"reason": ["Required."]})
@@ -81,6 +84,8 @@ def appointment_cancel(
         obj=appointment,
         changes={"reason": appointment.cancel_reason, "late": appointment.late_cancellation},
     )
+    if not by_patient:
+        reminder_cancellation_notice(appointment=appointment)
     _sync([appointment])
     return appointment
 

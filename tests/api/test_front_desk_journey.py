@@ -22,10 +22,10 @@ def _ok(response, status=200):
 
 def test_new_patient_to_maintenance_proposal(clinic, desk_user):
     location, provider = clinic["location"], clinic["provider"]
-    desk = login(desk_user, token=True)
-    doctor = login(provider.user, token=True)
-
     with time_machine.travel(MONDAY, tick=False) as clock:
+        # Tokens are issued now: they last API_TOKEN_MAX_AGE_DAYS from here.
+        desk = login(desk_user, token=True)
+        doctor = login(provider.user, token=True)
         # A new patient rings up.
         patient = _ok(
             desk.post(

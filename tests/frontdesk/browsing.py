@@ -13,6 +13,7 @@ from tests.factories import PASSWORD
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core-4.10.2.min.js"
+AXE_SOURCE = AXE.read_text()
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--lang=en-GB"]
 DESKTOP = {"width": 1280, "height": 800}
@@ -65,7 +66,10 @@ def check(page, name: str) -> None:
     assert page.evaluate(UNLABELLED) == [], f"controls without a label on {name}"
     width = page.viewport_size["width"]
     assert page.evaluate(SIDEWAYS) <= 0, f"{name} scrolls sideways at {width} px"
-    page.add_script_tag(path=str(AXE))
+    if page.evaluate("() => typeof window.axe") == "undefined":
+        # Evaluated through the DevTools protocol, not as a <script>: the pages' own
+        # Content-Security-Policy refuses inline scripts, and must not be loosened for this.
+        page.evaluate(AXE_SOURCE + "\n;0")
     found = page.evaluate(AXE_RUN)
     assert found == [], f"axe on {name} at {width} px: {found}"
     page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)

@@ -77,16 +77,22 @@ def test_email_shows_the_time_in_the_patients_own_zone(clinic, email_patient, dj
     assert "Wednesday 10 March 2027 at 05:00" in mail.outbox[0].subject
 
 
-def test_treatment_reminder_carries_pre_care_and_numbing_note(
+def test_treatment_reminder_says_what_happens_at_the_booked_time_and_carries_pre_care(
     clinic, email_patient, protocol, django_capture_on_commit_callbacks, clock
 ):
-    first_session(clinic=clinic, patient=email_patient, starts_at=VISIT)
+    """The booked time already includes the numbing: arrive then, numbing first, the
+    treatment after it, done when the visit ends; never "arrive 30 minutes early"."""
+    protocol.pre_care_text = "No retinoids for three days before.\nCome without make-up."
+    protocol.save()
+    first_session(clinic=clinic, patient=email_patient, starts_at=VISIT)  # 10:00, 30 min numbing, 30 min treatment
     Reminder.objects.filter(kind="confirmation").update(status="cancelled")
     clock.move_to(VISIT - timedelta(hours=24))
     run(django_capture_on_commit_callbacks)
     [message] = mail.outbox
-    assert f"arrive {protocol.numbing_minutes} minutes early" in message.body
-    assert "retinoids" in message.body
+    assert "minutes early" not in message.body
+    assert "Please arrive at 10:00. Numbing cream comes first and takes about 30 minutes" in message.body
+    assert "your treatment starts at about 10:30 and you should be done by about 11:00" in message.body
+    assert "- No retinoids for three days before.\n- Come without make-up." in message.body
 
 
 def test_a_second_run_of_the_same_batch_sends_nothing(clinic, email_patient, django_capture_on_commit_callbacks):

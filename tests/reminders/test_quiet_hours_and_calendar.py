@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar
 
 from scheduling.ical import CalendarEvent, calendar_build
-from scheduling.reminders.quiet_hours import QuietHours, place_outside_quiet_hours
+from scheduling.reminders.quiet_hours import Placement, QuietHours, place_outside_quiet_hours
 
 LONDON = ZoneInfo("Europe/London")
 NIGHT = QuietHours.parse("21:00-08:00")
@@ -37,36 +37,39 @@ def test_quiet_hours_follow_the_patients_zone_not_utc():
 def test_a_text_due_at_night_waits_for_8_local_even_across_the_clock_change():
     # Clocks go forward in London at 01:00 on Sunday 28 March 2027.
     due = at(27, 23)
-    when, deferred = place_outside_quiet_hours(due=due, zone=LONDON, quiet=NIGHT, visit_starts_at=None, now=due)
+    placed = place_outside_quiet_hours(due=due, zone=LONDON, quiet=NIGHT, visit_starts_at=None, now=due)
+    when, deferred = placed.due, placed.deferred
     assert deferred and when == at(28, 8) and when.astimezone(UTC).hour == 7
     assert when.astimezone(UTC) - due.astimezone(UTC) == timedelta(hours=8)  # an hour of the night vanished
 
 
-def test_a_text_whose_morning_would_be_after_the_visit_goes_the_evening_before():
+def test_a_text_whose_morning_would_be_after_the_visit_goes_by_email_if_the_patient_takes_email():
     due = at(2, 6)  # a 2-hour reminder for an 08:00 visit
-    when, deferred = place_outside_quiet_hours(
-        due=due, zone=LONDON, quiet=NIGHT, visit_starts_at=at(2, 8), now=at(1, 12)
+    placed = place_outside_quiet_hours(
+        due=due, zone=LONDON, quiet=NIGHT, visit_starts_at=at(2, 8), now=at(1, 12), email_ok=True
     )
-    assert (when, deferred) == (at(1, 20, 59), True)
+    assert placed == Placement(due, "email")
 
 
-def test_when_even_the_evening_has_passed_it_goes_when_due():
+def test_without_email_it_goes_the_evening_before():
     due = at(2, 6)
-    when, deferred = place_outside_quiet_hours(
-        due=due, zone=LONDON, quiet=NIGHT, visit_starts_at=at(2, 8), now=at(1, 22)
-    )
-    assert (when, deferred) == (due, False)
+    placed = place_outside_quiet_hours(due=due, zone=LONDON, quiet=NIGHT, visit_starts_at=at(2, 8), now=at(1, 12))
+    assert placed == Placement(at(1, 20, 59), "sms", deferred=True)
+
+
+def test_when_even_the_evening_has_passed_no_text_goes_in_quiet_hours():
+    due = at(2, 6)
+    placed = place_outside_quiet_hours(due=due, zone=LONDON, quiet=NIGHT, visit_starts_at=at(2, 8), now=at(1, 22))
+    assert placed.held and "no text is sent" in placed.reason
 
 
 def test_a_daytime_text_is_not_moved_and_no_quiet_hours_moves_nothing():
-    assert place_outside_quiet_hours(due=at(2, 12), zone=LONDON, quiet=NIGHT, visit_starts_at=None, now=at(1, 1)) == (
-        at(2, 12),
-        False,
-    )
-    assert place_outside_quiet_hours(due=at(2, 3), zone=LONDON, quiet=None, visit_starts_at=None, now=at(1, 1)) == (
-        at(2, 3),
-        False,
-    )
+    assert place_outside_quiet_hours(
+        due=at(2, 12), zone=LONDON, quiet=NIGHT, visit_starts_at=None, now=at(1, 1)
+    ) == Placement(at(2, 12), "sms")
+    assert place_outside_quiet_hours(
+        due=at(2, 3), zone=LONDON, quiet=None, visit_starts_at=None, now=at(1, 1)
+    ) == Placement(at(2, 3), "sms")
 
 
 def test_calendar_file_has_one_event_per_visit_in_utc_with_escaped_text():

@@ -6,8 +6,9 @@ import pytest
 import time_machine
 
 from scheduling.models import Reminder, TreatmentSeries
+from scheduling.reminders.events import reminders_series_booked
 from scheduling.reminders.maintenance_prompts import reminders_series_completed
-from scheduling.reminders.outbox import reminders_series_booked, reminders_sync_for_appointments
+from scheduling.reminders.outbox import reminders_sync_for_appointments
 from tests.conftest import london
 from tests.factories import SeriesFactory
 

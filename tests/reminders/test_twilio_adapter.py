@@ -62,7 +62,13 @@ def test_posts_the_message_form_with_basic_auth_and_returns_the_sid(fake_twilio)
     assert request["path"] == "/2010-04-01/Accounts/AC0001/Messages.json"
     assert request["type"] == "application/x-www-form-urlencoded"
     assert base64.b64decode(request["auth"].split()[1]).decode() == "AC0001:secret"
-    assert request["form"] == {"To": "+447700900123", "From": "+447700900000", "Body": "Hi Ada, reminder"}
+    assert request["form"] == {
+        "To": "+447700900123",
+        "From": "+447700900000",
+        "Body": "Hi Ada, reminder",
+        # Twilio reports delivery to the signed status callback at the public address.
+        "StatusCallback": "http://127.0.0.1:8000/reminders/sms/twilio/status/",
+    }
 
 
 @pytest.mark.parametrize("status", [429, 500, 503])

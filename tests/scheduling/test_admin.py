@@ -184,6 +184,7 @@ def test_no_show_on_a_future_visit_is_refused_with_the_services_message(admin_cl
 
 def test_no_show_after_the_start_time_goes_through_the_service(admin_client, admin_user, visit):
     with time_machine.travel(london(2027, 3, 10, 10, 30), tick=False):
+        admin_client.force_login(admin_user)  # signed in that morning: an idle session ends after 30 minutes
         response = run_action(admin_client, APPOINTMENTS, "mark_no_show", [visit], index=0)
 
     assert back_on_the_list(response)

@@ -124,8 +124,9 @@ class TestPropose:
         location, _, _ = weekday_clinic
         consultation = eligible(screening=[{"condition": "blood_thinners", "label": "Takes blood thinners",
                                             "effect": "caution"}])
-        with pytest.raises(InvalidRequest, match="Takes blood thinners"):
+        with pytest.raises(InvalidRequest, match="acknowledge a caution") as refused:
             series_propose(consultation=consultation, location=location)
+        assert "blood thinners" not in refused.value.message, "the desk reads this: the caution is not named"
         consultation.caution_acknowledged_at = NOW
         consultation.save()
         assert series_propose(consultation=consultation, location=location).best is not None
