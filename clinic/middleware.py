@@ -11,11 +11,11 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.db import OperationalError
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from clinic.api.errors import error_body
+from clinic.api.errors import error_body, not_found
 from clinic.api.parsers import body_limit_message
 from clinic.audit import audit_address_set, client_address
 
@@ -47,6 +47,22 @@ class ConcurrentChangeMiddleware:
                                                require_https=request.is_secure()):
             back = "/"
         return redirect(back)
+
+
+class ErrorPageMiddleware:
+    """A page that raises Http404 gets the product's 404 page in development too, where
+    Django would show its debug page (handler404 serves it when DEBUG is off)."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, Http404):
+            return not_found(request, exception)
+        return None
 
 
 def _refused(request, status: int, message: str, code: str) -> HttpResponse:

@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.templatetags.static import static
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -11,6 +12,7 @@ from . import views
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="frontdesk:schedule", permanent=False)),
     path("health/", views.health, name="health"),
+    path("favicon.ico", RedirectView.as_view(url=static("frontdesk/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("reminders/", include("scheduling.pages.urls")),
     # Email providers' delivery webhooks: /anymail/<provider>/tracking/ (django-anymail).
@@ -26,7 +28,11 @@ urlpatterns = [
     # Patients' signed links and calendar feeds (no login: the secret is in the address)
     path("visit/<int:appointment_id>/<str:token>/", patient_link_page, name="patient-link"),
     path("calendar/<str:owner>/<str:token>.ics", calendar_feed, name="calendar-feed"),
+    # Last: any other address gets the product's 404 page, in development too (where
+    # Django would otherwise show its debug page); a missing slash is still added first.
+    re_path(r"^.*$", views.not_found_page),
 ]
 
+handler403 = "clinic.api.errors.permission_denied"
 handler404 = "clinic.api.errors.not_found"
 handler500 = "clinic.api.errors.server_error"

@@ -8,7 +8,20 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from clinic.roles import ADMIN, CLINICAL, DESK, sees_clinical_notes, user_roles
+from clinic.roles import ADMIN, CLINIC_ADMIN, CLINICAL, DESK, FRONT_DESK, PROVIDER, sees_clinical_notes, user_roles
+
+ROLE_WORDS = {CLINIC_ADMIN: "clinic admins", FRONT_DESK: "the front desk", PROVIDER: "providers"}
+ROLE_ORDER = (CLINIC_ADMIN, FRONT_DESK, PROVIDER)
+
+
+def refusal(allowed: frozenset[str], held: frozenset[str]) -> str:
+    """Why a login may not open a page, in words (shown on the 403 page)."""
+    if not held:
+        return "Your login has no clinic role that may open this page; ask a clinic admin."
+    words = [ROLE_WORDS[r] for r in ROLE_ORDER if r in allowed]
+    mine = [ROLE_WORDS[r] for r in ROLE_ORDER if r in held]
+    return (f"This page is for {' and '.join(words)} only, and your login is for {' and '.join(mine)}. "
+            "Ask a clinic admin if you need it.")
 
 
 def roles_required(allowed: Iterable[str]) -> Callable:
@@ -19,8 +32,9 @@ def roles_required(allowed: Iterable[str]) -> Callable:
         @login_required
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if not user_roles(request.user) & allowed:
-                raise PermissionDenied("Your login has no clinic role that may open this page; ask a clinic admin.")
+            held = user_roles(request.user)
+            if not held & allowed:
+                raise PermissionDenied(refusal(allowed, held))
             return view(request, *args, **kwargs)
 
         return wrapped

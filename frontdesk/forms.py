@@ -1,11 +1,11 @@
 """The pages' forms: they check what a person typed; the services keep the clinic's rules."""
 
+import zoneinfo
 from datetime import date, datetime
 from decimal import Decimal
 
 import phonenumbers
 from django import forms
-from django.conf import settings
 
 from clinic.models import Location, Provider, Weekday
 from clinic.validators import validate_person_name
@@ -20,6 +20,8 @@ from patients.choices import (
 )
 from patients.models import Consultation, ScreeningRule
 from scheduling.models import Appointment, WaitlistEntry
+
+from .phones import phone_example, phone_region
 
 DEPTH = {"min_value": Decimal(MIN_DEPTH_MM), "max_value": Decimal(MAX_DEPTH_MM), "decimal_places": 2, "max_digits": 3}
 
@@ -68,32 +70,55 @@ def provider_field(*, required: bool = False, empty: str = "Any provider") -> Pr
 
 
 # --- Patients -------------------------------------------------------------------------
+TIME_ZONES = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
+
+
 class PatientForm(forms.Form):
+    """Every detail the desk keeps for a patient: registering and editing use it alike."""
+
     first_name = forms.CharField(max_length=80, validators=[validate_person_name])
     last_name = forms.CharField(max_length=80, validators=[validate_person_name])
     date_of_birth = SaneDateField(widget=DateInput())
     email = forms.EmailField(required=False)
-    phone = forms.CharField(max_length=32, required=False, help_text="e.g. 07700 900123 or +44 7700 900123")
+    phone = forms.CharField(max_length=32, required=False)
     preferred_channel = forms.ChoiceField(choices=Channel.choices, label="Preferred channel for reminders")
     consent_email = forms.BooleanField(required=False, label="Consents to email reminders")
     consent_sms = forms.BooleanField(required=False, label="Consents to SMS reminders")
+    time_zone = forms.ChoiceField(choices=[(z, z.replace("_", " ")) for z in TIME_ZONES], initial="Europe/London",
+                                  required=False, label="Time zone", help_text="Reminders give times in this zone.")
     skin_concerns = forms.MultipleChoiceField(choices=SkinConcern.choices, required=False,
                                               widget=forms.CheckboxSelectMultiple, label="Skin concerns")
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.region = phone_region()
+        example = phone_example(self.region)
+        self.fields["phone"].help_text = f"As you would dial it here, e.g. {example}, or with + and the country code."
+
     def clean_date_of_birth(self):
         return _sane(self.cleaned_data["date_of_birth"])
+
+    def clean_time_zone(self):
+        return self.cleaned_data["time_zone"] or "Europe/London"
 
     def clean_phone(self):
         text = self.cleaned_data["phone"].strip()
         if not text:
             return ""
+        message = f"Give a phone number that can be dialled, e.g. {phone_example(self.region)}."
         try:
-            number = phonenumbers.parse(text, settings.PHONENUMBER_DEFAULT_REGION)
+            number = phonenumbers.parse(text, self.region)
         except phonenumbers.NumberParseException as error:
-            raise forms.ValidationError("Give a valid phone number, e.g. 07700 900123.") from error
-        if not phonenumbers.is_possible_number(number):
-            raise forms.ValidationError("Give a valid phone number, e.g. 07700 900123.")
+            raise forms.ValidationError(message) from error
+        if not phonenumbers.is_valid_number(number):
+            raise forms.ValidationError(message)
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class DuplicateForm(forms.Form):
+    duplicate_reason = forms.CharField(max_length=300, required=False,
+                                       label="Register anyway, because…",
+                                       help_text="For example: a different person with the same name and birthday.")
 
 
 class SearchForm(forms.Form):

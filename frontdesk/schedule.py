@@ -35,6 +35,7 @@ class Block:
     url: str = ""
     local_start: str = ""
     local_end: str = ""
+    who: str = ""
 
     @property
     def style(self) -> str:
@@ -50,8 +51,9 @@ class Block:
 
     @property
     def label(self) -> str:
-        return (f"{self.what}, {self.visit.patient.full_name}, {self.local_start} to {self.local_end}, "
-                f"{STATUS_LABELS[self.visit.status]}")
+        """The full detail, read on hover and focus and by screen readers."""
+        return (f"{self.local_start} to {self.local_end}: {self.what} for {self.visit.patient.full_name}"
+                f"{', ' + self.who if self.who else ''} ({STATUS_LABELS[self.visit.status]})")
 
 
 @dataclass
@@ -68,11 +70,31 @@ class Column:
 
 
 @dataclass
+class FreeSlot:
+    """An empty half hour in a column, offered for booking."""
+
+    top: float
+    at: str
+    column: Column
+
+    @property
+    def style(self) -> str:
+        return f"top:{self.top:.3f}%"
+
+
+@dataclass
 class Day:
     day: date
     columns: list[Column]
     is_today: bool
     closed: bool
+    free: list[FreeSlot] = field(default_factory=list)
+
+    @property
+    def agenda(self) -> list[Block]:
+        """Every visit of the day by time, whichever column it is in (the week view, and
+        the day on a phone)."""
+        return sorted((b for c in self.columns for b in c.blocks), key=lambda b: (b.starts, b.who))
 
 
 @dataclass
@@ -135,9 +157,39 @@ def _lanes(blocks: list[Block]) -> None:
             group_end = block.ends if group_end is None else max(group_end, block.ends)
 
 
+SLOT_MINUTES = 30
+
+
+def free_slots_place(day: Day, free_times: list[tuple[int, datetime]], *, tz, opens: time, minutes: int) -> None:
+    """Place the free consultation times (provider, start) the availability service found
+    in their provider's column, on the half hour and clear of the visits drawn there, so
+    a click books one."""
+    day_open = datetime.combine(day.day, opens, tz)
+    columns = {c.key: c for c in day.columns}
+    for provider_id, start in sorted(free_times, key=lambda t: (t[0], t[1])):
+        column = columns.get(provider_id)
+        offset = (start - day_open).total_seconds() / 60
+        if column is None or offset < 0 or offset > minutes - SLOT_MINUTES or offset % SLOT_MINUTES:
+            continue
+        end = start + timedelta(minutes=SLOT_MINUTES)
+        if any(b.starts < end and start < b.ends for b in column.blocks):
+            continue  # free during another patient's numbing, but drawn under that visit
+        day.free.append(FreeSlot(top=offset / minutes * 100, at=f"{start.astimezone(tz):%H:%M}", column=column))
+
+
+def next_open_day(*, location: Location, after: date) -> date | None:
+    """The first day after `after` the location opens, within a fortnight."""
+    open_days = set(OpeningHours.objects.filter(location=location).values_list("weekday", flat=True))
+    for offset in range(1, 15):
+        day = after + timedelta(days=offset)
+        if day.weekday() in open_days:
+            return day
+    return None
+
+
 def diary_build(
     *, location: Location, first_day: date, days: int, by: str, provider: Provider | None,
-    show_cancelled: bool = False, now: datetime | None = None,
+    show_cancelled: bool = False, now: datetime | None = None, free_times: list[tuple[int, datetime]] | None = None,
 ) -> Diary:
     """Visits of `days` local days from `first_day`, in columns. Queries: opening hours,
     resources, working days, visits (with patient, provider, room): four, whatever the size."""
@@ -191,8 +243,13 @@ def diary_build(
         for key, label in resources:
             blocks = grouped.get((day, key), [])
             _lanes(blocks)
+            for block in blocks:
+                block.who = label
             columns.append(Column(key=key, label=label, blocks=blocks))
-        built_days.append(Day(day=day, columns=columns, is_today=day == today, closed=day.weekday() not in open_days))
+        built = Day(day=day, columns=columns, is_today=day == today, closed=day.weekday() not in open_days)
+        if free_times and days == 1 and by == "provider":
+            free_slots_place(built, free_times, tz=tz, opens=opens, minutes=minutes)
+        built_days.append(built)
 
     now_top = None
     if today in dates:

@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Prefetch, QuerySet
 
@@ -63,10 +63,37 @@ def hold_page() -> QuerySet[SeriesHold]:
         Prefetch("visits", queryset=HeldVisit.objects.select_related("provider", "room").order_by("starts_at")))
 
 
-def waitlist_page(*, location: Location) -> QuerySet[WaitlistEntry]:
-    return (WaitlistEntry.objects.filter(location=location)
-            .exclude(status__in=[WaitlistEntry.Status.WITHDRAWN, WaitlistEntry.Status.BOOKED])
-            .select_related("patient", "provider", "location").order_by("earliest_date", "created_at"))
+def waitlist_page(*, location: Location) -> list[WaitlistEntry]:
+    """Who is waiting or has been offered a slot, each with `offer` (the last offer: the
+    slot, when it went and how) and `offer_taken` (someone else has the slot since). Four
+    queries: entries, offers, their providers, the visits that could take the slots."""
+    offers = (Reminder.objects.filter(kind=Reminder.Kind.WAITLIST_OFFER).order_by("-created_at", "-pk"))
+    entries = list(WaitlistEntry.objects.filter(location=location)
+                   .exclude(status__in=[WaitlistEntry.Status.WITHDRAWN, WaitlistEntry.Status.BOOKED])
+                   .select_related("patient", "provider", "location")
+                   .prefetch_related(Prefetch("reminders", queryset=offers, to_attr="offers"))
+                   .order_by("earliest_date", "created_at"))
+    for entry in entries:
+        entry.offer = entry.offers[0] if entry.offers else None
+        entry.offer_taken = False
+    offered = [e for e in entries if e.offer is not None and "provider_id" in e.offer.payload]
+    if not offered:
+        return entries
+    names = dict(Provider.objects.filter(pk__in={e.offer.payload["provider_id"] for e in offered})
+                 .values_list("pk", "display_name"))
+    spans = {e.pk: (e.offer.payload["provider_id"], datetime.fromisoformat(e.offer.payload["provider_starts_at"]),
+                    datetime.fromisoformat(e.offer.payload["provider_ends_at"])) for e in offered}
+    busy = list(Appointment.objects.filter(
+        provider_id__in={s[0] for s in spans.values()}, status__in=LIVE,
+        provider_starts_at__lt=max(s[2] for s in spans.values()),
+        provider_ends_at__gt=min(s[1] for s in spans.values()),
+    ).values_list("provider_id", "provider_starts_at", "provider_ends_at"))
+    for entry in offered:
+        provider_id, start, end = spans[entry.pk]
+        entry.offer_provider = names.get(provider_id, "")
+        entry.offer_starts_at = start
+        entry.offer_taken = any(p == provider_id and s < end and start < e for p, s, e in busy)
+    return entries
 
 
 # --- A series as a timeline -----------------------------------------------------------

@@ -77,3 +77,19 @@ def consultation_visible(*, provider: Provider | None) -> QuerySet[Consultation]
 def screening_rules(*, active_only: bool = False) -> QuerySet[ScreeningRule]:
     rules = ScreeningRule.objects.all()
     return rules.filter(is_active=True) if active_only else rules
+
+
+def patient_likely_duplicates(*, first_name: str, last_name: str, date_of_birth: date | None, email: str = "",
+                              phone: str = "", exclude_id: int | None = None) -> QuerySet[Patient]:
+    """Patients who are probably the same person: the same name and date of birth, or
+    the same email address, or the same phone number."""
+    match = Q(first_name__iexact=first_name.strip(), last_name__iexact=last_name.strip(),
+              date_of_birth=date_of_birth)
+    if email.strip():
+        match |= Q(email__iexact=email.strip())
+    if phone:
+        match |= Q(phone=phone)
+    found = Patient.objects.filter(match)
+    if exclude_id is not None:
+        found = found.exclude(pk=exclude_id)
+    return found.order_by("last_name", "first_name", "pk")[:5]

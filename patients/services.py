@@ -58,8 +58,9 @@ def _save_patient(patient: Patient, *, changed: set[str]) -> None:
 
 
 @transaction.atomic
-def patient_create(*, created_by, **details) -> Patient:
-    """Register a new patient (contact details, consent, skin type)."""
+def patient_create(*, created_by, duplicate_reason: str = "", **details) -> Patient:
+    """Register a new patient (contact details, consent, skin type). `duplicate_reason`
+    is why the desk registered them although a likely duplicate was shown; it is audited."""
     unknown = set(details) - set(PATIENT_FIELDS)
     if unknown:
         raise InvalidRequest(f"Unknown patient fields: {', '.join(sorted(unknown))}.")
@@ -69,7 +70,8 @@ def patient_create(*, created_by, **details) -> Patient:
         actor=created_by,
         action="created",
         obj=patient,
-        changes={"first_name": patient.first_name, "last_name": patient.last_name},
+        changes={"first_name": patient.first_name, "last_name": patient.last_name,
+                 **({"registered_despite_likely_duplicate": duplicate_reason[:300]} if duplicate_reason else {})},
     )
     return patient
 

@@ -25,7 +25,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from clinic.models import Provider
-from clinic.roles import sees_clinical_notes, viewer_scope
+from clinic.roles import is_provider, sees_clinical_notes, sees_whole_clinic, viewer_scope
 from patients.models import Consultation, Patient
 
 from .models import Appointment, SeriesHold, TreatmentSeries
@@ -111,3 +111,13 @@ def clinical_reader(user) -> ClinicalReader:
     if provider is None:
         return ClinicalReader(everything=True)
     return ClinicalReader(provider_id=provider.pk)
+
+
+def series_resume_refusal(*, series, user) -> str | None:
+    """Why this login may not resume this series, or None: a series on hold after a rare
+    side effect is released by a provider who has reviewed it; a paused one by the desk."""
+    if series.status == TreatmentSeries.Status.ON_HOLD and not is_provider(user):
+        return "A series on hold after a side effect is released by a provider after review."
+    if series.status != TreatmentSeries.Status.ON_HOLD and not sees_whole_clinic(user):
+        return "The front desk resumes a paused series."
+    return None

@@ -215,3 +215,21 @@ def _claim_book(freed: Appointment, patient: Patient, *, consultations, booking)
     )
     [visit] = booking.visits_book(location=freed.location, patient=patient, visits=[spec])
     return visit
+
+
+def waitlist_entry_withdraw(*, entry: WaitlistEntry, withdrawn_by=None) -> WaitlistEntry:
+    """Take a patient off the waitlist: the entry stays as history, its offers not yet
+    sent are cancelled. Withdrawing twice changes nothing."""
+    now = timezone.now()
+    with transaction.atomic():
+        entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        if entry.status in (WaitlistEntry.Status.WITHDRAWN, WaitlistEntry.Status.BOOKED):
+            return entry
+        before = entry.status
+        entry.status = WaitlistEntry.Status.WITHDRAWN
+        entry.save(update_fields=["status"])
+        Reminder.objects.filter(waitlist_entry=entry, status=Reminder.Status.PENDING).update(
+            status=Reminder.Status.CANCELLED, cancelled_at=now, updated_at=now)
+        audit_record(actor=withdrawn_by, action="waitlist_withdrawn", obj=entry,
+                     changes={"status": [before, entry.status]})
+    return entry

@@ -10,8 +10,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404, HttpResponse, JsonResponse
-from django.views.defaults import page_not_found
-from django.views.defaults import server_error as default_server_error
+from django.template import loader
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -149,20 +148,47 @@ def problem_response(status_code: int, detail: str, **extra) -> Response:
 __all__ = ["exception_handler", "error_body", "problem_response", "status"]
 
 
+ERROR_PAGE = "frontdesk/error.html"
+PAGE_TEXT = {
+    403: ("You cannot open this page", "Your login may not open this page."),
+    404: ("There is no such page", "The address may be mistyped, or what it showed was removed or is not "
+                                   "yours to see."),
+    500: ("Something went wrong on our side", "Nothing was saved. Try again in a moment; if it happens again, "
+                                              "tell a clinic admin what you were doing."),
+}
+
+
+def error_page(request, status_code: int, reason: str = "") -> HttpResponse:
+    """The product's own error page, with a way back; `request` is None for a 500, whose
+    page must render even when the request's own context is what failed."""
+    heading, text = PAGE_TEXT[status_code]
+    context = {"status": status_code, "heading": heading, "text": text, "reason": reason}
+    body = loader.get_template(ERROR_PAGE).render(context, request)
+    return HttpResponse(body, status=status_code)
+
+
 def not_found(request, exception=None):
-    """handler404: JSON under /api/ (a path no route matches), the usual page elsewhere."""
+    """handler404: JSON under /api/ (a path no route matches), the product's page elsewhere."""
     if request.path.startswith("/api/"):
         return JsonResponse(error_body(404, "There is no such address in the API."), status=404)
-    return page_not_found(request, exception)
+    return error_page(request, 404)
+
+
+def permission_denied(request, exception=None):
+    """handler403: JSON under /api/, elsewhere the page with the reason the check gave."""
+    reason = str(exception or "") or "Your login may not open this page."
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(403, reason), status=403)
+    return error_page(request, 403, reason)
 
 
 def server_error(request):
-    """handler500: JSON under /api/, the usual page elsewhere (the error is logged by Django)."""
+    """handler500: JSON under /api/, the product's page elsewhere (the error is logged by Django)."""
     if request.path.startswith("/api/"):
         return JsonResponse(
             error_body(500, "Something went wrong on our side; nothing was saved.", "server_error"), status=500
         )
-    return default_server_error(request)
+    return error_page(None, 500)
 
 
 def lockout_response(request, original_response=None, credentials=None):

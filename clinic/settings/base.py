@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "clinic.middleware.ConcurrentChangeMiddleware",
+    "clinic.middleware.ErrorPageMiddleware",
 ]
 
 TEMPLATES = [

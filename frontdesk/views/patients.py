@@ -2,12 +2,14 @@
 putting a patient on the waitlist."""
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic.audit import audit_clinical_reads
@@ -22,7 +24,16 @@ from scheduling.visibility import clinical_reader, patient_visible
 from scheduling.waitlist import waitlist_entry_add
 
 from ..access import roles_required
-from ..forms import ConsultationBookForm, ConsultationSlotsForm, PatientForm, SearchForm, WaitlistForm
+from ..forms import (
+    ConsultationBookForm,
+    ConsultationSlotsForm,
+    DuplicateForm,
+    PatientForm,
+    SearchForm,
+    WaitlistForm,
+)
+from ..glance import patient_glance
+from ..phones import phone_as_dialled, phone_region
 from ..selectors import location_chosen, patient_page, patient_timelines
 from ..timeutil import day_bounds, local_today, zone
 from .common import explain, page
@@ -40,7 +51,21 @@ def patient_search(request: HttpRequest) -> HttpResponse:
     if form.is_valid() and form.cleaned_data["q"].strip():
         visible = patient_visible(provider=viewer_scope(request.user))
         results = list(patient_selectors.patient_search(patients=visible, q=form.cleaned_data["q"])[:SEARCH_LIMIT])
-    return page(request, "patients.html", {"form": form, "results": results, "searched": bool(request.GET.get("q"))})
+    return page(request, "patients.html", {"form": form, "results": results, "searched": bool(request.GET.get("q")),
+                                           "booking": _booking_slot(request)})
+
+
+def _booking_slot(request: HttpRequest) -> dict | None:
+    """An empty time chosen on the schedule, carried to the consultation booking of
+    whichever patient is picked next."""
+    form = ConsultationSlotsForm(request.GET)
+    at = request.GET.get("at", "")
+    if not (form.is_valid() and form.cleaned_data["provider"] and len(at) == 5 and at[2] == ":"):
+        return None
+    data = form.cleaned_data
+    query = urlencode({"location": data["location"].pk, "provider": data["provider"].pk,
+                       "day": data["day"].isoformat(), "at": at})
+    return {"provider": data["provider"], "day": data["day"], "at": at, "query": query}
 
 
 @require_GET
@@ -52,26 +77,59 @@ def patient_search_json(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"results": []})
     visible = patient_visible(provider=viewer_scope(request.user))
     found = patient_selectors.patient_search(patients=visible, q=form.cleaned_data["q"])[:SEARCH_LIMIT]
+    region = phone_region()
     return JsonResponse({"results": [
         {"id": p.pk, "name": p.full_name, "date_of_birth": p.date_of_birth.strftime("%d %b %Y"),
-         "phone": str(p.phone) if p.phone else "", "email": p.email,
-         "url": reverse("frontdesk:patient", args=[p.pk])}
+         "phone": phone_as_dialled(p.phone, region), "email": p.email,
+         "url": reverse("frontdesk:patient", args=[p.pk]),
+         "book_url": reverse("frontdesk:consultation-new", args=[p.pk])}
         for p in found]})
 
 
 @require_http_methods(["GET", "POST"])
 @roles_required(DESK)
 def patient_new(request: HttpRequest) -> HttpResponse:
+    """Register a patient; a likely duplicate (same name and date of birth, email or phone)
+    is shown first, to open instead or to register anyway with a reason."""
     form = PatientForm(request.POST or None, initial={"preferred_channel": "email", "consent_email": True})
+    duplicate = DuplicateForm(request.POST or None)
+    duplicates = []
+    if request.method == "POST" and form.is_valid() and duplicate.is_valid():
+        data = form.cleaned_data
+        reason = duplicate.cleaned_data["duplicate_reason"].strip()
+        duplicates = list(patient_selectors.patient_likely_duplicates(
+            first_name=data["first_name"], last_name=data["last_name"], date_of_birth=data["date_of_birth"],
+            email=data["email"], phone=data["phone"]))
+        if duplicates and request.POST.get("anyway") and not reason:
+            duplicate.add_error("duplicate_reason", "Say why this is a different person, or open the patient above.")
+        if not duplicates or reason:
+            try:
+                patient = patient_services.patient_create(created_by=request.user, duplicate_reason=reason, **data)
+            except DomainError as error:
+                explain(form, error)
+            else:
+                messages.success(request, f"{patient.full_name} is registered.")
+                return redirect("frontdesk:patient", patient.pk)
+    return page(request, "patient_new.html", {"form": form, "duplicate": duplicate, "duplicates": duplicates})
+
+
+@require_http_methods(["GET", "POST"])
+@roles_required(DESK)
+def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Change any of a patient's details; the change is audited field by field."""
+    patient = get_object_or_404(patient_visible(provider=None), pk=patient_id)
+    initial = {name: getattr(patient, name) for name in PatientForm.base_fields}
+    initial["phone"] = phone_as_dialled(patient.phone, phone_region())
+    form = PatientForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            patient = patient_services.patient_create(created_by=request.user, **form.cleaned_data)
+            patient = patient_services.patient_update(patient=patient, updated_by=request.user, **form.cleaned_data)
         except DomainError as error:
             explain(form, error)
         else:
-            messages.success(request, f"{patient.full_name} is registered.")
+            messages.success(request, f"Saved the details of {patient.full_name}.")
             return redirect("frontdesk:patient", patient.pk)
-    return page(request, "patient_new.html", {"form": form})
+    return page(request, "patient_edit.html", {"form": form, "patient": patient})
 
 
 @require_GET
@@ -94,6 +152,9 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     audit_clinical_reads(reader=request.user, records=shown, via=f"GET {request.path}")
     return page(request, "patient.html", {
         "patient": patient, "consultations": consultations, "timelines": timelines,
+        "glance": patient_glance(patient, timelines, now=timezone.now()),
+        "cautions": [c for c in consultations
+                     if c.record_readable and (c.cautions_open or c.hyperpigmentation_caution)],
         "other_reminders": other_reminders,
         "visits": [v for v in patient.appointments.all() if v.series_id is None],
         "waitlist": list(patient.waitlist_entries.all()),
@@ -162,7 +223,7 @@ def consultation_new(request: HttpRequest, patient_id: int) -> HttpResponse:
         days = sorted(by_day.items())
     return page(request, "consultation_new.html", {
         "patient": patient, "search": search, "book": book, "days": days, "location": location,
-        "searched": search.is_bound})
+        "searched": search.is_bound, "chosen_at": request.GET.get("at", "")})
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,7 +1,5 @@
-"""One visit: see it, and act on it (check in, complete, no-show, cancel, reschedule
-with the cascade preview). Each action is one service call."""
-
-
+"""One visit: see it, and act on it (check in, complete, amend the record, no-show,
+cancel, reschedule with the cascade preview). Each action is one service call."""
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -21,6 +19,7 @@ from ..access import roles_required
 from ..forms import CancelForm, CompleteForm, RescheduleForm
 from ..selectors import visit_page
 from ..timeutil import local_moment, zone
+from ..treatment import before_treatment, record_initial
 from .common import explain, page
 
 OPEN = Appointment.OPEN_STATUSES
@@ -28,12 +27,14 @@ OPEN = Appointment.OPEN_STATUSES
 
 def _visit(request: HttpRequest, appointment_id: int) -> Appointment:
     visit = get_object_or_404(visit_page(provider=viewer_scope(request.user)), pk=appointment_id)
-    visit.record_readable = clinical_reader(request.user).reads(visit)
+    visit.clinical_reader = clinical_reader(request.user)
+    visit.record_readable = visit.clinical_reader.reads(visit)
     return visit
 
 
 def _visit_context(visit: Appointment, **extra) -> dict:
     tz = zone(visit.location)
+    before = before_treatment(visit, reader=visit.clinical_reader)
     now = timezone.now()
     started = visit.starts_at <= now
     same_day = visit.starts_at.astimezone(tz).date() == now.astimezone(tz).date()
@@ -45,7 +46,8 @@ def _visit_context(visit: Appointment, **extra) -> dict:
         "may_complete": visit.status in (*OPEN, "checked_in") and started,
         "may_cancel": visit.status in OPEN and not started, "is_treatment": visit.kind in ("session", "maintenance"),
         "cancel_form": extra.pop("cancel_form", None) or CancelForm(),
-        "complete_form": extra.pop("complete_form", None) or CompleteForm(initial={"device": "pen"}),
+        "complete_form": extra.pop("complete_form", None) or CompleteForm(initial=record_initial(visit, before)),
+        "before": before,
         **extra,
     }
 
@@ -119,6 +121,24 @@ def complete(request: HttpRequest, appointment_id: int) -> HttpResponse:
             explain(form, error)
         else:
             return _done(request, visit, "Visit recorded as completed.")
+    return page(request, "visit.html", _visit_context(visit, complete_form=form), status=400)
+
+
+@require_POST
+@roles_required(CLINICAL)
+def amend(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """The provider who gave a completed visit corrects its record; the change is audited."""
+    visit = _visit(request, appointment_id)
+    form = CompleteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.appointment_record_amend(appointment=visit, areas=form.areas(), device=form.cleaned_data["device"],
+                                              side_effects=form.cleaned_data["side_effects"],
+                                              notes=form.cleaned_data["notes"], amended_by=request.user)
+        except DomainError as error:
+            explain(form, error)
+        else:
+            return _done(request, visit, "The record is amended; the change is kept in the audit trail.")
     return page(request, "visit.html", _visit_context(visit, complete_form=form), status=400)
 
 

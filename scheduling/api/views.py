@@ -12,7 +12,7 @@ from clinic.api.idempotency import idempotent
 from clinic.api.views import ClinicApi
 from clinic.errors import InvalidRequest
 from clinic.models import Location
-from clinic.roles import CLINICAL, DESK, is_provider, sees_whole_clinic
+from clinic.roles import CLINICAL, DESK
 from patients.models import Consultation
 
 from .. import selectors, services, visibility
@@ -215,10 +215,9 @@ class SeriesResumeApi(SeriesApiBase):
     def post(self, request, series_id):
         data = self.validated(s.ResumeIn, request.data)
         series = self._series(series_id)
-        if series.status == TreatmentSeries.Status.ON_HOLD and not is_provider(request.user):
-            raise PermissionDenied("A series on hold after a side effect is released by a provider after review.")
-        if series.status != TreatmentSeries.Status.ON_HOLD and not sees_whole_clinic(request.user):
-            raise PermissionDenied("The front desk resumes a paused series.")
+        refusal = visibility.series_resume_refusal(series=series, user=request.user)
+        if refusal:
+            raise PermissionDenied(refusal)
         series = services.series_resume(series=series, resumed_by=request.user, note=data["note"])
         return self._answer(series)
 

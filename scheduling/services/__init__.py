@@ -8,6 +8,7 @@ tasks all call them.
 - series: propose, the proposal token, hold, confirm, release
 - reschedule: move a visit, with the cascade through its series
 - maintenance: maintenance visits after a series
+- waitlist_offers: book the slot a waitlist offer named
 - visits: what happens on the day (cancel, check in, complete, no-show, confirm) and a
   series paused, resumed or cut short
 
@@ -34,10 +35,12 @@ from .visits import (
     appointment_complete,
     appointment_confirm_by_patient,
     appointment_mark_no_show,
+    appointment_record_amend,
     series_cancel_remainder,
     series_pause,
     series_resume,
 )
+from .waitlist_offers import waitlist_offer_book, waitlist_offer_latest
 
 __all__ = [
     "ReschedulePreview",
@@ -48,6 +51,7 @@ __all__ = [
     "appointment_complete",
     "appointment_confirm_by_patient",
     "appointment_mark_no_show",
+    "appointment_record_amend",
     "appointment_reschedule",
     "appointment_reschedule_preview",
     "availability_answer",
@@ -71,4 +75,6 @@ __all__ = [
     "series_propose",
     "series_resume",
     "visits_book",
+    "waitlist_offer_book",
+    "waitlist_offer_latest",
 ]

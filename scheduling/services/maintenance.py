@@ -15,6 +15,16 @@ from .booking import conflict_from_integrity_error, location_lock, slots_check_f
 from .series import consultation_areas
 
 
+def maintenance_anchor(*, last_treatment, protocol, now):
+    """What the first maintenance window counts from: the last treatment, or, once its
+    window (maintenance_min..max days after it) has closed, a moment placed so the
+    window opens tomorrow. A patient who is overdue is still welcome, and the prompts
+    keep inviting them, so the desk must be able to book them."""
+    if last_treatment + timedelta(days=protocol.maintenance_max_days) >= now + timedelta(days=1):
+        return last_treatment
+    return now + timedelta(days=1 - protocol.maintenance_min_days)
+
+
 def maintenance_propose(*, series: TreatmentSeries, count: int = 1, alternatives: int = 3) -> PlanResult:
     """Maintenance visits at the protocol's interval after the last session or
     maintenance visit of the series."""
@@ -31,9 +41,8 @@ def maintenance_propose(*, series: TreatmentSeries, count: int = 1, alternatives
         raise InvalidRequest("The series has no session to follow.")
     now = timezone.now()
     start = max(now, last.ends_at)
-    end = last.ends_at + timedelta(days=protocol.maintenance_max_days * count + 30)
-    if end <= start:
-        end = start + timedelta(days=protocol.maintenance_max_days * count + 30)
+    after = maintenance_anchor(last_treatment=last.starts_at, protocol=protocol, now=now)
+    end = after + timedelta(days=protocol.maintenance_max_days * count + 30)
     diary = loader.diary_load(location=series.location, start=start, end=end, patient=series.patient)
     request = SeriesRequest(
         location=diary.location,
@@ -46,12 +55,12 @@ def maintenance_propose(*, series: TreatmentSeries, count: int = 1, alternatives
         preferences=Preferences(provider_id=series.provider_id) if series.provider_id else Preferences(),
         alternatives=alternatives,
     )
-    result = plan_maintenance(request, after=last.starts_at, count=count)
+    result = plan_maintenance(request, after=after, count=count)
     if result.best is None and series.provider_id:
         # The usual provider may be fully booked: any provider is better than none.
         request = SeriesRequest(location=request.location, rules=request.rules, patient_busy=request.patient_busy,
                                 earliest_start=start, horizon_end=end, alternatives=alternatives)
-        result = plan_maintenance(request, after=last.starts_at, count=count)
+        result = plan_maintenance(request, after=after, count=count)
     return result
 
 

@@ -9,10 +9,11 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.audit import audit_record
+from clinic.audit import audit_changes, audit_record
 from clinic.errors import Conflict, InvalidRequest
 from patients.areas import needle_depths_clean
 from patients.choices import RARE_SIDE_EFFECTS, SideEffect
@@ -236,6 +237,45 @@ def appointment_complete(
     if appointment.series_id and appointment.kind == Appointment.Kind.SESSION:
         changed += _series_after_session(appointment, side_effects=side_effects, completed_by=completed_by, now=now)
     _sync(changed)
+    return appointment
+
+
+@transaction.atomic
+def appointment_record_amend(
+    *,
+    appointment: Appointment,
+    areas: Mapping[str, Decimal],
+    device: str,
+    side_effects: Iterable[str],
+    notes: str,
+    amended_by,
+) -> Appointment:
+    """Correct the record of a completed visit. Only the provider who gave the visit may,
+    and the audit keeps what it said before; a rare side effect added now puts the series
+    on hold as it would have at completion."""
+    appointment = _locked(appointment)
+    if appointment.status != Status.COMPLETED:
+        raise Conflict("Only a completed visit's record can be amended.", details={"status": appointment.status})
+    if appointment.provider.user_id is None or appointment.provider.user_id != getattr(amended_by, "pk", None):
+        raise PermissionDenied("Only the provider who gave this visit can amend its record.")
+    side_effects = list(dict.fromkeys(side_effects))
+    treated = _treatment_record_check(appointment, areas=areas, device=device, side_effects=side_effects)
+    before = {"areas": {a.area: str(a.depth_mm) for a in appointment.treated_areas.all()},
+              "device": appointment.device, "side_effects": appointment.side_effects, "notes": appointment.notes}
+    appointment.device = device or ""
+    appointment.side_effects = side_effects
+    appointment.notes = notes or ""
+    appointment.save(update_fields=["device", "side_effects", "notes", "updated_at"])
+    appointment.treated_areas.all().delete()
+    TreatedArea.objects.bulk_create(
+        TreatedArea(appointment=appointment, area=a, depth_mm=d) for a, d in treated.items()
+    )
+    after = {"areas": {a: str(d) for a, d in treated.items()}, "device": appointment.device,
+             "side_effects": side_effects, "notes": appointment.notes}
+    audit_record(actor=amended_by, action="record_amended", obj=appointment, changes=audit_changes(before, after))
+    if appointment.series_id and appointment.kind == Appointment.Kind.SESSION:
+        _sync(_series_after_session(appointment, side_effects=side_effects, completed_by=amended_by,
+                                    now=timezone.now()))
     return appointment
 
 

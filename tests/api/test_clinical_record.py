@@ -136,7 +136,8 @@ def test_the_patient_page_shows_each_record_only_to_those_who_read_it(
     client = signed_in(User.objects.get(username=users[role]))
     body = client.get(f"/patients/{shared['patient'].pk}/").content.decode()
     assert ("Fine lines around the eyes" in body) == sees_notes, role
-    assert ("Side effects: redness" in body) == sees_side_effects, role
+    # Side effects read in words on the pages ("Redness"), never as stored codes.
+    assert ("Side effects: Redness" in body) == sees_side_effects, role
     own = shared["visits"][2] if role == OK else shared["visits"][1]
     visit_page = client.get(f"/visits/{own.pk}/")
     if role == D:

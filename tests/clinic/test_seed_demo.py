@@ -1,26 +1,36 @@
+from datetime import date, timedelta
 from itertools import pairwise
 
+import phonenumbers
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from clinic.models import Location, Provider, Room
+from frontdesk.dashboard import maintenance_due, period_make, utilisation
 from patients.models import Consultation, Patient
-from scheduling.models import Appointment, TreatmentSeries
+from scheduling.models import Appointment, Reminder, TreatmentSeries, WaitlistEntry
 
 pytestmark = pytest.mark.django_db
+
+SUNDAY = date(2027, 3, 7)
 
 
 def _counts() -> dict[str, int]:
     return {model.__name__: model.objects.count()
-            for model in (Location, Provider, Room, Patient, Consultation, TreatmentSeries, Appointment)}
+            for model in (Location, Provider, Room, Patient, Consultation, TreatmentSeries, Appointment, Reminder)}
 
 
-def test_seed_demo_loads_a_whole_clinic_and_a_second_run_adds_nothing():
-    call_command("seed_demo", verbosity=0)
+@pytest.fixture
+def seeded_sunday():
+    call_command("seed_demo", date=SUNDAY.isoformat(), verbosity=0)
+    return Location.objects.get()
+
+
+def test_seed_demo_loads_a_whole_clinic_and_a_second_run_adds_nothing(seeded_sunday):
     first = _counts()
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", date=SUNDAY.isoformat(), verbosity=0)
     assert _counts() == first
-    assert first["Location"] == 1 and first["Provider"] == 4 and first["Room"] == 3 and first["Patient"] == 40
+    assert first["Location"] == 1 and first["Provider"] == 4 and first["Room"] == 5 and first["Patient"] > 40
     outcomes = set(Consultation.objects.values_list("outcome", flat=True))
     assert outcomes == {"pending", "eligible", "deferred", "not_eligible"}
     assert set(TreatmentSeries.objects.values_list("status", flat=True)) == set(TreatmentSeries.Status.values)
@@ -29,9 +39,8 @@ def test_seed_demo_loads_a_whole_clinic_and_a_second_run_adds_nothing():
     assert set(Patient.objects.values_list("fitzpatrick_type", flat=True)) == {1, 2, 3, 4, 5, 6}
 
 
-def test_seed_demo_books_no_overlap():
+def test_seed_demo_books_no_overlap(seeded_sunday):
     """Checked in Python so the rule is tested on SQLite too."""
-    call_command("seed_demo", verbosity=0)
     active = list(Appointment.objects.filter(status__in=Appointment.ACTIVE_STATUSES))
     for key, start, end in (("provider_id", "provider_starts_at", "provider_ends_at"),
                             ("room_id", "starts_at", "room_ends_at"), ("patient_id", "starts_at", "ends_at")):
@@ -43,3 +52,37 @@ def test_seed_demo_books_no_overlap():
             spans.sort()
             for (_, first_end), (second_start, _) in pairwise(spans):
                 assert first_end <= second_start
+
+
+def test_seeded_on_a_sunday_the_next_two_weeks_are_two_thirds_full_and_every_open_day_has_visits(seeded_sunday):
+    location = seeded_sunday
+    period = period_make(location=location, start=SUNDAY, end=SUNDAY + timedelta(days=13))
+    providers, _ = utilisation(period)
+    shares = {row.name: row.share for row in providers}
+    assert all(0.58 <= share <= 0.72 for share in shares.values()), shares
+    open_days = set(location.opening_hours.values_list("weekday", flat=True))
+    visits = Appointment.objects.filter(location=location, status__in=Appointment.ACTIVE_STATUSES)
+    for offset in range(14):
+        day = SUNDAY + timedelta(days=offset)
+        if day.weekday() in open_days:
+            assert visits.filter(starts_at__date=day).exists(), day
+
+
+def test_seed_demo_every_phone_number_is_a_valid_number(seeded_sunday):
+    numbers = list(Patient.objects.exclude(phone="").values_list("phone", flat=True)) + [seeded_sunday.phone]
+    invalid = [str(n) for n in numbers if not phonenumbers.is_valid_number(phonenumbers.parse(str(n)))]
+    assert numbers and invalid == []
+
+
+def test_seed_demo_has_a_waitlist_with_offers_reminders_sent_and_due_and_maintenance_due(seeded_sunday):
+    entries = WaitlistEntry.objects.all()
+    assert entries.filter(status="waiting").exists() and entries.filter(status="offered").exists()
+    assert Reminder.objects.filter(kind="waitlist_offer", waitlist_entry__isnull=False).exists()
+    assert Reminder.objects.filter(status="sent").exists() and Reminder.objects.filter(status="pending").exists()
+    period = period_make(location=seeded_sunday, start=SUNDAY, end=SUNDAY + timedelta(days=13))
+    assert maintenance_due(period)
+
+
+def test_seed_demo_refuses_a_date_it_cannot_read():
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("seed_demo", date="next tuesday", verbosity=0)

@@ -23,6 +23,8 @@ from tests.builders import LONDON, at
 from tests.conftest import CHROMIUM
 from tests.factories import PASSWORD
 
+from .browsing import check
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -63,17 +65,9 @@ def browser() -> Iterator:
         connections.close_all()
 
 
-UNLABELLED = """() => Array.from(document.querySelectorAll("input, select, textarea, button"))
-    .filter(el => el.type !== "hidden" && el.offsetParent !== null)
-    .filter(el => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")
-                  && !(el.tagName === "BUTTON" && el.textContent.trim()))
-    .map(el => el.outerHTML.slice(0, 120))"""
-
-
 def shot(page, name: str) -> None:
-    """A screenshot of the page, after checking every control on it has a label."""
-    assert page.evaluate(UNLABELLED) == [], f"controls without a label on {name}"
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    """Labels, no sideways scrolling and axe-core first (browsing.check), then the screenshot."""
+    check(page, name)
 
 
 def sign_in(page, base: str, username: str) -> None:

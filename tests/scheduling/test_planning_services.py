@@ -411,3 +411,19 @@ def test_maintenance_is_proposed_at_the_protocol_interval_and_booked(weekday_cli
     assert 60 <= (local(visits[1].start).date() - local(visits[0].start).date()).days <= 90
     booked = maintenance_book(series=series, plan=result.best, booked_by=desk_user)
     assert [a.kind for a in booked] == ["maintenance", "maintenance"]
+
+
+def test_maintenance_is_still_proposed_and_booked_once_the_first_window_has_passed(weekday_clinic, desk_user, clock):
+    location, _, _ = weekday_clinic
+    consultation = eligible(sessions=3)
+    plan = series_propose(consultation=consultation, location=location).best
+    hold = series_hold(consultation=consultation, location=location, plan=plan, held_by=desk_user)
+    series = series_confirm(hold=hold, confirmed_by=desk_user)
+    late = plan.sessions[-1].start + timedelta(days=150)
+    clock.move_to(late)
+    result = maintenance_propose(series=series, count=1)
+    assert result.best is not None
+    first = result.best.maintenance[0].start
+    assert late < first <= late + timedelta(days=31)
+    booked = maintenance_book(series=series, plan=result.best, booked_by=desk_user)
+    assert booked[0].starts_at == first

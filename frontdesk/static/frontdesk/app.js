@@ -13,7 +13,7 @@
       results.forEach(function (p) {
         var li = document.createElement("li");
         var a = document.createElement("a");
-        a.href = p.url;
+        a.href = form.dataset.bookQuery ? p.book_url + "?" + form.dataset.bookQuery : p.url;
         var strong = document.createElement("strong");
         strong.textContent = p.name;
         a.appendChild(strong);
@@ -87,7 +87,21 @@
     }, 1000);
   }
 
+  // A table wider than a phone scrolls inside itself: make it reachable from the keyboard.
+  function scrollableTables() {
+    document.querySelectorAll("table.table").forEach(function (table) {
+      if (table.scrollWidth > table.clientWidth + 1) {
+        table.tabIndex = 0;
+      } else {
+        table.removeAttribute("tabindex");
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    scrollableTables();
+    window.addEventListener("resize", scrollableTables);
+    document.querySelectorAll("details").forEach(function (d) { d.addEventListener("toggle", scrollableTables); });
     document.querySelectorAll("form[data-search-url]").forEach(searchAsYouType);
     document.querySelectorAll(".now[data-day-start]").forEach(nowLine);
     document.querySelectorAll("[role=tablist]").forEach(tabs);
