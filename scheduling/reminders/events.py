@@ -133,16 +133,21 @@ def reminders_visits_rescheduled(
         reminders_sync_for_appointments(appointments=visits + dropped)
 
 
-def reminder_cancellation_notice(*, appointment: Appointment) -> None:
+def reminder_cancellation_notice(*, appointment: Appointment, later: int = 0) -> None:
     """The clinic cancelled a visit: tell the patient, with the reason and how to book
-    again. Call inside the cancelling transaction (a cancellation the patient made
-    from their own link needs no notice)."""
+    again. `later` counts the visits after it cancelled with it (the rest of a series):
+    one notice names the first and says every visit after it went too. Call inside the
+    cancelling transaction (a cancellation the patient made from their own link needs no
+    notice)."""
     now = timezone.now()
     patient = appointment.patient
     channel = reminder_channel_for(patient) or patient.preferred_channel
     placed = place_for_channel(
         due=now, channel=channel, patient=patient, visit_starts_at=appointment.starts_at, now=now
     )
+    payload = {"reason": appointment.cancel_reason}
+    if later:
+        payload["later_visits"] = later
     Reminder.objects.bulk_create(
         [
             Reminder(
@@ -158,8 +163,16 @@ def reminder_cancellation_notice(*, appointment: Appointment) -> None:
                 due_at=placed.due,
                 deferred_for_quiet_hours=placed.deferred,
                 visit_starts_at=appointment.starts_at,
-                payload={"reason": appointment.cancel_reason},
+                payload=payload,
             )
         ],
         ignore_conflicts=True,
     )
+
+
+def reminder_series_cancellation_notice(*, appointments: Iterable[Appointment]) -> None:
+    """The clinic stopped a series: one notice for all the visits it cancelled, not one
+    per visit (one message per event), naming the first and every visit after it."""
+    visits = sorted(appointments, key=lambda a: a.starts_at)
+    if visits:
+        reminder_cancellation_notice(appointment=visits[0], later=len(visits) - 1)

@@ -101,6 +101,11 @@ def _location_for(reminder: Reminder):
     return None
 
 
+def _and_later(when: str, reminder: Reminder) -> str:
+    """A cancellation of the rest of a series names its first visit and the ones after it."""
+    return f"{when} and every visit after it" if reminder.payload.get("later_visits") else when
+
+
 def _visit_words(appointment: Appointment, zone: ZoneInfo) -> dict:
     """What happens at the visit, from its own phases: the patient arrives at the booked
     time; a treatment's numbing takes the room until the provider starts; done when
@@ -190,6 +195,8 @@ def reminder_context(reminder: Reminder, *, series_visits: list[Appointment] | N
         closes = datetime.fromisoformat(reminder.payload["window_closes_at"])
         context["window_closes"] = local_date_text(closes, zone)
         context["time"] = context["window_closes"]
+    if reminder.kind == Reminder.Kind.CANCELLATION and context["time"]:
+        context["time"] = _and_later(context["time"], reminder)
     if series_visits and reminder.kind == Reminder.Kind.SERIES_CONFIRMATION:
         context["visits"] = [
             {"label": _visit_label(v).capitalize(), "time": local_time_text(v.starts_at, zone)} for v in series_visits
@@ -291,6 +298,8 @@ def sms_render(reminder: Reminder, template: MessageTemplate) -> str:
         when = local_time_text(reminder.visit_starts_at, zone)
     else:
         when = ""
+    if reminder.kind == Reminder.Kind.CANCELLATION and when:
+        when = _and_later(when, reminder)
     context = {
         "first_name": patient.first_name,
         "time": when,
