@@ -8,10 +8,10 @@ so an edited template cannot lose them."""
 
 # What happens at the visit, from its own phases: a treatment starts with numbing at the
 # booked time (no "arrive early": the booked time already includes it); a phone check
-# is a call from the clinic.
-_VISIT_TEXT = """{% if by_phone %}This is a phone call: we will call you{% if patient_phone %} on {{ patient_phone }}{% endif %} at {{ time }}{% if clinic_phone %}, from {{ clinic_phone }}{% endif %}. There is no need to come in.{% elif is_treatment %}Please arrive at {{ arrive_at }}. Numbing cream comes first and takes about {{ numbing_minutes }} minutes; your treatment starts at about {{ treatment_starts }} and you should be done by about {{ done_by }}.{% else %}Please arrive at {{ arrive_at }}; it takes about {{ minutes }} minutes.{% endif %}"""
+# is a call from the clinic, at the time the sentence before it gives (said once).
+_VISIT_TEXT = """{% if by_phone %}This is a phone call: we will call you{% if patient_phone %} on {{ patient_phone }}{% endif %} then{% if clinic_phone %}, from {{ clinic_phone }}{% endif %}. There is no need to come in.{% elif is_treatment %}Please arrive at {{ arrive_at }}. Numbing cream comes first and takes about {{ numbing_minutes }} minutes; your treatment starts at about {{ treatment_starts }} and you should be done by about {{ done_by }}.{% else %}Please arrive at {{ arrive_at }}; it takes about {{ minutes }} minutes.{% endif %}"""
 
-_VISIT_HTML = """<p>{% if by_phone %}This is a phone call: we will call you{% if patient_phone %} on {{ patient_phone }}{% endif %} at <strong>{{ time }}</strong>{% if clinic_phone %}, from {{ clinic_phone }}{% endif %}. There is no need to come in.{% elif is_treatment %}Please arrive at <strong>{{ arrive_at }}</strong>. Numbing cream comes first and takes about {{ numbing_minutes }} minutes; your treatment starts at about {{ treatment_starts }} and you should be done by about {{ done_by }}.{% else %}Please arrive at <strong>{{ arrive_at }}</strong>; it takes about {{ minutes }} minutes.{% endif %}</p>"""
+_VISIT_HTML = """<p>{% if by_phone %}This is a phone call: we will call you{% if patient_phone %} on {{ patient_phone }}{% endif %} then{% if clinic_phone %}, from {{ clinic_phone }}{% endif %}. There is no need to come in.{% elif is_treatment %}Please arrive at <strong>{{ arrive_at }}</strong>. Numbing cream comes first and takes about {{ numbing_minutes }} minutes; your treatment starts at about {{ treatment_starts }} and you should be done by about {{ done_by }}.{% else %}Please arrive at <strong>{{ arrive_at }}</strong>; it takes about {{ minutes }} minutes.{% endif %}</p>"""
 
 _PRE_CARE_TEXT = """{% if is_treatment and pre_care %}
 Before your treatment:
@@ -65,7 +65,7 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "email_html": "<p>Hello {{ first_name }},</p><p>Your {{ visit }} is on <strong>{{ time }}</strong>"
         "{% if provider %} with {{ provider }}{% endif %}. It is a chance to check how your skin is healing and to plan "
         "what comes next.</p>" + _VISIT_HTML,
-        "sms_body": "Hi {{ first_name }}, {{ clinic }} will be in touch on {{ time }} for your follow-up. Details: {{ link }}",
+        "sms_body": "Hi {{ first_name }}, a reminder of your follow-up with {{ clinic }} on {{ time }}. Details: {{ link }}",
     },
     "aftercare": {
         "email_subject": "Aftercare for your skin, from {{ clinic }}",

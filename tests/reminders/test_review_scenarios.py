@@ -2,6 +2,8 @@
 where it arrives, and read as the patient would read it."""
 
 
+from datetime import timedelta
+
 import pytest
 import time_machine
 
@@ -60,3 +62,86 @@ def test_cancelling_the_rest_of_a_series_texts_an_sms_patient_once(
     [text] = [r for r in received(patient, sms_dir) if "cancel" in r.body]
     assert text.channel == "sms"
     assert "cancel your visit on Wednesday 31 March 2027 at 09:00 BST and every visit after it" in text.body
+
+
+@pytest.fixture
+def texting(booked):
+    """The booked patient takes texts only."""
+    patient = booked.patient
+    patient.preferred_channel, patient.consent_email = "sms", False
+    patient.save(update_fields=["preferred_channel", "consent_email"])
+    return patient
+
+
+@pytest.fixture
+def texting_series(clinic, consultation, desk_user, clock, sms_dir):
+    """The same series booked for a patient who takes texts only."""
+    patient = consultation.patient
+    patient.preferred_channel, patient.consent_email = "sms", False
+    patient.save(update_fields=["preferred_channel", "consent_email"])
+    return booked_series(clinic=clinic, consultation=consultation, user=desk_user, earliest_start=at(3, 9))
+
+
+def test_a_series_booked_for_an_sms_patient_is_one_text_then_one_per_reminder_none_by_email(
+    texting_series, clock, sms_dir, django_capture_on_commit_callbacks
+):
+    patient = texting_series.patient
+    review = texting_series.appointments.get(kind="review")
+    deliver_until(clock, at(2, 11, 5), django_capture_on_commit_callbacks)
+    [confirmation] = received(patient, sms_dir)
+    assert confirmation.channel == "sms"
+    assert "your visits at Riverside Clinic Marylebone are booked, the first on Wednesday 3 March 2027 at 09:00 GMT" \
+        in confirmation.body
+    deliver_until(clock, review.starts_at + timedelta(minutes=1), django_capture_on_commit_callbacks)
+    got = received(patient, sms_dir)
+    assert {r.channel for r in got} == {"sms"}
+    # The confirmation; 72 h and 24 h before sessions 2 and 3 (session 1 was the next
+    # morning); one before each of the three phone checks; 72 h and 24 h before the review.
+    assert len(got) == 1 + 4 + 3 + 2
+
+
+def test_the_text_before_an_in_person_review_does_not_say_the_clinic_will_be_in_touch(
+    texting_series, clock, sms_dir, django_capture_on_commit_callbacks
+):
+    patient = texting_series.patient
+    review = texting_series.appointments.get(kind="review")
+    assert review.room_id is not None  # she comes in for it
+    deliver_until(clock, review.starts_at + timedelta(minutes=1), django_capture_on_commit_callbacks)
+    about_review = [r.body for r in received(patient, sms_dir) if "26 May 2027" in r.body]
+    assert len(about_review) == 2
+    for text in about_review:
+        assert "will be in touch" not in text
+        assert "reminder of your follow-up with Riverside Clinic Marylebone on Wednesday 26 May 2027 at 09:00 BST" \
+            in text
+
+
+def test_a_phone_check_reminder_gives_the_time_once_and_says_the_call_comes_then(
+    booked, clock, django_capture_on_commit_callbacks
+):
+    patient = booked.patient
+    check = booked.appointments.filter(kind="healing_check").order_by("starts_at").first()
+    deliver_until(clock, check.starts_at + timedelta(minutes=1), django_capture_on_commit_callbacks)
+    [reminder] = [r for r in received(patient) if "healing check" in r.subject.lower()]
+    assert "at Saturday" not in reminder.body  # not "we will call you ... at Saturday 6 March ... at 09:00"
+    assert reminder.body.count("Saturday 6 March 2027 at 09:00 GMT") == 1
+    assert "we will call you on " in reminder.body and " then, from +44 20 7946 0000." in reminder.body
+    html = reminder.email.alternatives[0][0]
+    assert "at <strong>Saturday" not in html and " then, from +44 20 7946 0000." in html
+
+
+def test_the_template_migration_replaces_the_old_default_words_but_keeps_a_clinics_edit(templates):
+    import importlib
+
+    from django.apps import apps
+
+    from scheduling.models import MessageTemplate
+    from scheduling.reminders.defaults import DEFAULT_TEMPLATES
+
+    migration = importlib.import_module("scheduling.migrations.0014_message_templates_call_then")
+    old_sms = "Hi {{ first_name }}, {{ clinic }} will be in touch on {{ time }} for your follow-up. Details: {{ link }}"
+    edited = "Hi {{ first_name }}, see you on {{ time }} at {{ clinic }}: {{ link }}"
+    MessageTemplate.objects.filter(kind="follow_up").update(sms_body=old_sms)
+    MessageTemplate.objects.filter(kind="pre_visit").update(sms_body=edited)
+    migration.forwards(apps, None)
+    assert MessageTemplate.objects.get(kind="follow_up").sms_body == DEFAULT_TEMPLATES["follow_up"]["sms_body"]
+    assert MessageTemplate.objects.get(kind="pre_visit").sms_body == edited
