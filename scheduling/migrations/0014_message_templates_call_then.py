@@ -1,9 +1,11 @@
 """The default message templates' phone check says "we will call you then" (the sentence
 before gives the time; it read "we will call you at Saturday 6 March 2027 at 09:00 GMT"),
 and the text before a follow-up no longer says the clinic "will be in touch", which told a
-patient coming in for a review that they would be called. A template the clinic has edited
-is left as it is: only a field still holding the previous default word for word is
-replaced."""
+patient coming in for a review that they would be called. Aftercare no longer says
+"today" (a visit recorded the next morning sent it the day after) nor repeats the
+protocol's own "call us if pain, swelling or warmth grows" in its closing line. A
+template the clinic has edited is left as it is: only a field still holding the previous
+default word for word is replaced."""
 
 import hashlib
 

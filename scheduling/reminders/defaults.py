@@ -69,15 +69,15 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
     },
     "aftercare": {
         "email_subject": "Aftercare for your skin, from {{ clinic }}",
-        "email_text": "Hello {{ first_name }},\n\nThank you for visiting {{ clinic }} today.\n\n"
-        "Caring for your skin after today's treatment:\n{% for line in aftercare %}- {{ line }}\n{% endfor %}\n"
-        "Call us{% if clinic_phone %} on {{ clinic_phone }}{% endif %} if you notice increasing pain, swelling or warmth, "
-        "pus or crusting, a fever, dark patches, or if anything else about your skin worries you.\n",
-        "email_html": "<p>Hello {{ first_name }},</p><p>Thank you for visiting {{ clinic }} today.</p>"
-        "<p><strong>Caring for your skin after today's treatment</strong></p><ul>{% for line in aftercare %}<li>{{ line }}</li>{% endfor %}</ul>"
-        "<p><strong>Call us{% if clinic_phone %} on {{ clinic_phone }}{% endif %}</strong> if you notice increasing pain, "
-        "swelling or warmth, pus or crusting, a fever, dark patches, or if anything else about your skin worries you.</p>",
-        "sms_body": "Hi {{ first_name }}, thank you for visiting {{ clinic }} today. Your aftercare advice: {{ link }}",
+        "email_text": "Hello {{ first_name }},\n\nThank you for your visit to {{ clinic }}.\n\n"
+        "Caring for your skin after your treatment:\n{% for line in aftercare %}- {{ line }}\n{% endfor %}\n"
+        "Call us{% if clinic_phone %} on {{ clinic_phone }}{% endif %} straight away if you see pus or crusting, have a fever "
+        "or notice dark patches, or if anything else about your skin worries you.\n",
+        "email_html": "<p>Hello {{ first_name }},</p><p>Thank you for your visit to {{ clinic }}.</p>"
+        "<p><strong>Caring for your skin after your treatment</strong></p><ul>{% for line in aftercare %}<li>{{ line }}</li>{% endfor %}</ul>"
+        "<p><strong>Call us{% if clinic_phone %} on {{ clinic_phone }}{% endif %}</strong> straight away if you see pus or "
+        "crusting, have a fever or notice dark patches, or if anything else about your skin worries you.</p>",
+        "sms_body": "Hi {{ first_name }}, thank you for your visit to {{ clinic }}. Your aftercare advice: {{ link }}",
     },
     "series_nudge": {
         "email_subject": "Time to book your next visit at {{ clinic }}",

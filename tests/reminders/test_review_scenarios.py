@@ -145,3 +145,88 @@ def test_the_template_migration_replaces_the_old_default_words_but_keeps_a_clini
     migration.forwards(apps, None)
     assert MessageTemplate.objects.get(kind="follow_up").sms_body == DEFAULT_TEMPLATES["follow_up"]["sms_body"]
     assert MessageTemplate.objects.get(kind="pre_visit").sms_body == edited
+
+
+def test_session_one_moved_with_its_cascade_then_moved_again_before_sending_is_one_message_from_the_first_times(
+    booked, clock, desk_user, django_capture_on_commit_callbacks
+):
+    patient = booked.patient
+    deliver_until(clock, at(2, 11, 5), django_capture_on_commit_callbacks)
+    first_times = {a.pk: a.starts_at for a in booked.appointments.all()}
+    one = sessions(booked)[0]
+    clock.move_to(at(2, 12))
+    moved = services.appointment_reschedule(appointment=one, new_start=at(8, 9), changed_by=desk_user)
+    assert len([a for a in moved if first_times[a.pk] != a.starts_at]) >= 4  # session 1 and 3 later visits, at least
+    one.refresh_from_db()
+    services.appointment_reschedule(appointment=one, new_start=at(9, 9), changed_by=desk_user)
+    deliver_until(clock, at(2, 12, 5), django_capture_on_commit_callbacks)
+    got = received(patient)
+    assert [r.subject for r in got] == [got[0].subject, "Your visits have moved: Riverside Clinic Marylebone"]
+    message = got[1]
+    assert "Treatment session 1 of 3: was Wednesday 3 March 2027 at 09:00 GMT, now Tuesday 9 March 2027 at 09:00 GMT" \
+        in message.body
+    assert "Monday 8 March" not in message.body
+    changed = [a for a in booked.appointments.all() if first_times[a.pk] != a.starts_at]
+    assert message.body.count(", now ") == len(changed)
+    [(_, calendar, _)] = message.email.attachments
+    assert calendar.count("BEGIN:VEVENT") == len(changed)
+
+
+@pytest.fixture
+def new_yorker_by_text(db):
+    from tests.factories import PatientFactory
+
+    return PatientFactory(
+        first_name="Nia", time_zone="America/New_York", preferred_channel="sms", consent_email=False, consent_sms=True
+    )
+
+
+def test_a_booking_at_2230_in_new_york_for_a_london_clinic_texts_at_0800_new_york_time(
+    clinic, new_yorker_by_text, sms_dir, django_capture_on_commit_callbacks
+):
+    from .conftest import book
+
+    patient = new_yorker_by_text
+    with time_machine.travel(at(3, 3, 30), tick=False) as night:  # 22:30 on Tuesday in New York
+        book(clinic=clinic, patient=patient, starts_at=at(3, 15))  # 10:00 on Wednesday in New York
+        deliver_until(night, at(3, 12, 59), django_capture_on_commit_callbacks)
+        assert received(patient, sms_dir) == []
+        deliver_until(night, at(3, 13, 1), django_capture_on_commit_callbacks)  # 08:00 in New York
+        [text] = received(patient, sms_dir)
+        assert "you're booked at Riverside Clinic Marylebone on Wednesday 3 March 2027 at 10:00 EST" in text.body
+
+
+def test_a_booking_at_2230_in_new_york_for_0800_tomorrow_sends_no_text_at_night(
+    clinic, new_yorker_by_text, sms_dir, django_capture_on_commit_callbacks
+):
+    from scheduling.models import Reminder
+
+    from .conftest import book
+
+    patient = new_yorker_by_text
+    with time_machine.travel(at(3, 3, 30), tick=False) as night:
+        visit = book(clinic=clinic, patient=patient, starts_at=at(3, 13))  # 08:00 in New York
+        deliver_until(night, at(3, 13, 1), django_capture_on_commit_callbacks)
+        assert received(patient, sms_dir) == []
+        assert Reminder.objects.get(appointment=visit, kind="confirmation").status == "skipped"
+
+
+def test_aftercare_says_each_warning_once_and_does_not_say_today_when_recorded_the_next_day(
+    booked, clock, desk_user, clinic, sms_dir, django_capture_on_commit_callbacks
+):
+    patient = booked.patient
+    one = sessions(booked)[0]
+    clock.move_to(at(3, 9, 30))
+    services.appointment_check_in(appointment=one, checked_in_by=desk_user)
+    clock.move_to(at(4, 9))  # the provider records it the next morning
+    services.appointment_complete(
+        appointment=one, completed_by=clinic["provider"].user, areas={"face": "1.00"}, device="pen",
+        side_effects=[], notes="",
+    )
+    deliver_until(clock, at(4, 9, 5), django_capture_on_commit_callbacks)
+    [aftercare] = [r for r in received(patient) if r.subject.startswith("Aftercare")]
+    assert "today" not in aftercare.body
+    assert aftercare.body.lower().count("swelling") == 1  # the protocol's own line says it; the closing line does not
+    assert "pus or crusting" in aftercare.body and "call us on +44 20 7946 0000" in aftercare.body.lower()
+    html = aftercare.email.alternatives[0][0]
+    assert "today" not in html and html.lower().count("swelling") == 1
