@@ -15,7 +15,7 @@ from clinic.models import Location
 from patients.choices import Channel
 from patients.models import Patient
 
-from ..models import Appointment, MessageTemplate, Reminder
+from ..models import Appointment, MessageTemplate, Reminder, TreatmentSeries
 from ..reminders.branding import branding_for
 from ..reminders.dispatch import SEND_RELATED
 from ..reminders.opt_out import reminders_opt_out
@@ -26,6 +26,8 @@ from ..reminders.tokens import message_token_read, unsubscribe_token_read, waitl
 from ..waitlist import waitlist_offer_claim
 
 EXPIRED = "This message has expired. Please call the clinic if you need anything."
+NO_LONGER_BOOKED = "The visits this message listed are no longer booked. Please call the clinic to book again."
+ALL_TAKEN_PLACE = "The visits this message listed have all taken place. Please call the clinic if you need anything."
 
 
 def _reminder(token: str, read) -> Reminder | str:
@@ -51,8 +53,15 @@ def reminder_message(request: HttpRequest, token: str) -> HttpResponse:
     template = MessageTemplate.objects.filter(kind=reminder.kind).first()
     if template is None:
         raise Http404("This message is no longer available.")
-    rendered = reminder_render(reminder, template, now=timezone.now(), series_visits=message_visits(reminder))
+    visits = message_visits(reminder)
     brand = branding_for(reminder_location(reminder))
+    if reminder.kind == Reminder.Kind.SERIES_CONFIRMATION and not visits:
+        # The page lists the series' open visits as they are now: with none left it
+        # would read "your visits are booked:" above an empty list.
+        cancelled = reminder.series.status == TreatmentSeries.Status.CANCELLED
+        error = NO_LONGER_BOOKED if cancelled else ALL_TAKEN_PLACE
+        return render(request, "reminders/message.html", {"error": error, "brand": brand}, status=410)
+    rendered = reminder_render(reminder, template, now=timezone.now(), series_visits=visits)
     return render(request, "reminders/message.html", {"rendered": rendered, "brand": brand})
 
 

@@ -230,3 +230,23 @@ def test_aftercare_says_each_warning_once_and_does_not_say_today_when_recorded_t
     assert "pus or crusting" in aftercare.body and "call us on +44 20 7946 0000" in aftercare.body.lower()
     html = aftercare.email.alternatives[0][0]
     assert "today" not in html and html.lower().count("swelling") == 1
+
+
+def test_the_series_confirmation_link_in_a_text_says_the_visits_are_cancelled_once_they_are(
+    texting_series, clock, desk_user, sms_dir, django_capture_on_commit_callbacks
+):
+    import re
+
+    from django.test import Client
+
+    patient = texting_series.patient
+    deliver_until(clock, at(2, 11, 5), django_capture_on_commit_callbacks)
+    [confirmation] = received(patient, sms_dir)
+    link = re.search(r"https?://[^/\s]+(/reminders/m/[^\s]+)", confirmation.body).group(1)
+    assert b"Treatment session 1 of 3" in Client().get(link).content
+    services.series_cancel_remainder(series=texting_series, reason="Dr Patel is leaving", cancelled_by=desk_user)
+    page = Client().get(link)
+    assert page.status_code == 410
+    assert b"are booked" not in page.content
+    assert b"The visits this message listed are no longer booked" in page.content
+    assert b"Riverside Clinic Marylebone" in page.content
