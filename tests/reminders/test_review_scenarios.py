@@ -250,3 +250,34 @@ def test_the_series_confirmation_link_in_a_text_says_the_visits_are_cancelled_on
     assert b"are booked" not in page.content
     assert b"The visits this message listed are no longer booked" in page.content
     assert b"Riverside Clinic Marylebone" in page.content
+
+
+def test_a_treatment_with_no_numbing_does_not_say_numbing_takes_0_minutes(
+    clinic, email_patient, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    from scheduling.reminders.outbox import reminders_sync_for_appointments
+    from scheduling.services.booking import appointments_book
+
+    from .conftest import visit_spec
+
+    with time_machine.travel(at(2, 11), tick=False) as clock:
+        with transaction.atomic():
+            visits = appointments_book(
+                location=clinic["location"],
+                patient=email_patient,
+                series=None,
+                visits=[
+                    visit_spec(provider=clinic["provider"], room=clinic["rooms"][0], starts_at=at(9, 14),
+                               kind="maintenance", minutes=45, numbing=0)
+                ],
+            )
+            reminders_sync_for_appointments(appointments=visits)
+        deliver_until(clock, at(2, 11, 5), django_capture_on_commit_callbacks)
+    [confirmation] = received(email_patient)
+    assert "0 minutes" not in confirmation.body and "Numbing" not in confirmation.body
+    assert "Please arrive at 14:00. Your treatment starts at about 14:00 and you should be done by about 14:45." \
+        in confirmation.body
+    html = confirmation.email.alternatives[0][0]
+    assert "Numbing" not in html and "Your treatment starts at about 14:00" in html
