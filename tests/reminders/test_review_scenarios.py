@@ -281,3 +281,55 @@ def test_a_treatment_with_no_numbing_does_not_say_numbing_takes_0_minutes(
         in confirmation.body
     html = confirmation.email.alternatives[0][0]
     assert "Numbing" not in html and "Your treatment starts at about 14:00" in html
+
+
+def test_a_clinic_cancellation_inside_the_late_cancel_window_sends_one_notice_at_once(
+    clinic, email_patient, desk_user, django_capture_on_commit_callbacks
+):
+    from .conftest import book
+
+    with time_machine.travel(at(2, 14), tick=False) as clock:
+        visit = book(clinic=clinic, patient=email_patient, starts_at=at(3, 10), kind="maintenance")
+        deliver_until(clock, at(2, 14, 5), django_capture_on_commit_callbacks)
+        cancelled = services.appointment_cancel(
+            appointment=visit, reason="The laser needs repair", cancelled_by=desk_user
+        )
+        assert cancelled.late_cancellation  # inside the location's 24 hours
+        deliver_until(clock, at(3, 10, 1), django_capture_on_commit_callbacks)
+    got = received(email_patient)
+    assert [r.subject for r in got] == [
+        "Your visit is booked: Wednesday 3 March 2027 at 10:00 GMT",
+        "Your visit on Wednesday 3 March 2027 at 10:00 GMT is cancelled",
+    ]
+    assert "late" not in got[1].body.lower() and "fee" not in got[1].body.lower()
+
+
+def test_a_series_moved_before_its_confirmation_went_out_is_one_message_with_the_new_times(
+    clinic, consultation, desk_user, sms_dir, django_capture_on_commit_callbacks
+):
+    patient = consultation.patient
+    patient.preferred_channel, patient.consent_email = "sms", False
+    patient.save(update_fields=["preferred_channel", "consent_email"])
+    with time_machine.travel(at(2, 23), tick=False) as night:  # quiet hours: the texts wait for 08:00
+        series = booked_series(clinic=clinic, consultation=consultation, user=desk_user, earliest_start=at(3, 9))
+        two = sessions(series)[1]
+        night.move_to(at(2, 23, 30))
+        services.appointment_reschedule(appointment=two, new_start=two.starts_at + timedelta(days=7),
+                                        changed_by=desk_user)
+        deliver_until(night, at(3, 8, 1), django_capture_on_commit_callbacks)
+    got = received(patient, sms_dir)
+    assert len(got) == 1, [r.body for r in got]
+    assert "are booked" in got[0].body
+
+
+def test_a_visit_booked_and_moved_in_quiet_hours_gets_one_confirmation_with_its_new_time(
+    clinic, sms_patient, sms_dir, desk_user, django_capture_on_commit_callbacks
+):
+    from .conftest import book
+
+    with time_machine.travel(at(2, 23), tick=False) as night:
+        visit = book(clinic=clinic, patient=sms_patient, starts_at=at(3, 14))
+        services.appointment_reschedule(appointment=visit, new_start=at(3, 16), changed_by=desk_user)
+        deliver_until(night, at(3, 8, 1), django_capture_on_commit_callbacks)
+    [text] = received(sms_patient, sms_dir)
+    assert "you're booked at Riverside Clinic Marylebone on Wednesday 3 March 2027 at 16:00 GMT" in text.body
