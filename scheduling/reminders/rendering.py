@@ -23,7 +23,7 @@ from .branding import branding_for, email_html_wrap, email_text_wrap
 from .config import site_url
 from .outbox import TREATMENT_KINDS
 from .reach import patient_phone, patient_zone
-from .selectors import message_visits
+from .selectors import message_visits, message_visits_location
 from .tokens import message_url, unsubscribe_url, waitlist_claim_url
 
 CALENDAR_PRODUCT = "-//Needlepoint//Reminders//EN"
@@ -98,7 +98,7 @@ def _location_for(reminder: Reminder):
         return reminder.series.location
     if reminder.waitlist_entry_id:
         return reminder.waitlist_entry.location
-    return None
+    return message_visits_location(reminder)
 
 
 def _and_later(when: str, reminder: Reminder) -> str:

@@ -333,3 +333,21 @@ def test_a_visit_booked_and_moved_in_quiet_hours_gets_one_confirmation_with_its_
         deliver_until(night, at(3, 8, 1), django_capture_on_commit_callbacks)
     [text] = received(sms_patient, sms_dir)
     assert "you're booked at Riverside Clinic Marylebone on Wednesday 3 March 2027 at 16:00 GMT" in text.body
+
+
+def test_a_visit_outside_a_series_moved_names_its_clinic_and_carries_its_branding(
+    clinic, email_patient, desk_user, django_capture_on_commit_callbacks
+):
+    from .conftest import book
+
+    with time_machine.travel(at(2, 11), tick=False) as clock:
+        visit = book(clinic=clinic, patient=email_patient, starts_at=at(9, 14), kind="maintenance")
+        deliver_until(clock, at(2, 11, 5), django_capture_on_commit_callbacks)
+        services.appointment_reschedule(appointment=visit, new_start=at(9, 16), changed_by=desk_user)
+        deliver_until(clock, at(2, 11, 10), django_capture_on_commit_callbacks)
+    [_, moved] = received(email_patient)
+    assert moved.subject == "Your visits have moved: Riverside Clinic Marylebone"
+    assert "the clinic" not in moved.body
+    assert "Maintenance session: was Tuesday 9 March 2027 at 14:00 GMT, now Tuesday 9 March 2027 at 16:00 GMT" \
+        in moved.body
+    assert "Phone: +44 20 7946 0000" in moved.body  # the clinic's branding around it
