@@ -351,3 +351,36 @@ def test_a_visit_outside_a_series_moved_names_its_clinic_and_carries_its_brandin
     assert "Maintenance session: was Tuesday 9 March 2027 at 14:00 GMT, now Tuesday 9 March 2027 at 16:00 GMT" \
         in moved.body
     assert "Phone: +44 20 7946 0000" in moved.body  # the clinic's branding around it
+
+
+def test_a_waitlist_offer_held_for_the_morning_is_not_sent_once_another_patient_claimed_the_slot(
+    clinic, desk_user, sms_dir, django_capture_on_commit_callbacks
+):
+    import re
+
+    from django.test import Client
+
+    from scheduling.waitlist import waitlist_entry_add
+    from tests.factories import PatientFactory
+
+    from .conftest import book
+
+    slot = at(3, 10)
+    by_email = PatientFactory(first_name="Eve", preferred_channel="email", consent_email=True)
+    by_text = PatientFactory(first_name="Tam", preferred_channel="sms", consent_email=False, consent_sms=True)
+    with time_machine.travel(at(2, 23), tick=False) as night:
+        for patient in (by_email, by_text):
+            waitlist_entry_add(patient=patient, location=clinic["location"], kind="consultation",
+                               earliest_date=slot.date(), latest_date=slot.date())
+        visit = book(clinic=clinic, patient=PatientFactory(), starts_at=slot)
+        services.appointment_cancel(appointment=visit, reason="Moving abroad", cancelled_by=desk_user)
+        deliver_until(night, at(2, 23, 1), django_capture_on_commit_callbacks)
+        [offer] = received(by_email)
+        assert received(by_text, sms_dir) == []  # quiet hours: held for 08:00
+        link = re.search(r"https?://[^/\s]+(/reminders/offer/[^\s]+/)", offer.body).group(1)
+        assert Client().post(link).status_code == 200
+        deliver_until(night, at(3, 10), django_capture_on_commit_callbacks)
+    assert received(by_text, sms_dir) == []
+    assert [r.subject.split(":")[0] for r in received(by_email)] == [
+        "A slot has opened at Riverside Clinic Marylebone", "Your visit is booked"
+    ]
