@@ -211,6 +211,13 @@ def reminder_context(reminder: Reminder, *, series_visits: list[Appointment] | N
     return context
 
 
+def _calendar_place(visit: Appointment) -> str:
+    location = visit.location
+    if visit_by_phone(visit):
+        return f"Phone call from {location.phone}" if location.phone else f"Phone call from {location.name}"
+    return location.address or location.name
+
+
 def _calendar_for(reminder: Reminder, visits: list[Appointment], now: datetime) -> str | None:
     """The calendar file a confirmation carries: one event per visit. SEQUENCE grows with
     the time of sending, so the file for a moved visit replaces the entry of the old one."""
@@ -229,7 +236,8 @@ def _calendar_for(reminder: Reminder, visits: list[Appointment], now: datetime) 
                 # A treatment's calendar entry ends when the patient leaves, numbing included.
                 ends_at=visit.ends_at if visit.ends_at > visit.starts_at else visit.starts_at + timedelta(minutes=30),
                 summary=f"{_visit_label(visit).capitalize()} at {location.name}",
-                location=location.address or location.name,
+                # A phone check is a call: no address for a calendar to send the patient to.
+                location=_calendar_place(visit),
                 description=f"Call {location.phone} to change it." if location.phone else "",
             )
         )

@@ -384,3 +384,20 @@ def test_a_waitlist_offer_held_for_the_morning_is_not_sent_once_another_patient_
     assert [r.subject.split(":")[0] for r in received(by_email)] == [
         "A slot has opened at Riverside Clinic Marylebone", "Your visit is booked"
     ]
+
+
+def test_a_phone_checks_calendar_entry_is_a_call_not_a_trip_to_the_clinic(
+    booked, clock, django_capture_on_commit_callbacks
+):
+    deliver_until(clock, at(2, 11, 5), django_capture_on_commit_callbacks)
+    [message] = received(booked.patient)
+    [(_, calendar, _)] = message.email.attachments
+    events = calendar.split("BEGIN:VEVENT")[1:]
+    checks = [e for e in events if "Healing check" in e]
+    sessions_ = [e for e in events if "Treatment session" in e]
+    assert len(checks) == 3 and len(sessions_) == 3
+    for event in checks:
+        unfolded = event.replace("\r\n ", "")
+        assert "1 River St" not in unfolded
+        assert "LOCATION:Phone call from +44 20 7946 0000" in unfolded
+    assert all("LOCATION:1 River St" in e.replace("\r\n ", "") for e in sessions_)
