@@ -4,7 +4,8 @@ and the text before a follow-up no longer says the clinic "will be in touch", wh
 patient coming in for a review that they would be called. Aftercare no longer says
 "today" (a visit recorded the next morning sent it the day after) nor repeats the
 protocol's own "call us if pain, swelling or warmth grows" in its closing line. A
-treatment with no numbing no longer reads "numbing cream takes about 0 minutes". A
+treatment with no numbing no longer reads "numbing cream takes about 0 minutes". One
+visit moved reads "Your visit has moved", not "Your visits have moved". A
 template the clinic has edited is left as it is: only a field still holding the previous
 default word for word is replaced."""
 

@@ -110,13 +110,13 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "sms_body": "Hi {{ first_name }}, a slot opened at {{ clinic }} on {{ time }}. First to claim it gets it: {{ link }}",
     },
     "reschedule": {
-        "email_subject": "Your visits have moved: {{ clinic }}",
-        "email_text": "Hello {{ first_name }},\n\nYour visits at {{ clinic }} have changed:\n"
+        "email_subject": "{% if moves|length == 1 and not cancelled %}Your visit has moved{% else %}Your visits have moved{% endif %}: {{ clinic }}",
+        "email_text": "Hello {{ first_name }},\n\n{% if moves|length == 1 and not cancelled %}Your visit at {{ clinic }} has moved:{% else %}Your visits at {{ clinic }} have changed:{% endif %}\n"
         "{% for move in moves %}- {{ move.label }}: was {{ move.before }}, now {{ move.after }}"
         "{% if move.link %}\n  Confirm or cancel it: {{ move.link }}{% endif %}\n{% endfor %}"
         "{% for item in cancelled %}- {{ item.label }} on {{ item.time }} is no longer needed\n{% endfor %}\n"
         "The attached calendar file updates your calendar. Every other visit stays as it was.\n",
-        "email_html": "<p>Hello {{ first_name }},</p><p>Your visits at {{ clinic }} have changed:</p><ul>"
+        "email_html": "<p>Hello {{ first_name }},</p><p>{% if moves|length == 1 and not cancelled %}Your visit at {{ clinic }} has moved:{% else %}Your visits at {{ clinic }} have changed:{% endif %}</p><ul>"
         "{% for move in moves %}<li>{{ move.label }}: was {{ move.before }}, now <strong>{{ move.after }}</strong>"
         "{% if move.link %} (<a href=\"{{ move.link }}\">confirm or cancel it</a>){% endif %}</li>{% endfor %}"
         "{% for item in cancelled %}<li>{{ item.label }} on {{ item.time }} is no longer needed</li>{% endfor %}</ul>"

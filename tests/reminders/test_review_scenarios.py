@@ -346,7 +346,9 @@ def test_a_visit_outside_a_series_moved_names_its_clinic_and_carries_its_brandin
         services.appointment_reschedule(appointment=visit, new_start=at(9, 16), changed_by=desk_user)
         deliver_until(clock, at(2, 11, 10), django_capture_on_commit_callbacks)
     [_, moved] = received(email_patient)
-    assert moved.subject == "Your visits have moved: Riverside Clinic Marylebone"
+    assert moved.subject == "Your visit has moved: Riverside Clinic Marylebone"  # one visit: singular
+    assert "Your visit at Riverside Clinic Marylebone has moved:" in moved.body
+    assert "visits" not in moved.body.split("--")[0].replace("Every other visit", "")
     assert "the clinic" not in moved.body
     assert "Maintenance session: was Tuesday 9 March 2027 at 14:00 GMT, now Tuesday 9 March 2027 at 16:00 GMT" \
         in moved.body
