@@ -22,7 +22,12 @@ from ..reminders.opt_out import reminders_opt_out
 from ..reminders.reach import patient_zone
 from ..reminders.rendering import local_time_text, reminder_location, reminder_render
 from ..reminders.selectors import message_visits
-from ..reminders.tokens import message_token_read, unsubscribe_token_read, waitlist_claim_token_read
+from ..reminders.tokens import (
+    expired_token_reminder_id,
+    message_token_read,
+    unsubscribe_token_read,
+    waitlist_claim_token_read,
+)
 from ..waitlist import waitlist_offer_claim
 
 EXPIRED = "This message has expired. Please call the clinic if you need anything."
@@ -44,12 +49,20 @@ def _reminder(token: str, read) -> Reminder | str:
     return reminder
 
 
+def _expired_brand(token: str):
+    """An expired page still names the clinic and its number: it tells the patient to call."""
+    reminder_id = expired_token_reminder_id(token)
+    reminder = Reminder.objects.select_related(*SEND_RELATED).filter(pk=reminder_id).first() if reminder_id else None
+    return branding_for(reminder_location(reminder)) if reminder else None
+
+
 @never_cache
 @require_http_methods(["GET"])
 def reminder_message(request: HttpRequest, token: str) -> HttpResponse:
     reminder = _reminder(token, message_token_read)
     if isinstance(reminder, str):
-        return render(request, "reminders/message.html", {"error": reminder}, status=410)
+        context = {"error": reminder, "brand": _expired_brand(token)}
+        return render(request, "reminders/message.html", context, status=410)
     template = MessageTemplate.objects.filter(kind=reminder.kind).first()
     if template is None:
         raise Http404("This message is no longer available.")
@@ -71,7 +84,8 @@ def waitlist_offer_page(request: HttpRequest, token: str) -> HttpResponse:
     """The slot a waitlist offer names, and "Book this slot": the first claim wins."""
     reminder = _reminder(token, waitlist_claim_token_read)
     if isinstance(reminder, str):
-        return render(request, "reminders/offer.html", {"error": reminder}, status=410)
+        context = {"error": reminder, "brand": _expired_brand(token)}
+        return render(request, "reminders/offer.html", context, status=410)
     patient = reminder.patient
     freed = Appointment.objects.filter(pk=reminder.payload.get("freed_appointment")).first()
     context = {

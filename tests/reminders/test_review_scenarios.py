@@ -403,3 +403,26 @@ def test_a_phone_checks_calendar_entry_is_a_call_not_a_trip_to_the_clinic(
         assert "1 River St" not in unfolded
         assert "LOCATION:Phone call from +44 20 7946 0000" in unfolded
     assert all("LOCATION:1 River St" in e.replace("\r\n ", "") for e in sessions_)
+
+
+def test_an_expired_message_page_still_gives_the_clinics_name_and_number_to_call(
+    clinic, email_patient, settings
+):
+    from django.test import Client
+
+    from scheduling.models import Reminder
+    from scheduling.reminders.tokens import message_url, waitlist_claim_url
+
+    from .conftest import book
+
+    settings.MESSAGE_PAGE_MAX_AGE_DAYS = 60
+    with time_machine.travel(at(1, 9), tick=False) as clock:
+        visit = book(clinic=clinic, patient=email_patient, starts_at=at(10, 10))
+        row = Reminder.objects.get(appointment=visit, kind="confirmation")
+        urls = [u.removeprefix(settings.PUBLIC_SITE_URL) for u in (message_url(reminder_id=row.pk),
+                                                                    waitlist_claim_url(reminder_id=row.pk))]
+        clock.move_to(at(1, 9) + timedelta(days=61))
+        for url in urls:
+            expired = Client().get(url)
+            assert expired.status_code == 410 and b"has expired" in expired.content
+            assert b"Riverside Clinic Marylebone" in expired.content and b"tel:+442079460000" in expired.content
