@@ -15,17 +15,24 @@ from clinic.models import Location
 from patients.choices import Channel
 from patients.models import Patient
 
-from ..models import Appointment, MessageTemplate, Reminder
+from ..models import Appointment, MessageTemplate, Reminder, TreatmentSeries
 from ..reminders.branding import branding_for
 from ..reminders.dispatch import SEND_RELATED
 from ..reminders.opt_out import reminders_opt_out
 from ..reminders.reach import patient_zone
 from ..reminders.rendering import local_time_text, reminder_location, reminder_render
 from ..reminders.selectors import message_visits
-from ..reminders.tokens import message_token_read, unsubscribe_token_read, waitlist_claim_token_read
+from ..reminders.tokens import (
+    expired_token_reminder_id,
+    message_token_read,
+    unsubscribe_token_read,
+    waitlist_claim_token_read,
+)
 from ..waitlist import waitlist_offer_claim
 
 EXPIRED = "This message has expired. Please call the clinic if you need anything."
+NO_LONGER_BOOKED = "The visits this message listed are no longer booked. Please call the clinic to book again."
+ALL_TAKEN_PLACE = "The visits this message listed have all taken place. Please call the clinic if you need anything."
 
 
 def _reminder(token: str, read) -> Reminder | str:
@@ -42,17 +49,32 @@ def _reminder(token: str, read) -> Reminder | str:
     return reminder
 
 
+def _expired_brand(token: str):
+    """An expired page still names the clinic and its number: it tells the patient to call."""
+    reminder_id = expired_token_reminder_id(token)
+    reminder = Reminder.objects.select_related(*SEND_RELATED).filter(pk=reminder_id).first() if reminder_id else None
+    return branding_for(reminder_location(reminder)) if reminder else None
+
+
 @never_cache
 @require_http_methods(["GET"])
 def reminder_message(request: HttpRequest, token: str) -> HttpResponse:
     reminder = _reminder(token, message_token_read)
     if isinstance(reminder, str):
-        return render(request, "reminders/message.html", {"error": reminder}, status=410)
+        context = {"error": reminder, "brand": _expired_brand(token)}
+        return render(request, "reminders/message.html", context, status=410)
     template = MessageTemplate.objects.filter(kind=reminder.kind).first()
     if template is None:
         raise Http404("This message is no longer available.")
-    rendered = reminder_render(reminder, template, now=timezone.now(), series_visits=message_visits(reminder))
+    visits = message_visits(reminder)
     brand = branding_for(reminder_location(reminder))
+    if reminder.kind == Reminder.Kind.SERIES_CONFIRMATION and not visits:
+        # The page lists the series' open visits as they are now: with none left it
+        # would read "your visits are booked:" above an empty list.
+        cancelled = reminder.series.status == TreatmentSeries.Status.CANCELLED
+        error = NO_LONGER_BOOKED if cancelled else ALL_TAKEN_PLACE
+        return render(request, "reminders/message.html", {"error": error, "brand": brand}, status=410)
+    rendered = reminder_render(reminder, template, now=timezone.now(), series_visits=visits)
     return render(request, "reminders/message.html", {"rendered": rendered, "brand": brand})
 
 
@@ -62,7 +84,8 @@ def waitlist_offer_page(request: HttpRequest, token: str) -> HttpResponse:
     """The slot a waitlist offer names, and "Book this slot": the first claim wins."""
     reminder = _reminder(token, waitlist_claim_token_read)
     if isinstance(reminder, str):
-        return render(request, "reminders/offer.html", {"error": reminder}, status=410)
+        context = {"error": reminder, "brand": _expired_brand(token)}
+        return render(request, "reminders/offer.html", context, status=410)
     patient = reminder.patient
     freed = Appointment.objects.filter(pk=reminder.payload.get("freed_appointment")).first()
     context = {

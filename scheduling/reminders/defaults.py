@@ -8,10 +8,10 @@ so an edited template cannot lose them."""
 
 # What happens at the visit, from its own phases: a treatment starts with numbing at the
 # booked time (no "arrive early": the booked time already includes it); a phone check
-# is a call from the clinic.
-_VISIT_TEXT = """{% if by_phone %}This is a phone call: we will call you{% if patient_phone %} on {{ patient_phone }}{% endif %} at {{ time }}{% if clinic_phone %}, from {{ clinic_phone }}{% endif %}. There is no need to come in.{% elif is_treatment %}Please arrive at {{ arrive_at }}. Numbing cream comes first and takes about {{ numbing_minutes }} minutes; your treatment starts at about {{ treatment_starts }} and you should be done by about {{ done_by }}.{% else %}Please arrive at {{ arrive_at }}; it takes about {{ minutes }} minutes.{% endif %}"""
+# is a call from the clinic, at the time the sentence before it gives (said once).
+_VISIT_TEXT = """{% if by_phone %}This is a phone call: we will call you{% if patient_phone %} on {{ patient_phone }}{% endif %} then{% if clinic_phone %}, from {{ clinic_phone }}{% endif %}. There is no need to come in.{% elif is_treatment %}Please arrive at {{ arrive_at }}.{% if numbing_minutes %} Numbing cream comes first and takes about {{ numbing_minutes }} minutes; your treatment starts at about {{ treatment_starts }}{% else %} Your treatment starts at about {{ treatment_starts }}{% endif %} and you should be done by about {{ done_by }}.{% else %}Please arrive at {{ arrive_at }}; it takes about {{ minutes }} minutes.{% endif %}"""
 
-_VISIT_HTML = """<p>{% if by_phone %}This is a phone call: we will call you{% if patient_phone %} on {{ patient_phone }}{% endif %} at <strong>{{ time }}</strong>{% if clinic_phone %}, from {{ clinic_phone }}{% endif %}. There is no need to come in.{% elif is_treatment %}Please arrive at <strong>{{ arrive_at }}</strong>. Numbing cream comes first and takes about {{ numbing_minutes }} minutes; your treatment starts at about {{ treatment_starts }} and you should be done by about {{ done_by }}.{% else %}Please arrive at <strong>{{ arrive_at }}</strong>; it takes about {{ minutes }} minutes.{% endif %}</p>"""
+_VISIT_HTML = """<p>{% if by_phone %}This is a phone call: we will call you{% if patient_phone %} on {{ patient_phone }}{% endif %} then{% if clinic_phone %}, from {{ clinic_phone }}{% endif %}. There is no need to come in.{% elif is_treatment %}Please arrive at <strong>{{ arrive_at }}</strong>.{% if numbing_minutes %} Numbing cream comes first and takes about {{ numbing_minutes }} minutes; your treatment starts at about {{ treatment_starts }}{% else %} Your treatment starts at about {{ treatment_starts }}{% endif %} and you should be done by about {{ done_by }}.{% else %}Please arrive at <strong>{{ arrive_at }}</strong>; it takes about {{ minutes }} minutes.{% endif %}</p>"""
 
 _PRE_CARE_TEXT = """{% if is_treatment and pre_care %}
 Before your treatment:
@@ -65,19 +65,19 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "email_html": "<p>Hello {{ first_name }},</p><p>Your {{ visit }} is on <strong>{{ time }}</strong>"
         "{% if provider %} with {{ provider }}{% endif %}. It is a chance to check how your skin is healing and to plan "
         "what comes next.</p>" + _VISIT_HTML,
-        "sms_body": "Hi {{ first_name }}, {{ clinic }} will be in touch on {{ time }} for your follow-up. Details: {{ link }}",
+        "sms_body": "Hi {{ first_name }}, a reminder of your follow-up with {{ clinic }} on {{ time }}. Details: {{ link }}",
     },
     "aftercare": {
         "email_subject": "Aftercare for your skin, from {{ clinic }}",
-        "email_text": "Hello {{ first_name }},\n\nThank you for visiting {{ clinic }} today.\n\n"
-        "Caring for your skin after today's treatment:\n{% for line in aftercare %}- {{ line }}\n{% endfor %}\n"
-        "Call us{% if clinic_phone %} on {{ clinic_phone }}{% endif %} if you notice increasing pain, swelling or warmth, "
-        "pus or crusting, a fever, dark patches, or if anything else about your skin worries you.\n",
-        "email_html": "<p>Hello {{ first_name }},</p><p>Thank you for visiting {{ clinic }} today.</p>"
-        "<p><strong>Caring for your skin after today's treatment</strong></p><ul>{% for line in aftercare %}<li>{{ line }}</li>{% endfor %}</ul>"
-        "<p><strong>Call us{% if clinic_phone %} on {{ clinic_phone }}{% endif %}</strong> if you notice increasing pain, "
-        "swelling or warmth, pus or crusting, a fever, dark patches, or if anything else about your skin worries you.</p>",
-        "sms_body": "Hi {{ first_name }}, thank you for visiting {{ clinic }} today. Your aftercare advice: {{ link }}",
+        "email_text": "Hello {{ first_name }},\n\nThank you for your visit to {{ clinic }}.\n\n"
+        "Caring for your skin after your treatment:\n{% for line in aftercare %}- {{ line }}\n{% endfor %}\n"
+        "Call us{% if clinic_phone %} on {{ clinic_phone }}{% endif %} straight away if you see pus or crusting, have a fever "
+        "or notice dark patches, or if anything else about your skin worries you.\n",
+        "email_html": "<p>Hello {{ first_name }},</p><p>Thank you for your visit to {{ clinic }}.</p>"
+        "<p><strong>Caring for your skin after your treatment</strong></p><ul>{% for line in aftercare %}<li>{{ line }}</li>{% endfor %}</ul>"
+        "<p><strong>Call us{% if clinic_phone %} on {{ clinic_phone }}{% endif %}</strong> straight away if you see pus or "
+        "crusting, have a fever or notice dark patches, or if anything else about your skin worries you.</p>",
+        "sms_body": "Hi {{ first_name }}, thank you for your visit to {{ clinic }}. Your aftercare advice: {{ link }}",
     },
     "series_nudge": {
         "email_subject": "Time to book your next visit at {{ clinic }}",
@@ -110,13 +110,13 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "sms_body": "Hi {{ first_name }}, a slot opened at {{ clinic }} on {{ time }}. First to claim it gets it: {{ link }}",
     },
     "reschedule": {
-        "email_subject": "Your visits have moved: {{ clinic }}",
-        "email_text": "Hello {{ first_name }},\n\nYour visits at {{ clinic }} have changed:\n"
+        "email_subject": "{% if moves|length == 1 and not cancelled %}Your visit has moved{% else %}Your visits have moved{% endif %}: {{ clinic }}",
+        "email_text": "Hello {{ first_name }},\n\n{% if moves|length == 1 and not cancelled %}Your visit at {{ clinic }} has moved:{% else %}Your visits at {{ clinic }} have changed:{% endif %}\n"
         "{% for move in moves %}- {{ move.label }}: was {{ move.before }}, now {{ move.after }}"
         "{% if move.link %}\n  Confirm or cancel it: {{ move.link }}{% endif %}\n{% endfor %}"
         "{% for item in cancelled %}- {{ item.label }} on {{ item.time }} is no longer needed\n{% endfor %}\n"
         "The attached calendar file updates your calendar. Every other visit stays as it was.\n",
-        "email_html": "<p>Hello {{ first_name }},</p><p>Your visits at {{ clinic }} have changed:</p><ul>"
+        "email_html": "<p>Hello {{ first_name }},</p><p>{% if moves|length == 1 and not cancelled %}Your visit at {{ clinic }} has moved:{% else %}Your visits at {{ clinic }} have changed:{% endif %}</p><ul>"
         "{% for move in moves %}<li>{{ move.label }}: was {{ move.before }}, now <strong>{{ move.after }}</strong>"
         "{% if move.link %} (<a href=\"{{ move.link }}\">confirm or cancel it</a>){% endif %}</li>{% endfor %}"
         "{% for item in cancelled %}<li>{{ item.label }} on {{ item.time }} is no longer needed</li>{% endfor %}</ul>"

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..models import Appointment, Reminder, TreatmentSeries
-from .outbox import epoch, reminders_sync_for_appointments
+from .outbox import ANNOUNCING_KINDS, epoch, reminders_sync_for_appointments
 from .reach import place_for_channel, reminder_channel_for
 
 
@@ -40,6 +40,10 @@ def _announcement(
         payload={"visits": {str(a.pk): epoch(a.starts_at) for a in visits}, **payload},
         **links,
     )
+
+
+# Messages about one visit that gave the patient its time.
+VISIT_NAMING_KINDS = (Reminder.Kind.CONFIRMATION, Reminder.Kind.PRE_VISIT, Reminder.Kind.FOLLOW_UP)
 
 
 def _digest(items) -> str:
@@ -86,6 +90,31 @@ def _unsent_moves(patient_id: int, series_id: int | None) -> tuple[list[Reminder
     return pending, first_from, cancelled
 
 
+def _unsent_confirmations_follow(patient_id: int, visits: list[Appointment]) -> None:
+    """A series confirmation not sent yet lists the series' visits as they are when it
+    goes: note their new times on it, so it keeps covering them (no visit then gets a
+    confirmation of its own)."""
+    for row in Reminder.objects.select_for_update().filter(
+        kind=Reminder.Kind.SERIES_CONFIRMATION, patient_id=patient_id, status=Reminder.Status.PENDING
+    ):
+        named = {str(a.pk): epoch(a.starts_at) for a in visits if a.series_id == row.series_id}
+        if named:
+            row.payload = {**row.payload, "visits": {**row.payload.get("visits", {}), **named}}
+            row.save(update_fields=["payload", "updated_at"])
+
+
+def _told_visits(patient_id: int) -> set[int]:
+    """The patient's visits some message already sent gave a time for."""
+    told: set[int] = set()
+    sent = Reminder.objects.filter(patient_id=patient_id, status=Reminder.Status.SENT)
+    for payload in sent.filter(kind__in=ANNOUNCING_KINDS).values_list("payload", flat=True):
+        told.update(int(pk) for pk in payload.get("visits", {}))
+    told.update(
+        sent.filter(kind__in=VISIT_NAMING_KINDS, appointment_id__isnull=False).values_list("appointment_id", flat=True)
+    )
+    return told
+
+
 def reminders_visits_rescheduled(
     *, moved: list[tuple[Appointment, datetime | None]], dropped: Iterable[Appointment]
 ) -> None:
@@ -110,6 +139,12 @@ def reminders_visits_rescheduled(
         listed = list(
             Appointment.objects.filter(pk__in=list(froms), status__in=Appointment.OPEN_STATUSES).order_by("starts_at")
         )
+        # A visit whose booking the patient has not heard of yet (its confirmation still
+        # waits, for the morning after quiet hours say) did not "move" for them: the
+        # waiting confirmation gives its new time, and no message says "was ..., now ...".
+        _unsent_confirmations_follow(anchor.patient_id, listed)
+        told = _told_visits(anchor.patient_id)
+        listed = [a for a in listed if a.pk in told]
         upcoming = [a for a in listed if a.starts_at > now]
         Reminder.objects.filter(pk__in=[row.pk for row in pending]).update(
             status=Reminder.Status.CANCELLED, cancelled_at=now, updated_at=now
@@ -133,16 +168,21 @@ def reminders_visits_rescheduled(
         reminders_sync_for_appointments(appointments=visits + dropped)
 
 
-def reminder_cancellation_notice(*, appointment: Appointment) -> None:
+def reminder_cancellation_notice(*, appointment: Appointment, later: int = 0) -> None:
     """The clinic cancelled a visit: tell the patient, with the reason and how to book
-    again. Call inside the cancelling transaction (a cancellation the patient made
-    from their own link needs no notice)."""
+    again. `later` counts the visits after it cancelled with it (the rest of a series):
+    one notice names the first and says every visit after it went too. Call inside the
+    cancelling transaction (a cancellation the patient made from their own link needs no
+    notice)."""
     now = timezone.now()
     patient = appointment.patient
     channel = reminder_channel_for(patient) or patient.preferred_channel
     placed = place_for_channel(
         due=now, channel=channel, patient=patient, visit_starts_at=appointment.starts_at, now=now
     )
+    payload = {"reason": appointment.cancel_reason}
+    if later:
+        payload["later_visits"] = later
     Reminder.objects.bulk_create(
         [
             Reminder(
@@ -158,8 +198,16 @@ def reminder_cancellation_notice(*, appointment: Appointment) -> None:
                 due_at=placed.due,
                 deferred_for_quiet_hours=placed.deferred,
                 visit_starts_at=appointment.starts_at,
-                payload={"reason": appointment.cancel_reason},
+                payload=payload,
             )
         ],
         ignore_conflicts=True,
     )
+
+
+def reminder_series_cancellation_notice(*, appointments: Iterable[Appointment]) -> None:
+    """The clinic stopped a series: one notice for all the visits it cancelled, not one
+    per visit (one message per event), naming the first and every visit after it."""
+    visits = sorted(appointments, key=lambda a: a.starts_at)
+    if visits:
+        reminder_cancellation_notice(appointment=visits[0], later=len(visits) - 1)

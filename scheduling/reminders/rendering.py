@@ -23,7 +23,7 @@ from .branding import branding_for, email_html_wrap, email_text_wrap
 from .config import site_url
 from .outbox import TREATMENT_KINDS
 from .reach import patient_phone, patient_zone
-from .selectors import message_visits
+from .selectors import message_visits, message_visits_location
 from .tokens import message_url, unsubscribe_url, waitlist_claim_url
 
 CALENDAR_PRODUCT = "-//Needlepoint//Reminders//EN"
@@ -98,7 +98,12 @@ def _location_for(reminder: Reminder):
         return reminder.series.location
     if reminder.waitlist_entry_id:
         return reminder.waitlist_entry.location
-    return None
+    return message_visits_location(reminder)
+
+
+def _and_later(when: str, reminder: Reminder) -> str:
+    """A cancellation of the rest of a series names its first visit and the ones after it."""
+    return f"{when} and every visit after it" if reminder.payload.get("later_visits") else when
 
 
 def _visit_words(appointment: Appointment, zone: ZoneInfo) -> dict:
@@ -190,6 +195,8 @@ def reminder_context(reminder: Reminder, *, series_visits: list[Appointment] | N
         closes = datetime.fromisoformat(reminder.payload["window_closes_at"])
         context["window_closes"] = local_date_text(closes, zone)
         context["time"] = context["window_closes"]
+    if reminder.kind == Reminder.Kind.CANCELLATION and context["time"]:
+        context["time"] = _and_later(context["time"], reminder)
     if series_visits and reminder.kind == Reminder.Kind.SERIES_CONFIRMATION:
         context["visits"] = [
             {"label": _visit_label(v).capitalize(), "time": local_time_text(v.starts_at, zone)} for v in series_visits
@@ -202,6 +209,13 @@ def reminder_context(reminder: Reminder, *, series_visits: list[Appointment] | N
         if upcoming:
             context["time"] = local_time_text(min(v.starts_at for v in upcoming), zone)
     return context
+
+
+def _calendar_place(visit: Appointment) -> str:
+    location = visit.location
+    if visit_by_phone(visit):
+        return f"Phone call from {location.phone}" if location.phone else f"Phone call from {location.name}"
+    return location.address or location.name
 
 
 def _calendar_for(reminder: Reminder, visits: list[Appointment], now: datetime) -> str | None:
@@ -222,7 +236,8 @@ def _calendar_for(reminder: Reminder, visits: list[Appointment], now: datetime) 
                 # A treatment's calendar entry ends when the patient leaves, numbing included.
                 ends_at=visit.ends_at if visit.ends_at > visit.starts_at else visit.starts_at + timedelta(minutes=30),
                 summary=f"{_visit_label(visit).capitalize()} at {location.name}",
-                location=location.address or location.name,
+                # A phone check is a call: no address for a calendar to send the patient to.
+                location=_calendar_place(visit),
                 description=f"Call {location.phone} to change it." if location.phone else "",
             )
         )
@@ -291,6 +306,8 @@ def sms_render(reminder: Reminder, template: MessageTemplate) -> str:
         when = local_time_text(reminder.visit_starts_at, zone)
     else:
         when = ""
+    if reminder.kind == Reminder.Kind.CANCELLATION and when:
+        when = _and_later(when, reminder)
     context = {
         "first_name": patient.first_name,
         "time": when,

@@ -49,6 +49,18 @@ def message_visits(reminder: Reminder) -> list[Appointment] | None:
     return None
 
 
+def message_visits_location(reminder: Reminder):
+    """The location of the first visit a message about several visits names: a
+    reschedule of visits outside a series has no series to say where."""
+    ids = [int(pk) for pk in reminder.payload.get("visits", {})]
+    ids += [item["appointment"] for item in reminder.payload.get("moves", [])]
+    ids += [item["appointment"] for item in reminder.payload.get("cancelled", [])]
+    if not ids:
+        return None
+    visit = Appointment.objects.select_related("location").filter(pk__in=ids).order_by("starts_at").first()
+    return visit.location if visit else None
+
+
 @dataclass(frozen=True)
 class SeriesGap:
     """A series whose next session is not booked, and when its window closes."""

@@ -42,6 +42,17 @@ def message_token_read(token: str) -> int:
     return int(signing.loads(token, salt=MESSAGE_SALT, max_age=config.message_page_max_age())["r"])
 
 
+def expired_token_reminder_id(token: str) -> int | None:
+    """The message an expired (but genuine) message or offer token names, so its page can
+    still say which clinic to call; None for anything forged."""
+    for salt in (MESSAGE_SALT, CLAIM_SALT):
+        try:
+            return int(signing.loads(token, salt=salt)["r"])
+        except (signing.BadSignature, KeyError, TypeError, ValueError):
+            continue
+    return None
+
+
 def waitlist_claim_token(*, reminder_id: int) -> str:
     return signing.dumps({"r": reminder_id}, salt=CLAIM_SALT, compress=True)
 

@@ -19,7 +19,7 @@ from patients.areas import needle_depths_clean
 from patients.choices import RARE_SIDE_EFFECTS, SideEffect
 
 from ..models import Appointment, TreatedArea, TreatmentSeries
-from ..reminders.events import reminder_cancellation_notice
+from ..reminders.events import reminder_cancellation_notice, reminder_series_cancellation_notice
 from ..reminders.maintenance_prompts import reminders_series_completed
 from ..reminders.outbox import reminders_sync_for_appointments
 from ..rules import cancellation_is_late
@@ -402,5 +402,6 @@ def series_cancel_remainder(*, series: TreatmentSeries, reason: str, cancelled_b
             "visits_cancelled": [a.pk for a in remaining],
         },
     )
+    reminder_series_cancellation_notice(appointments=remaining)
     _sync(remaining)
     return remaining
