@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from clinic.models import Location, Provider, Room
+from patients.choices import SideEffect
 from patients.models import Consultation, Patient
 from scheduling.models import Appointment, TreatmentSeries
 
@@ -43,3 +44,15 @@ def test_seed_demo_books_no_overlap():
             spans.sort()
             for (_, first_end), (second_start, _) in pairwise(spans):
                 assert first_end <= second_start
+
+
+def test_seeded_series_on_hold_give_a_reason_that_names_no_side_effect():
+    """The series' reason is read by the front desk (API and pages): like the service
+    that puts a series on hold, the demo names no side effect in it."""
+    call_command("seed_demo", verbosity=0)
+    reasons = list(TreatmentSeries.objects.filter(status="on_hold").values_list("status_reason", flat=True))
+    assert reasons
+    for reason in reasons:
+        assert reason
+        for value, label in SideEffect.choices:
+            assert value not in reason.lower() and label.lower() not in reason.lower(), reason
