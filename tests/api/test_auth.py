@@ -99,3 +99,14 @@ def test_a_token_of_a_deactivated_login_or_an_unknown_token_is_a_401(desk_login)
     stranger = APIClient()
     stranger.credentials(HTTP_AUTHORIZATION="Token 0123456789abcdef0123456789abcdef01234567")
     assert stranger.get("/api/v1/me/").status_code == 401
+
+
+@pytest.mark.parametrize("key", ["ab\x00cd", "\x00", "x" * 5000, "not-hex-at-all"])
+def test_a_malformed_token_is_a_401_in_words_never_a_500(db, key):
+    """A NUL byte in the Authorization header reached PostgreSQL, which refuses it in a
+    query (a 500); a key that cannot be a token is refused before any query."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    response = client.get("/api/v1/me/")
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Invalid token."
