@@ -69,8 +69,8 @@ def _year_out_of_range(key: str, values: list[str]) -> bool:
 
 
 class RequestLimitsMiddleware:
-    """A NUL byte in the path or in any query key or value (no text column stores one,
-    so PostgreSQL would refuse the query), a drill-down year outside 1900-2200, and a
+    """A NUL byte in the path, in any query key or value or in a header (no text column
+    stores one, so PostgreSQL would refuse the query), a drill-down year outside 1900-2200, and a
     body declared larger than API_MAX_BODY_BYTES (refused from its Content-Length,
     before a byte is read), are answered 400 and 413 here, in words, for the pages and
     the API alike."""
@@ -83,6 +83,9 @@ class RequestLimitsMiddleware:
             "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
         ):
             return _refused(request, 400, "The address contains a NUL character, which is never valid.", "invalid")
+        if any(key.startswith("HTTP_") and "\x00" in value for key, value in request.META.items()):
+            # django-axes stores the user agent and Accept header of every sign-in.
+            return _refused(request, 400, "A request header contains a NUL character, which is never valid.", "invalid")
         if any(_year_out_of_range(key, values) for key, values in request.GET.lists()):
             return _refused(request, 400, "Give a year between the years 1900 and 2200.", "invalid")
         try:
