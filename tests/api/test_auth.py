@@ -1,8 +1,10 @@
 """Logins: session for pages, tokens for integrations, lockout after repeated failures."""
 
 import pytest
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.test import APIClient
 
+from clinic.api.authentication import ClinicTokenAuthentication
 from tests.builders import staff
 
 pytestmark = pytest.mark.django_db
@@ -102,11 +104,16 @@ def test_a_token_of_a_deactivated_login_or_an_unknown_token_is_a_401(desk_login)
 
 
 @pytest.mark.parametrize("key", ["ab\x00cd", "\x00", "x" * 5000, "not-hex-at-all"])
-def test_a_malformed_token_is_a_401_in_words_never_a_500(db, key):
+def test_a_malformed_token_is_refused_in_words_never_a_500(db, key):
     """A NUL byte in the Authorization header reached PostgreSQL, which refuses it in a
-    query (a 500); a key that cannot be a token is refused before any query."""
+    query (a 500). The header is now refused whole (400, clinic.middleware), and a key
+    that cannot be a token is refused by the token login before any query (401)."""
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     response = client.get("/api/v1/me/")
-    assert response.status_code == 401
-    assert response.json()["detail"] == "Invalid token."
+    if "\x00" in key:
+        assert response.status_code == 400 and "NUL" in response.json()["detail"]
+    else:
+        assert response.status_code == 401 and response.json()["detail"] == "Invalid token."
+    with pytest.raises(AuthenticationFailed, match="Invalid token"):
+        ClinicTokenAuthentication().authenticate_credentials(key)
