@@ -69,6 +69,7 @@ def _token_client(user) -> APIClient:
     return client
 
 
+@pytest.mark.postgres  # the one-query login is PostgreSQL's prepared statement; elsewhere DRF's own runs
 def test_a_token_login_reads_the_user_and_all_their_roles_in_one_query(db, django_assert_num_queries):
     from django.contrib.auth.models import Group
 
