@@ -71,11 +71,25 @@ def _refused(request, status: int, message: str, code: str) -> HttpResponse:
     return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
 
 
+SANE_YEARS = range(1900, 2201)
+
+
+def _year_out_of_range(key: str, values: list[str]) -> bool:
+    """The admin's date drill-down (`<field>__year=`) builds the following year, month or
+    day from the address inside Django itself: year 9999 overflows and a year too large
+    for the platform cannot be built at all, both as a 500. Nothing a clinic keeps is
+    dated outside SANE_YEARS, so the address is refused before the admin reads it."""
+    return key.endswith("__year") and any(
+        not (value.strip().isdigit() and int(value) in SANE_YEARS) for value in values
+    )
+
+
 class RequestLimitsMiddleware:
-    """A NUL byte in the path or in any query key or value (no text column stores one,
-    so PostgreSQL would refuse the query), and a body declared larger than
-    API_MAX_BODY_BYTES (refused from its Content-Length, before a byte is read), are
-    answered 400 and 413 here, in words, for the pages and the API alike."""
+    """A NUL byte in the path, in any query key or value or in a header (no text column
+    stores one, so PostgreSQL would refuse the query), a drill-down year outside 1900-2200, and a
+    body declared larger than API_MAX_BODY_BYTES (refused from its Content-Length,
+    before a byte is read), are answered 400 and 413 here, in words, for the pages and
+    the API alike."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -85,6 +99,11 @@ class RequestLimitsMiddleware:
             "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
         ):
             return _refused(request, 400, "The address contains a NUL character, which is never valid.", "invalid")
+        if any(key.startswith("HTTP_") and "\x00" in value for key, value in request.META.items()):
+            # django-axes stores the user agent and Accept header of every sign-in.
+            return _refused(request, 400, "A request header contains a NUL character, which is never valid.", "invalid")
+        if any(_year_out_of_range(key, values) for key, values in request.GET.lists()):
+            return _refused(request, 400, "Give a year between the years 1900 and 2200.", "invalid")
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

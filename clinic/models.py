@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from .validators import validate_time_zone
+from .validators import validate_person_name, validate_time_zone
 
 
 class Weekday(models.IntegerChoices):
@@ -91,7 +91,7 @@ class Provider(models.Model):
     """A practitioner who consults and treats; signs in with their own login."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="provider")
-    display_name = models.CharField(max_length=120)
+    display_name = models.CharField(max_length=120, validators=[validate_person_name])
     title = models.CharField(max_length=120, blank=True, help_text="e.g. Aesthetic nurse practitioner.")
     is_active = models.BooleanField(default=True)
     calendar_token = models.CharField(

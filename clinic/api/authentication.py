@@ -1,6 +1,8 @@
 """Token login for integrations: the token, its user and the user's roles in one query;
 a token past its age (clinic.api.tokens) is refused."""
 
+import re
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection
@@ -14,6 +16,10 @@ from clinic.roles import remember_roles
 
 from .tokens import token_expired
 
+# What Token.generate_key makes: 40 hex digits. Anything else (a NUL byte, which
+# PostgreSQL refuses in a query, or a key too long for the column) is no token at all.
+TOKEN_KEY = re.compile(r"[0-9a-f]{40}")
+
 
 class ClinicTokenAuthentication(TokenAuthentication):
     """DRF's token login. Every API call checks the caller's roles next, and DRF's two
@@ -23,6 +29,8 @@ class ClinicTokenAuthentication(TokenAuthentication):
 
     def authenticate_credentials(self, key):
         """The login behind the token, unless the token is older than API_TOKEN_MAX_AGE_DAYS."""
+        if not TOKEN_KEY.fullmatch(key):
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
         user, token = self._credentials(key)
         if token_expired(token):
             raise exceptions.AuthenticationFailed(

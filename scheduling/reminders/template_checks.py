@@ -48,17 +48,29 @@ def _names(expression: FilterExpression) -> Iterable[str]:
             yield candidate.lookups[0]
 
 
-def _condition_expressions(condition) -> Iterable[FilterExpression]:
+class TooDeep(Exception):
+    """Tags or a condition nested beyond MAX_NESTING."""
+
+
+# Django parses and renders nested tags and conditions by recursion: far deeper than any
+# message needs, and a template that passed here could still fail at send time.
+MAX_NESTING = 25
+TOO_DEEP = "The template nests tags or conditions too deeply to read; simplify it."
+
+
+def _condition_expressions(condition, depth: int = 0) -> Iterable[FilterExpression]:
     """The expressions inside an {% if %} condition (a tree of operators and literals)."""
     if condition is None:
         return
+    if depth > MAX_NESTING:
+        raise TooDeep
     value = getattr(condition, "value", None)
     if isinstance(value, FilterExpression):
         yield value
     for side in ("first", "second"):
         child = getattr(condition, side, None)
         if child is not None:
-            yield from _condition_expressions(child)
+            yield from _condition_expressions(child, depth + 1)
 
 
 def _expressions(node: Node) -> Iterable[FilterExpression]:
@@ -79,7 +91,9 @@ def _expressions(node: Node) -> Iterable[FilterExpression]:
         yield from (node.val_expr, node.max_expr, node.max_width)
 
 
-def _walk(nodes, local: frozenset[str], problems: list[str], allowed: frozenset[str]) -> None:
+def _walk(nodes, local: frozenset[str], problems: list[str], allowed: frozenset[str], depth: int = 0) -> None:
+    if depth > MAX_NESTING:
+        raise TooDeep
     for node in nodes:
         if not isinstance(node, ALLOWED_NODES):
             name = TAG_NAMES.get(type(node).__name__, getattr(node, "token", None) and node.token.contents.split()[0])
@@ -98,7 +112,7 @@ def _walk(nodes, local: frozenset[str], problems: list[str], allowed: frozenset[
         elif isinstance(node, WithNode):
             inner = local | set(node.extra_context)
         for attribute in node.child_nodelists:
-            _walk(getattr(node, attribute, None) or [], inner, problems, allowed)
+            _walk(getattr(node, attribute, None) or [], inner, problems, allowed, depth + 1)
 
 
 def _listed(allowed: frozenset[str]) -> str:
@@ -109,12 +123,14 @@ def template_problems(source: str, *, kind: str, field: str) -> list[str]:
     """Why this text cannot be saved as `field` (email_subject, email_text, email_html or
     sms_body) of the template for messages of `kind`; empty if it can."""
     allowed = template_variables(kind, field)
+    problems: list[str] = []
     try:
         template = Template(source)
+        _walk(template.nodelist, frozenset(), problems, allowed)
     except TemplateSyntaxError as error:
         return [f"The template has a syntax error: {error}"]
-    problems: list[str] = []
-    _walk(template.nodelist, frozenset(), problems, allowed)
+    except (TooDeep, RecursionError):
+        return [TOO_DEEP]
     return list(dict.fromkeys(problems))
 
 

@@ -160,6 +160,13 @@ def _treatment_record_check(
     return treated
 
 
+def side_effect_hold_reason(session_number: int | None) -> str:
+    """Why a series went on hold after a rare side effect. The reason is read by the front
+    desk too, so it names no side effect (those stay on the session, which only providers
+    and admins read); the demo data uses the same words."""
+    return f"A side effect at session {session_number} needs a provider's review before the next session."
+
+
 def _series_after_session(appointment: Appointment, *, side_effects: list[str], completed_by, now) -> list[Appointment]:
     """A rare side effect puts the series on hold (its later visits' reminders change);
     the last open session completes it. The visits whose reminders change."""
@@ -169,12 +176,7 @@ def _series_after_session(appointment: Appointment, *, side_effects: list[str], 
     series_before = series.status
     if rare and series.status in (SeriesStatus.ACTIVE, SeriesStatus.PAUSED):
         series.status = SeriesStatus.ON_HOLD
-        # The reason is read by the front desk too: it names no side effect (those stay
-        # on the session, which only providers and admins read).
-        series.status_reason = (
-            f"A side effect at session {appointment.session_number} needs a provider's "
-            "review before the next session."
-        )
+        series.status_reason = side_effect_hold_reason(appointment.session_number)
         series.save(update_fields=["status", "status_reason", "updated_at"])
         audit_record(
             actor=completed_by,

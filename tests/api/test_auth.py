@@ -1,8 +1,10 @@
 """Logins: session for pages, tokens for integrations, lockout after repeated failures."""
 
 import pytest
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.test import APIClient
 
+from clinic.api.authentication import ClinicTokenAuthentication
 from tests.builders import staff
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +69,7 @@ def _token_client(user) -> APIClient:
     return client
 
 
+@pytest.mark.postgres  # the one-query login is PostgreSQL's prepared statement; elsewhere DRF's own runs
 def test_a_token_login_reads_the_user_and_all_their_roles_in_one_query(db, django_assert_num_queries):
     from django.contrib.auth.models import Group
 
@@ -99,3 +102,19 @@ def test_a_token_of_a_deactivated_login_or_an_unknown_token_is_a_401(desk_login)
     stranger = APIClient()
     stranger.credentials(HTTP_AUTHORIZATION="Token 0123456789abcdef0123456789abcdef01234567")
     assert stranger.get("/api/v1/me/").status_code == 401
+
+
+@pytest.mark.parametrize("key", ["ab\x00cd", "\x00", "x" * 5000, "not-hex-at-all"])
+def test_a_malformed_token_is_refused_in_words_never_a_500(db, key):
+    """A NUL byte in the Authorization header reached PostgreSQL, which refuses it in a
+    query (a 500). The header is now refused whole (400, clinic.middleware), and a key
+    that cannot be a token is refused by the token login before any query (401)."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    response = client.get("/api/v1/me/")
+    if "\x00" in key:
+        assert response.status_code == 400 and "NUL" in response.json()["detail"]
+    else:
+        assert response.status_code == 401 and response.json()["detail"] == "Invalid token."
+    with pytest.raises(AuthenticationFailed, match="Invalid token"):
+        ClinicTokenAuthentication().authenticate_credentials(key)

@@ -143,3 +143,15 @@ def test_editing_one_field_does_not_fail_on_a_phone_stored_before_todays_validat
 
 def test_a_request_to_a_page_without_login_with_a_nul_byte_is_still_a_400(db):
     assert Client().get("/patients/?q=%00").status_code == 400
+
+
+@pytest.mark.parametrize("header", ["HTTP_USER_AGENT", "HTTP_ACCEPT", "HTTP_ACCEPT_LANGUAGE"])
+def test_a_nul_byte_in_a_request_header_is_a_400_at_sign_in_too(world, desk_user, header):
+    """django-axes writes the user agent and Accept header of every sign-in, good or bad,
+    to PostgreSQL, which refuses a NUL byte in text (a 500)."""
+    value = {header: "Mozilla\x00evil"}
+    page = Client(**value).post("/login/", {"username": desk_user.username, "password": "wrong"})
+    assert page.status_code == 400 and b"NUL" in page.content
+    api = Client(**value).post("/api/v1/auth/token/", {"username": desk_user.username, "password": "wrong"},
+                               content_type="application/json")
+    assert api.status_code == 400 and "NUL" in api.json()["detail"]

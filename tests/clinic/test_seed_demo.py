@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 
 from clinic.models import Location, Provider, Room
 from frontdesk.dashboard import maintenance_due, period_make, utilisation
+from patients.choices import SideEffect
 from patients.models import Consultation, Patient
 from scheduling.models import Appointment, Reminder, TreatmentSeries, WaitlistEntry
 
@@ -86,3 +87,13 @@ def test_seed_demo_has_a_waitlist_with_offers_reminders_sent_and_due_and_mainten
 def test_seed_demo_refuses_a_date_it_cannot_read():
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("seed_demo", date="next tuesday", verbosity=0)
+def test_seeded_series_on_hold_give_a_reason_that_names_no_side_effect():
+    """The series' reason is read by the front desk (API and pages): like the service
+    that puts a series on hold, the demo names no side effect in it."""
+    call_command("seed_demo", verbosity=0)
+    reasons = list(TreatmentSeries.objects.filter(status="on_hold").values_list("status_reason", flat=True))
+    assert reasons
+    for reason in reasons:
+        assert reason
+        for value, label in SideEffect.choices:
+            assert value not in reason.lower() and label.lower() not in reason.lower(), reason

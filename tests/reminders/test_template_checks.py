@@ -94,3 +94,26 @@ def test_the_admin_refuses_a_bad_template_and_saves_a_good_one(admin_client):
     saved = admin_client.post(url, {**form, "sms_body": "{{ first_name }}, see you {{ time }}. {{ link }}"})
     assert saved.status_code == 302
     assert MessageTemplate.objects.get(pk=template.pk).sms_body == "{{ first_name }}, see you {{ time }}. {{ link }}"
+
+
+DEEP = {
+    "nested if": "{% if time %}" * 3000 + "x" + "{% endif %}" * 3000,
+    "nested for": "{% for v in visits %}" * 3000 + "{% endfor %}" * 3000,
+    "long condition": "{% if " + " and ".join(["time"] * 20000) + " %}x{% endif %}",
+    "chain of not": "{% if " + "not " * 50000 + "time %}x{% endif %}",
+}
+
+
+@pytest.mark.parametrize("name", list(DEEP))
+def test_a_template_nested_too_deeply_to_read_is_refused_in_words(name):
+    problems = template_problems(DEEP[name], kind="series_confirmation", field="email_text")
+    assert problems == ["The template nests tags or conditions too deeply to read; simplify it."]
+
+
+def test_the_admin_refuses_a_template_nested_too_deeply_with_the_reason(admin_client):
+    template = MessageTemplate.objects.get(kind=Reminder.Kind.PRE_VISIT)
+    url = reverse("admin:scheduling_messagetemplate_change", args=[template.pk])
+    form = {"email_subject": template.email_subject, "email_text": DEEP["nested if"],
+            "email_html": template.email_html, "sms_body": template.sms_body}
+    refused = admin_client.post(url, form)
+    assert refused.status_code == 200 and "too deeply to read" in refused.content.decode()

@@ -14,6 +14,7 @@ from patients.choices import Contraindication, SideEffect, SkinConcern
 from patients.models import Consultation, Patient, RecommendedArea
 from scheduling.models import Appointment, TreatedArea, TreatmentProtocol, TreatmentSeries
 from scheduling.services.booking import VisitSpec, appointments_book
+from scheduling.services.visits import side_effect_hold_reason
 
 from .diary import Diary, Shape
 
@@ -199,7 +200,7 @@ def _series_stage(demo: DemoClinic, booked: list[Appointment], stage: str, serie
         last_done = max(done, key=lambda a: a.starts_at)
         last_done.side_effects = [SideEffect.REDNESS, SideEffect.HYPERPIGMENTATION]
         last_done.save()
-        status_reason = "Hyperpigmentation recorded at a session; awaiting provider review."
+        status_reason = side_effect_hold_reason(last_done.session_number)
     elif stage in ("paused", "cancelled"):
         status_reason = "Patient travelling for two months." if stage == "paused" else "Patient moved away."
         for appointment in future:
