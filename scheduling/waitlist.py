@@ -1,7 +1,6 @@
-"""The waitlist: patients waiting for a kind of visit within a range of dates, the offer
-of a freed slot to those waiting longest for one like it, and the claim of an offer: the
-first claim books the slot (through the one write path, services/booking.py), a later
-one is told it has gone."""
+"""The waitlist: patients waiting for a kind of visit within a range of dates, and the
+offer of a freed slot to those waiting longest for one like it. Claiming an offer books
+the slot, so it is a booking service (scheduling/services/waitlist_offers.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +12,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clinic.audit import audit_record
-from clinic.errors import Conflict, DomainError
-from clinic.models import Location
 from patients.models import Patient
 
 from .models import Appointment, Reminder, WaitlistEntry
@@ -124,97 +121,6 @@ def waitlist_offer_slot(*, appointment: Appointment, now: datetime) -> list[Remi
             audit_record(actor=None, action="waitlist_offered", obj=entry,
                          changes={"freed_appointment": appointment.pk}, actor_label="waitlist")
     return offers
-
-
-class OfferGone(DomainError):
-    """The offered slot was taken by someone else first, has passed, or was withdrawn."""
-
-    status_code = 409
-
-
-def _offer_locked(reminder_id: int) -> Reminder:
-    offer = (
-        Reminder.objects.select_for_update(of=("self",))
-        .select_related("waitlist_entry__patient", "waitlist_entry__location")
-        .filter(pk=reminder_id, kind=Reminder.Kind.WAITLIST_OFFER)
-        .first()
-    )
-    if offer is None or offer.waitlist_entry is None:
-        raise OfferGone("This offer is no longer available.")
-    return offer
-
-
-def waitlist_offer_claim(*, reminder_id: int, now: datetime | None = None) -> Appointment:
-    """The patient takes the slot an offer names. Atomic: the location's booking lock and
-    the write path's overlap checks (exclusion constraints on PostgreSQL) let exactly one
-    of several patients offered the same slot book it; the others get OfferGone, and
-    their offers not yet sent are withdrawn. Claiming twice is refused, never booked twice."""
-    # Imported here: the booking path writes reminders, whose outbox writes waitlist offers
-    # from this module, so a top-level import would be circular.
-    from .services import booking, consultations
-
-    now = now or timezone.now()
-    with transaction.atomic():
-        location = Location.objects.filter(waitlist_entries__reminders__pk=reminder_id).first()
-        if location is None:
-            raise OfferGone("This offer is no longer available.")
-        # The location's booking lock first, then the offer: every claim takes them in
-        # that order, so two claims queue instead of deadlocking.
-        booking.location_lock(location)
-        offer = _offer_locked(reminder_id)
-        entry = offer.waitlist_entry
-        if entry.status == WaitlistEntry.Status.BOOKED:
-            raise Conflict("You have already booked a slot from this waitlist offer.")
-        freed = (
-            Appointment.objects.select_related("location", "provider", "room")
-            .filter(pk=offer.payload.get("freed_appointment"))
-            .first()
-        )
-        if freed is None or freed.starts_at <= now or entry.status == WaitlistEntry.Status.WITHDRAWN:
-            raise OfferGone("Sorry, this slot is no longer available.")
-        try:
-            with transaction.atomic():
-                visit = _claim_book(freed, entry.patient, consultations=consultations, booking=booking)
-        except DomainError as error:
-            raise OfferGone("Sorry, someone else has just taken this slot. You stay on the waitlist.") from error
-        entry.status = WaitlistEntry.Status.BOOKED
-        entry.save(update_fields=["status"])
-        audit_record(actor=None, actor_label="waitlist offer", action="waitlist_claimed", obj=visit,
-                     changes={"waitlist_entry": entry.pk, "freed": freed.pk})
-        # The others offered this slot: their offers not yet sent are withdrawn; the sent
-        # ones answer "gone" when claimed.
-        others = Reminder.objects.filter(
-            kind=Reminder.Kind.WAITLIST_OFFER, payload__freed_appointment=freed.pk
-        ).exclude(pk=offer.pk)
-        others.filter(status=Reminder.Status.PENDING).update(
-            status=Reminder.Status.CANCELLED, cancelled_at=now, updated_at=now
-        )
-        # They stay on the waitlist, and are offered the next slot like it.
-        WaitlistEntry.objects.filter(
-            pk__in=others.values("waitlist_entry_id"), status=WaitlistEntry.Status.OFFERED
-        ).update(status=WaitlistEntry.Status.WAITING)
-        return visit
-
-
-def _claim_book(freed: Appointment, patient: Patient, *, consultations, booking) -> Appointment:
-    """The freed visit's time, place and provider booked for the patient who claimed it."""
-    if freed.kind == Appointment.Kind.CONSULTATION:
-        return consultations.consultation_book(
-            patient=patient, location=freed.location, provider=freed.provider, starts_at=freed.starts_at,
-            room=freed.room,
-        )
-    spec = booking.VisitSpec(
-        kind=freed.kind,
-        provider_id=freed.provider_id,
-        room_id=freed.room_id,
-        starts_at=freed.starts_at,
-        provider_starts_at=freed.provider_starts_at,
-        provider_ends_at=freed.provider_ends_at,
-        ends_at=freed.ends_at,
-        room_ends_at=freed.room_ends_at,
-    )
-    [visit] = booking.visits_book(location=freed.location, patient=patient, visits=[spec])
-    return visit
 
 
 def waitlist_entry_withdraw(*, entry: WaitlistEntry, withdrawn_by=None) -> WaitlistEntry:

@@ -28,7 +28,7 @@ from ..reminders.tokens import (
     unsubscribe_token_read,
     waitlist_claim_token_read,
 )
-from ..waitlist import waitlist_offer_claim
+from ..services.waitlist_offers import waitlist_offer_claim
 
 EXPIRED = "This message has expired. Please call the clinic if you need anything."
 NO_LONGER_BOOKED = "The visits this message listed are no longer booked. Please call the clinic to book again."

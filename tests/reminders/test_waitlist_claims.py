@@ -12,7 +12,8 @@ from django.test import Client
 
 from scheduling import services
 from scheduling.models import Appointment, Reminder, WaitlistEntry
-from scheduling.waitlist import OfferGone, waitlist_entry_add, waitlist_offer_claim
+from scheduling.services.waitlist_offers import OfferGone, waitlist_offer_claim
+from scheduling.waitlist import waitlist_entry_add
 from tests.builders import at
 from tests.factories import PatientFactory
 
