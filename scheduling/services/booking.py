@@ -60,6 +60,22 @@ class VisitSpec:
     room_ends_at: datetime
     session_number: int | None = None
 
+    @classmethod
+    def of_row(cls, row) -> "VisitSpec":
+        """The spans of a visit already on record (an appointment or a held visit), to
+        write again elsewhere: a hold confirmed, a freed slot claimed."""
+        return cls(
+            kind=row.kind,
+            provider_id=row.provider_id,
+            room_id=row.room_id,
+            starts_at=row.starts_at,
+            provider_starts_at=row.provider_starts_at,
+            provider_ends_at=row.provider_ends_at,
+            ends_at=row.ends_at,
+            room_ends_at=row.room_ends_at,
+            session_number=row.session_number,
+        )
+
 
 def visit_spec(visit: PlannedVisit) -> VisitSpec:
     """The planner's visit as one to write."""

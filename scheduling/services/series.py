@@ -244,12 +244,7 @@ def series_hold(
 
 
 def _hold_specs(hold: SeriesHold) -> list[VisitSpec]:
-    return [
-        VisitSpec(kind=v.kind, provider_id=v.provider_id, room_id=v.room_id, starts_at=v.starts_at,
-                  provider_starts_at=v.provider_starts_at, provider_ends_at=v.provider_ends_at, ends_at=v.ends_at,
-                  room_ends_at=v.room_ends_at, session_number=v.session_number)
-        for v in hold.visits.all()
-    ]
+    return [VisitSpec.of_row(visit) for visit in hold.visits.all()]
 
 
 def _locked_hold(hold: SeriesHold) -> SeriesHold:

@@ -2,6 +2,7 @@
 behalf. The first claim books the slot through the one write path (booking.py); a later
 one is told it has gone."""
 
+from dataclasses import replace
 from datetime import datetime
 
 from django.db import transaction
@@ -108,15 +109,7 @@ def _claim_book(freed: Appointment, patient: Patient) -> Appointment:
             patient=patient, location=freed.location, provider=freed.provider, starts_at=freed.starts_at,
             room=freed.room,
         )
-    spec = VisitSpec(
-        kind=freed.kind,
-        provider_id=freed.provider_id,
-        room_id=freed.room_id,
-        starts_at=freed.starts_at,
-        provider_starts_at=freed.provider_starts_at,
-        provider_ends_at=freed.provider_ends_at,
-        ends_at=freed.ends_at,
-        room_ends_at=freed.room_ends_at,
-    )
+    # A claimed slot is a visit of its own, not a session of the freed visit's series.
+    spec = replace(VisitSpec.of_row(freed), session_number=None)
     [visit] = visits_book(location=freed.location, patient=patient, visits=[spec])
     return visit

@@ -3,6 +3,7 @@ reminders by `visits_book`, and desks at one location take turns under a lock th
 desk waits for only so long."""
 
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -55,11 +56,9 @@ def test_a_clash_is_refused_in_words_and_nothing_is_written(location, provider, 
     assert Appointment.objects.count() == 1
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_desk_waits_for_the_location_lock_only_so_long(location):
-    """Another desk's booking at the location holds the lock; this one gives up after its
-    timeout with a sentence, and can book once the other has finished."""
+@contextmanager
+def another_desk_booking_at(location):
+    """Another desk's booking at the location, holding its lock until the block ends."""
     held, release = threading.Event(), threading.Event()
 
     def other_desk():
@@ -75,11 +74,20 @@ def test_a_desk_waits_for_the_location_lock_only_so_long(location):
     thread.start()
     try:
         assert held.wait(10)
-        with pytest.raises(Conflict, match="taking longer than usual; try again"), transaction.atomic():
-            location_lock(location, timeout_seconds=0.2)
+        yield
     finally:
         release.set()
         thread.join()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_desk_waits_for_the_location_lock_only_so_long(location):
+    """Another desk's booking at the location holds the lock; this one gives up after its
+    timeout with a sentence, and can book once the other has finished."""
+    with another_desk_booking_at(location):
+        with pytest.raises(Conflict, match="taking longer than usual; try again"), transaction.atomic():
+            location_lock(location, timeout_seconds=0.2)
     with transaction.atomic():
         location_lock(location, timeout_seconds=0.2)
         with connection.cursor() as cursor:
@@ -91,26 +99,8 @@ def test_a_desk_waits_for_the_location_lock_only_so_long(location):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_lock_is_per_location(location):
     elsewhere = LocationFactory(name="Riverside Clinic Soho")
-    held, release = threading.Event(), threading.Event()
-
-    def other_desk():
-        try:
-            with transaction.atomic():
-                location_lock(location)
-                held.set()
-                release.wait(10)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=other_desk)
-    thread.start()
-    try:
-        assert held.wait(10)
-        with transaction.atomic():
-            location_lock(elsewhere, timeout_seconds=0.2)  # another location: no wait
-    finally:
-        release.set()
-        thread.join()
+    with another_desk_booking_at(location), transaction.atomic():
+        location_lock(elsewhere, timeout_seconds=0.2)  # another location: no wait
 
 
 # --- The proposal token, read the same way by the API and the pages ---------------------
