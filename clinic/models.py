@@ -69,12 +69,18 @@ class OpeningHours(models.Model):
 
 
 class Closure(models.Model):
-    """A holiday or one-off closed hours: no visit may touch it."""
+    """A holiday or one-off closed hours: no visit may touch it.
+
+    A yearly closure repeats on the same local dates and wall-clock times every year
+    (`clinic.closures.closure_occurrences` turns it into UTC spans)."""
 
     location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="closures")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     reason = models.CharField(max_length=200)
+    repeats_yearly = models.BooleanField(
+        default=False, help_text="Closed on the same local dates and times every year (e.g. Christmas Day)."
+    )
 
     class Meta:
         ordering = ["location", "starts_at"]
@@ -157,6 +163,29 @@ class Room(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.location})"
+
+
+class RoomOutOfService(models.Model):
+    """A room taken out of service for a period (repairs, a deep clean): no visit may use it."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="out_of_service")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["room", "starts_at"]
+        verbose_name = "room out of service"
+        verbose_name_plural = "rooms out of service"
+        indexes = [models.Index(fields=["room", "starts_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_at__lt=F("ends_at")), name="room_out_of_service_starts_before_end"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.room}: {self.reason or 'out of service'}"
 
 
 class AuditEntry(models.Model):
