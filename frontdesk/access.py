@@ -57,5 +57,6 @@ def can(user) -> dict[str, bool]:
         "assess": bool(held & CLINICAL),
         "clinical": sees_clinical_notes(user),
         "dashboard": bool(held & ADMIN),
+        "setup": bool(held & ADMIN),
         "admin": bool(held & ADMIN) and getattr(user, "is_staff", False),
     }

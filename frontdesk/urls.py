@@ -1,6 +1,19 @@
 from django.urls import path
 
-from .views import auth, consultations, dashboard, patients, schedule, series, series_actions, visits, waitlist
+from .views import (
+    auth,
+    consultations,
+    dashboard,
+    patients,
+    schedule,
+    series,
+    series_actions,
+    setup,
+    setup_people,
+    setup_protocol,
+    visits,
+    waitlist,
+)
 
 app_name = "frontdesk"
 
@@ -39,4 +52,28 @@ urlpatterns = [
     path("waitlist/<int:entry_id>/remove/", waitlist.waitlist_remove, name="waitlist-remove"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/<str:table>.csv", dashboard.dashboard_csv, name="dashboard-csv"),
+    # Set-up, for clinic admins.
+    path("setup/", setup.setup_index, name="setup"),
+    path("setup/locations/new/", setup.location_edit, name="setup-location-new"),
+    path("setup/locations/<int:location_id>/", setup.location_edit, name="setup-location"),
+    path("setup/locations/<int:location_id>/hours/", setup.opening_hours, name="setup-opening-hours"),
+    path("setup/locations/<int:location_id>/closures/", setup.closures, name="setup-closures"),
+    path("setup/closures/<int:closure_id>/delete/", setup.closure_delete, name="setup-closure-delete"),
+    path("setup/locations/<int:location_id>/rooms/", setup_people.rooms, name="setup-rooms"),
+    path("setup/rooms/<int:room_id>/", setup_people.room_edit, name="setup-room"),
+    path("setup/rooms/<int:room_id>/in-use/", setup_people.room_active, name="setup-room-active"),
+    path("setup/rooms/<int:room_id>/out-of-service/", setup_people.room_out_of_service,
+         name="setup-room-out-of-service"),
+    path("setup/out-of-service/<int:spell_id>/delete/", setup_people.room_out_of_service_delete,
+         name="setup-room-out-of-service-delete"),
+    path("setup/providers/<int:provider_id>/", setup_people.provider_hours, name="setup-provider"),
+    path("setup/providers/<int:provider_id>/time-off/", setup_people.time_off_add, name="setup-time-off"),
+    path("setup/time-off/<int:time_off_id>/delete/", setup_people.time_off_delete, name="setup-time-off-delete"),
+    path("setup/protocol/<int:protocol_id>/", setup_protocol.protocol_edit, name="setup-protocol"),
+    path("setup/screening/", setup_protocol.screening_rules, name="setup-screening"),
+    path("setup/screening/new/", setup_protocol.screening_rule_edit, name="setup-screening-new"),
+    path("setup/screening/<int:rule_id>/", setup_protocol.screening_rule_edit, name="setup-screening-rule"),
+    path("setup/messages/", setup_protocol.message_templates, name="setup-messages"),
+    path("setup/messages/<str:kind>/", setup_protocol.message_template_edit, name="setup-message"),
+    path("setup/messages/<str:kind>/preview/", setup_protocol.message_template_preview, name="setup-message-preview"),
 ]
