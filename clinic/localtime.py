@@ -47,6 +47,8 @@ def _transition_near(naive: datetime, zone: ZoneInfo) -> Transition:
             low = middle
         else:
             high = middle
+    # Clocks change on a whole minute: the first minute at or after the change is it.
+    high = high.replace(second=0, microsecond=0)
     before, after = low.astimezone(zone), high.astimezone(zone)
     offset_before, offset_after = before.utcoffset(), after.utcoffset()
     wall_before = (high + offset_before).time()
