@@ -230,10 +230,18 @@ def time_off_delete(*, time_off: TimeOff, deleted_by) -> None:
 
 
 # --- Rooms ------------------------------------------------------------------------------
+def _room_name_free(room: Room) -> None:
+    """Names are unique per location (the database holds it too); asked under the lock."""
+    if Room.objects.filter(location_id=room.location_id, name__iexact=room.name).exclude(pk=room.pk).exists():
+        raise InvalidRequest(f"Another room at this location is already called {room.name}; choose another name.",
+                             details={"name": ["Another room at this location already has that name."]})
+
+
 @transaction.atomic
 def room_create(*, location: Location, name: str, created_by) -> Room:
     location_lock(location)
     room = Room(location=location, name=name.strip())
+    _room_name_free(room)
     _clean(room, what="room")
     room.save()
     audit_record(actor=created_by, action="created", obj=room, changes={"name": [None, room.name],
@@ -250,6 +258,7 @@ def room_update(*, room: Room, updated_by, **changes) -> Room:
     before = {name: getattr(room, name) for name in changes}
     for name, value in changes.items():
         setattr(room, name, value.strip() if isinstance(value, str) else value)
+    _room_name_free(room)
     _clean(room, what="room")
     room.save()
     diff = audit_changes(before, {name: getattr(room, name) for name in changes})
