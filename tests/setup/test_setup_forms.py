@@ -14,7 +14,8 @@ pytestmark = pytest.mark.django_db
 
 def _location_data(**changes) -> dict:
     data = {"name": "Harbour Clinic", "time_zone": "Australia/Sydney", "address": "1 Quay St",
-            "phone": "+61 2 5550 0000", "email": "hello@harbour.example", "late_cancel_notice_hours": "24", "slot_minutes": "15"}
+            "phone": "+61 2 5550 0000", "email": "hello@harbour.example", "late_cancel_notice_hours": "24",
+            "slot_minutes": "15"}
     data.update(changes)
     return data
 
