@@ -58,7 +58,7 @@ def logins_ensure() -> dict[str, User]:
 
 
 def location_create(tz: ZoneInfo, today: date) -> Location:
-    """The clinic with its opening hours, Christmas closure and a training afternoon in ten days."""
+    """The clinic with its opening hours, its yearly Christmas closure and a training afternoon in ten days."""
     location = Location.objects.create(
         name="Needlepoint Clinic Marylebone", slug=DEMO_SLUG, time_zone=TZ_NAME,
         address="12 Welbeck Street, London W1G 9XL", phone="+442079460000", email="hello@example.com",
@@ -66,7 +66,7 @@ def location_create(tz: ZoneInfo, today: date) -> Location:
     for weekday, (opens, closes) in OPENING.items():
         OpeningHours.objects.create(location=location, weekday=weekday, opens=opens, closes=closes)
     christmas = date(today.year, 12, 25)
-    Closure.objects.create(location=location, reason="Christmas and Boxing Day",
+    Closure.objects.create(location=location, reason="Christmas and Boxing Day", repeats_yearly=True,
                            starts_at=datetime.combine(christmas, time(0), tz),
                            ends_at=datetime.combine(christmas + timedelta(days=2), time(0), tz))
     training = today + timedelta(days=10)
