@@ -1,6 +1,17 @@
 from django.urls import path
 
-from .views import auth, consultations, dashboard, patients, schedule, series, series_actions, visits, waitlist
+from .views import (
+    auth,
+    consultations,
+    dashboard,
+    patients,
+    replan,
+    schedule,
+    series,
+    series_actions,
+    visits,
+    waitlist,
+)
 
 app_name = "frontdesk"
 
@@ -37,6 +48,7 @@ urlpatterns = [
     path("waitlist/", waitlist.waitlist, name="waitlist"),
     path("waitlist/<int:entry_id>/book/", waitlist.waitlist_book, name="waitlist-book"),
     path("waitlist/<int:entry_id>/remove/", waitlist.waitlist_remove, name="waitlist-remove"),
+    path("replan/", replan.replan, name="replan"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/<str:table>.csv", dashboard.dashboard_csv, name="dashboard-csv"),
 ]
