@@ -34,6 +34,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from clinic.models import Closure, Location, OpeningHours, Provider, Room, TimeOff, WorkingHours
+from scheduling.disruptions import visits_disrupted
 from scheduling.models import Appointment, Reminder, TreatmentProtocol, TreatmentSeries
 from scheduling.rules import next_session
 
@@ -445,6 +446,12 @@ class Dashboard:
     @cached_property
     def maintenance(self) -> list[MaintenanceDue]:
         return maintenance_due(self.period)
+
+    @cached_property
+    def disrupted(self) -> int:
+        """Booked visits now inside a closure, time off, outside working or opening hours,
+        or in a room out of service: what the re-planning board lists."""
+        return len(visits_disrupted(location_ids=[self.period.location.pk]))
 
     @cached_property
     def closing(self) -> list[ClosingWindow]:

@@ -5,6 +5,7 @@ from .views import (
     consultations,
     dashboard,
     patients,
+    replan,
     schedule,
     series,
     series_actions,
@@ -50,6 +51,7 @@ urlpatterns = [
     path("waitlist/", waitlist.waitlist, name="waitlist"),
     path("waitlist/<int:entry_id>/book/", waitlist.waitlist_book, name="waitlist-book"),
     path("waitlist/<int:entry_id>/remove/", waitlist.waitlist_remove, name="waitlist-remove"),
+    path("replan/", replan.replan, name="replan"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/<str:table>.csv", dashboard.dashboard_csv, name="dashboard-csv"),
     # Set-up, for clinic admins.

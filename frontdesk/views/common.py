@@ -11,7 +11,8 @@ from clinic.errors import DomainError
 from ..access import can
 from ..selectors import locations
 
-NAV = {"schedule": "schedule", "waitlist": "waitlist", "waitlist_new": "waitlist", "dashboard": "dashboard"}
+NAV = {"schedule": "schedule", "waitlist": "waitlist", "waitlist_new": "waitlist", "dashboard": "dashboard",
+       "replan": "replan"}
 
 
 def page(request: HttpRequest, template: str, context: dict | None = None, *, status: int = 200) -> HttpResponse:

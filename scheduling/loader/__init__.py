@@ -22,6 +22,7 @@ from functools import lru_cache
 from django.db import connection
 from django.utils import timezone
 
+from clinic.closures import occurrences
 from clinic.models import Location, WorkingHours
 from patients.models import Patient
 
@@ -164,9 +165,16 @@ def _location_diary(location: Location, rows: DiaryRows, *, start: datetime, end
             held_rooms[room_id].append(seconds(c, d))
     for key, spans in held_providers.items():
         provider_busy[key] = provider_busy[key].add(spans)
+    # A room out of service is as good as taken.
+    for room_id, a, b in rows.out_of_service:
+        held_rooms[room_id].append(seconds(a, b))
     for key, spans in held_rooms.items():
         room_busy[key] = room_busy[key].add(spans)
-    closed = [seconds(a, b) for a, b in rows.closures]
+    closed = [
+        seconds(a, b)
+        for first, last, yearly in rows.closures
+        for a, b in occurrences(first, last, location.time_zone, repeats_yearly=yearly, start=start, end=end)
+    ]
     edges = [start] + [edge for window in windows for edge in window] + [end]
     closed += [seconds(lo, hi) for lo, hi in zip(edges[::2], edges[1::2], strict=True) if lo < hi]  # between windows
     time_off: dict[int, Spans] = defaultdict(list)

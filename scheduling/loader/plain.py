@@ -10,7 +10,7 @@ from datetime import datetime
 
 from django.db.models import Q
 
-from clinic.models import Closure, Location, OpeningHours, Room, TimeOff, WorkingHours
+from clinic.models import Closure, Location, OpeningHours, Room, RoomOutOfService, TimeOff, WorkingHours
 from patients.models import Patient
 
 from ..models import Appointment, HeldVisit, SeriesHold
@@ -38,12 +38,16 @@ def rows_orm(*, location: Location, start: datetime, end: datetime, windows, pat
             .values_list("starts_at", "ends_at"))
     return DiaryRows(
         opening=list(OpeningHours.objects.filter(location=location).values_list("weekday", "opens", "closes")),
-        closures=list(Closure.objects.filter(location=location, starts_at__lt=end, ends_at__gt=start)
-                      .values_list("starts_at", "ends_at")),
+        closures=list(Closure.objects.filter(Q(ends_at__gt=start) | Q(repeats_yearly=True), location=location,
+                                             starts_at__lt=end)
+                      .values_list("starts_at", "ends_at", "repeats_yearly")),
         staff=hours,
         time_off=list(TimeOff.objects.filter(provider_id__in=staff.values("provider_id"), starts_at__lt=end,
                                              ends_at__gt=start).values_list("provider_id", "starts_at", "ends_at")),
         rooms=rooms,
+        out_of_service=list(RoomOutOfService.objects.filter(room_id__in=[room_id for room_id, _ in rooms],
+                                                            starts_at__lt=end, ends_at__gt=start)
+                            .values_list("room_id", "starts_at", "ends_at")),
         held=list(HeldVisit.objects.filter(hold__status=SeriesHold.Status.HELD, hold__expires_at__gt=now,
                                            starts_at__lt=end, room_ends_at__gt=start)
                   .exclude(hold_id__in=ignore_hold_ids)

@@ -26,10 +26,11 @@ class DiaryRows(NamedTuple):
     the planner."""
 
     opening: list  # (weekday, opens, closes)
-    closures: list  # (starts_at, ends_at)
+    closures: list  # (starts_at, ends_at, repeats_yearly): a yearly one is its first year's span
     staff: list  # (provider_id, display_name, weekday, starts, ends): active providers' hours here
     time_off: list  # (provider_id, starts_at, ends_at)
     rooms: list  # (id, name), active, by id
+    out_of_service: list  # (room_id, starts_at, ends_at) of the active rooms
     held: list  # (provider_id, room_id, provider_starts_at, provider_ends_at, starts_at, room_ends_at)
     patient: list  # (starts_at, ends_at) of the patient's live visits anywhere
     provider_busy: dict[int, Busy]
@@ -47,8 +48,10 @@ _OWNERS = f"""SELECT DISTINCT 'provider' AS owner, s.provider_id AS id FROM ({_S
 # The planner is called for every proposal, so the statements are written out once here
 # rather than built by the ORM on each call (building them cost more than running them).
 _OPENING_SQL = "SELECT weekday, opens, closes FROM clinic_openinghours WHERE location_id = %s"
+# A yearly closure is read whatever its first year, and repeated into the range later.
 _CLOSURES_SQL = """
-    SELECT starts_at, ends_at FROM clinic_closure WHERE location_id = %s AND starts_at < %s AND ends_at > %s"""
+    SELECT starts_at, ends_at, repeats_yearly FROM clinic_closure
+     WHERE location_id = %s AND starts_at < %s AND (ends_at > %s OR repeats_yearly)"""
 _STAFF_SQL = """
     SELECT h.provider_id, p.display_name, h.weekday, h.starts, h.ends
       FROM clinic_workinghours h JOIN clinic_provider p ON p.id = h.provider_id
@@ -56,7 +59,12 @@ _STAFF_SQL = """
 _TIME_OFF_SQL = f"""
     SELECT provider_id, starts_at, ends_at FROM clinic_timeoff
      WHERE provider_id IN ({_STAFF_IDS}) AND starts_at < %s AND ends_at > %s"""
-_ROOMS_SQL = "SELECT id, name FROM clinic_room WHERE location_id = %s AND is_active ORDER BY id"
+# The active rooms, each with any spells out of service in the range (one row per spell),
+# in one statement so the loader's count stays fixed.
+_ROOMS_SQL = """
+    SELECT r.id, r.name, s.starts_at, s.ends_at FROM clinic_room r
+      LEFT JOIN clinic_roomoutofservice s ON s.room_id = r.id AND s.starts_at < %s AND s.ends_at > %s
+     WHERE r.location_id = %s AND r.is_active ORDER BY r.id, s.starts_at"""
 # Those with a list of ids are written once per database: PostgreSQL takes the list as one
 # array, SQLite as one placeholder per id ({ids}).
 _HELD_SQL = """
@@ -115,7 +123,7 @@ def rows_postgres(*, location: Location, start: datetime, end: datetime, windows
         (_CLOSURES_SQL, [here, end, start]),
         (_STAFF_SQL, [here]),
         (_TIME_OFF_SQL, [here, end, start]),
-        (_ROOMS_SQL, [here]),
+        (_ROOMS_SQL, [end, start, here]),
         (_HELD_SQL.format(ids=_ANY), [now, end, start, ignore_hold_ids]),
         (_PATIENT_SQL.format(ids=_ANY), [patient.pk if patient else None, start - LONGEST_VISIT, end, start,
                                          ignore_ids]),
@@ -128,10 +136,20 @@ def rows_postgres(*, location: Location, start: datetime, end: datetime, windows
         results = [cursor.fetchall()]
         while cursor.nextset():
             results.append(cursor.fetchall())
-    opening, closures, staff, time_off, rooms, held, patient_rows, busy, ignored = results
+    opening, closures, staff, time_off, room_rows, held, patient_rows, busy, ignored = results
     covered = {week[0]: (week[2], week[3]) for week in weeks}
     provider_busy, room_busy = busy_from_weeks(busy, covered, ignored)  # by owner, then in week order
-    return DiaryRows(opening, closures, staff, time_off, rooms, held, patient_rows, provider_busy, room_busy)
+    rooms, out_of_service = rooms_and_spells(room_rows)
+    return DiaryRows(opening, closures, staff, time_off, rooms, out_of_service, held, patient_rows, provider_busy,
+                     room_busy)
+
+
+def rooms_and_spells(rows: list[tuple]) -> tuple[list, list]:
+    """The rooms statement's rows as (id, name) per room and (room_id, starts_at, ends_at)
+    per spell out of service."""
+    rooms = list(dict.fromkeys((room_id, name) for room_id, name, _, _ in rows))
+    spells = [(room_id, a, b) for room_id, _, a, b in rows if a is not None]
+    return rooms, spells
 
 
 def _in(values: list) -> str:
@@ -140,7 +158,8 @@ def _in(values: list) -> str:
 
 def _aware(rows: list[tuple], *columns: int) -> list[tuple]:
     """SQLite hands times back as they are stored: naive, in UTC."""
-    return [tuple(value.replace(tzinfo=UTC) if i in columns else value for i, value in enumerate(row))
+    return [tuple(value.replace(tzinfo=UTC) if i in columns and value is not None else value
+                  for i, value in enumerate(row))
             for row in rows]
 
 
@@ -159,7 +178,7 @@ def rows_sqlite(*, location: Location, start: datetime, end: datetime, windows, 
         "closures": (_CLOSURES_SQL, [here, stored(end), stored(start)]),
         "staff": (_STAFF_SQL, [here]),
         "time_off": (_TIME_OFF_SQL, [here, stored(end), stored(start)]),
-        "rooms": (_ROOMS_SQL, [here]),
+        "rooms": (_ROOMS_SQL, [stored(end), stored(start), here]),
         "held": (_HELD_SQL.format(ids=_in(holds)), [stored(now), stored(end), stored(start), *holds]),
         "busy": (_SQLITE_BUSY_WEEKS_SQL.format(ranges=ranges),
                  [here, here, *(value for n, week in enumerate(weeks) for value in (n, str(week[0]), str(week[1])))]),
@@ -177,8 +196,10 @@ def rows_sqlite(*, location: Location, start: datetime, end: datetime, windows, 
     covered = {n: (week[2], week[3]) for n, week in enumerate(weeks)}
     provider_busy, room_busy = busy_from_weeks(found["busy"], covered, _aware(found.get("ignored", []), 2, 3, 4, 5),
                                                decode=bytes.fromhex)
+    rooms, out_of_service = rooms_and_spells(_aware(found["rooms"], 2, 3))
     return DiaryRows(
-        opening=found["opening"], closures=_aware(found["closures"], 0, 1), staff=found["staff"],
-        time_off=_aware(found["time_off"], 1, 2), rooms=found["rooms"], held=_aware(found["held"], 2, 3, 4, 5),
+        opening=found["opening"], closures=[(a, b, bool(yearly)) for a, b, yearly in _aware(found["closures"], 0, 1)],
+        staff=found["staff"], time_off=_aware(found["time_off"], 1, 2), rooms=rooms, out_of_service=out_of_service,
+        held=_aware(found["held"], 2, 3, 4, 5),
         patient=_aware(found.get("patient", []), 0, 1), provider_busy=provider_busy, room_busy=room_busy,
     )

@@ -20,8 +20,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clinic.audit import audit_record
+from clinic.closures import occurrences
 from clinic.errors import Conflict, InvalidRequest
-from clinic.models import Location, TimeOff
+from clinic.models import Location, RoomOutOfService, TimeOff
 from patients.models import Consultation, Patient
 
 from ..models import Appointment, HeldVisit, SeriesHold, TreatmentSeries
@@ -233,13 +234,17 @@ def held_conflicts(*, visits: Sequence[VisitSpec], ignore_hold_id=None, now: dat
 
 
 def closure_conflicts(*, location: Location, visits: Sequence[VisitSpec]) -> list[str]:
-    """Closures and time off that appeared since the proposal was made."""
+    """Closures (yearly ones too), time off and rooms out of service that appeared since the
+    proposal was made."""
     if not visits:
         return []
     first, last = min(v.starts_at for v in visits), max(v.room_ends_at for v in visits)
     problems = []
-    for closure in location.closures.filter(starts_at__lt=last, ends_at__gt=first):
-        if any(_overlaps(v.starts_at, v.room_ends_at, closure.starts_at, closure.ends_at) for v in visits):
+    closures = location.closures.filter(Q(ends_at__gt=first) | Q(repeats_yearly=True), starts_at__lt=last)
+    for closure in closures:
+        spans = occurrences(closure.starts_at, closure.ends_at, location.time_zone,
+                            repeats_yearly=closure.repeats_yearly, start=first, end=last)
+        if any(_overlaps(v.starts_at, v.room_ends_at, a, b) for v in visits for a, b in spans):
             problems.append(f"The clinic is closed then ({closure.reason}).")
     provider_ids = {v.provider_id for v in visits}
     away = TimeOff.objects.filter(provider_id__in=provider_ids, starts_at__lt=last, ends_at__gt=first)
@@ -250,6 +255,14 @@ def closure_conflicts(*, location: Location, visits: Sequence[VisitSpec]) -> lis
             for v in visits
         ):
             problems.append(f"{off.provider} is away then.")
+    room_ids = {v.room_id for v in visits if v.room_id is not None}
+    spells = RoomOutOfService.objects.filter(room_id__in=room_ids, starts_at__lt=last, ends_at__gt=first)
+    for spell in spells.select_related("room"):
+        if any(
+            v.room_id == spell.room_id and _overlaps(v.starts_at, v.room_ends_at, spell.starts_at, spell.ends_at)
+            for v in visits
+        ):
+            problems.append(f"{spell.room.name} is out of service then.")
     return problems
 
 

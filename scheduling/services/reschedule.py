@@ -91,8 +91,22 @@ def _one_visit_moved(*, appointment: Appointment, new_start: datetime, provider:
     return ReschedulePreview(appointment_id=appointment.pk, changes=[change])
 
 
-def _session_moved(*, appointment: Appointment, new_start: datetime, provider: Provider | None) -> ReschedulePreview:
-    """A session moved, with the cascade through the rest of its series."""
+@dataclass(frozen=True)
+class SeriesDiary:
+    """A series read once with its location's diary, so several new times for one of its
+    sessions can be tried without loading again (the re-planning board tries a few)."""
+
+    appointment: Appointment
+    own: list[Appointment]
+    booked: list[PlannedVisit]
+    planner_number: dict[int, int]
+    real_number: dict[int, int]
+    request: SeriesRequest
+
+
+def series_diary(*, appointment: Appointment, latest: datetime | None = None) -> SeriesDiary:
+    """The session's series and the diary around it, from now until every later session
+    could have moved to the end of its window (or `latest`, if later)."""
     series = appointment.series
     protocol = series.protocol
     tz = ZoneInfo(appointment.location.time_zone)
@@ -113,10 +127,10 @@ def _session_moved(*, appointment: Appointment, new_start: datetime, provider: P
             booked.append(replace(_as_planned(visit, local_date), number=1))
         elif visit.session_number in planner_number:
             booked.append(replace(_as_planned(visit, local_date), number=planner_number[visit.session_number]))
-    start = min(timezone.now(), new_start)
+    start = min(timezone.now(), latest or timezone.now())
     # Far enough for every later session to move to the end of its window, and its review.
     reach = timedelta(days=protocol.max_interval_days * series.session_count + protocol.review_max_days)
-    end = max(max(a.room_ends_at for a in own) + reach + timedelta(days=60), new_start + reach)
+    end = max(max(a.room_ends_at for a in own) + reach + timedelta(days=60), (latest or start) + reach)
     diary = loader.diary_load(location=appointment.location, start=start, end=end, patient=series.patient,
                               ignore_appointment_ids=[a.pk for a in own])
     areas = consultation_areas(series.consultation)
@@ -129,16 +143,36 @@ def _session_moved(*, appointment: Appointment, new_start: datetime, provider: P
         preferences=Preferences(),
         alternatives=0,
     )
+    return SeriesDiary(appointment, own, booked, planner_number, real_number, request)
+
+
+def series_session_moved(
+    found: SeriesDiary, *, new_start: datetime, provider_id: int | None = None
+) -> ReschedulePreview:
+    """A session of `found` moved to `new_start`, with the cascade through the rest of its series."""
+    appointment = found.appointment
     # The follow-ups go in too: the planner carries over those of unchanged sessions.
-    result = plan_reschedule(request, booked, planner_number[appointment.session_number], new_start,
-                             provider_id=provider.pk if provider else None)
+    result = plan_reschedule(found.request, found.booked, found.planner_number[appointment.session_number],
+                             new_start, provider_id=provider_id)
     if result.problem is not None:
         # The planner counts only the sessions that stand; staff know them by their own numbers.
         message = re.sub(r"\b([Ss]ession) (\d+)\b",
-                         lambda m: f"{m.group(1)} {real_number.get(int(m.group(2)), m.group(2))}",
+                         lambda m: f"{m.group(1)} {found.real_number.get(int(m.group(2)), m.group(2))}",
                          result.problem.message)
         return ReschedulePreview(appointment_id=appointment.pk, problem=result.problem, message=message)
-    return _matched(appointment=appointment, own=own, planned=result.visits, real_number=real_number)
+    return _matched(appointment=appointment, own=found.own, planned=result.visits, real_number=found.real_number)
+
+
+def visit_moved_alone(*, appointment: Appointment, new_start: datetime, provider: Provider | None) -> ReschedulePreview:
+    """This visit alone at `new_start`, the rest of its series left where it is: every rule
+    of a booking checked except the series' intervals (staff chose to break its window)."""
+    return _one_visit_moved(appointment=appointment, new_start=new_start, provider=provider)
+
+
+def _session_moved(*, appointment: Appointment, new_start: datetime, provider: Provider | None) -> ReschedulePreview:
+    """A session moved, with the cascade through the rest of its series."""
+    found = series_diary(appointment=appointment, latest=new_start)
+    return series_session_moved(found, new_start=new_start, provider_id=provider.pk if provider else None)
 
 
 def _matched(*, appointment: Appointment, own: list[Appointment], planned, real_number: dict) -> ReschedulePreview:
@@ -214,40 +248,51 @@ def appointment_reschedule(
             preview = appointment_reschedule_preview(appointment=appointment, new_start=new_start, provider=provider)
             if not preview.ok:
                 raise Conflict(preview.message or "That move does not fit.")
-            ids = [c.appointment_id for c in preview.changes if c.appointment_id] + preview.cancelled
-            rows = {a.pk: a for a in Appointment.objects.select_for_update().filter(pk__in=ids)}
-            specs = [visit_spec(c.new) for c in preview.changes]
-            slots_check_free(location=appointment.location, patient=appointment.patient, visits=specs, ignore_ids=ids)
-            # Park the moving rows outside the exclusion constraints first, so a visit
-            # moving into another's old slot of the same series never trips them midway.
-            moving = [c.appointment_id for c in preview.changes if c.appointment_id]
-            statuses = {pk: rows[pk].status for pk in moving}
-            Appointment.objects.filter(pk__in=moving + preview.cancelled).update(
-                status="cancelled", cancel_reason="Rescheduling"
-            )
-            moved: list[tuple[Appointment, datetime | None]] = []
-            for change in preview.changes:
-                visit = change.new
-                if change.appointment_id is None:
-                    # Its reminders are brought in line with the others' below.
-                    [created] = visits_book(location=appointment.location, patient=appointment.patient,
-                                            visits=[visit_spec(visit)], series=appointment.series,
-                                            booked_by=changed_by, reminders=False)
-                    moved.append((created, None))
-                    continue
-                row = rows[change.appointment_id]
-                moved.append((row, _visit_move(row, change.new, changed_by=changed_by)))
-            for status in set(statuses.values()):
-                Appointment.objects.filter(pk__in=[pk for pk, s in statuses.items() if s == status]).update(
-                    status=status, cancel_reason="")
-            dropped = Appointment.objects.filter(pk__in=preview.cancelled)
-            dropped.update(cancel_reason="Replaced when the series was rescheduled", cancelled_at=timezone.now())
-            for pk in preview.cancelled:
-                audit_record(
-                    actor=changed_by, action="cancelled", obj=rows[pk], changes={"reason": "series rescheduled"}
-                )
+            moved, dropped = reschedule_write(appointment=appointment, preview=preview, changed_by=changed_by)
             # One message for the whole cascade, then each visit's reminders follow it.
-            reminders_visits_rescheduled(moved=moved, dropped=list(dropped))
+            reminders_visits_rescheduled(moved=moved, dropped=dropped)
             return [visit for visit, _ in moved]
     except IntegrityError as error:
         raise conflict_from_integrity_error(error) from error
+
+
+def reschedule_write(
+    *, appointment: Appointment, preview: ReschedulePreview, changed_by=None, cancel_reason: str = ""
+) -> tuple[list[tuple[Appointment, datetime | None]], list[Appointment]]:
+    """Write a preview worked out under the location's lock: the visits moved (each with
+    the time it had) and those no longer needed. The caller holds the lock, tells the
+    patient (one message for all of it) and catches the database's last word."""
+    ids = [c.appointment_id for c in preview.changes if c.appointment_id] + preview.cancelled
+    rows = {a.pk: a for a in Appointment.objects.select_for_update().filter(pk__in=ids)}
+    specs = [visit_spec(c.new) for c in preview.changes]
+    slots_check_free(location=appointment.location, patient=appointment.patient, visits=specs, ignore_ids=ids)
+    # Park the moving rows outside the exclusion constraints first, so a visit
+    # moving into another's old slot of the same series never trips them midway.
+    moving = [c.appointment_id for c in preview.changes if c.appointment_id]
+    statuses = {pk: rows[pk].status for pk in moving}
+    Appointment.objects.filter(pk__in=moving + preview.cancelled).update(
+        status="cancelled", cancel_reason="Rescheduling"
+    )
+    moved: list[tuple[Appointment, datetime | None]] = []
+    for change in preview.changes:
+        visit = change.new
+        if change.appointment_id is None:
+            # Its reminders are brought in line with the others' by the caller's message.
+            [created] = visits_book(location=appointment.location, patient=appointment.patient,
+                                    visits=[visit_spec(visit)], series=appointment.series,
+                                    booked_by=changed_by, reminders=False)
+            moved.append((created, None))
+            continue
+        row = rows[change.appointment_id]
+        moved.append((row, _visit_move(row, change.new, changed_by=changed_by)))
+    for status in set(statuses.values()):
+        Appointment.objects.filter(pk__in=[pk for pk, s in statuses.items() if s == status]).update(
+            status=status, cancel_reason="")
+    dropped = Appointment.objects.filter(pk__in=preview.cancelled)
+    dropped.update(cancel_reason=cancel_reason or "Replaced when the series was rescheduled",
+                   cancelled_at=timezone.now())
+    for pk in preview.cancelled:
+        audit_record(
+            actor=changed_by, action="cancelled", obj=rows[pk], changes={"reason": "series rescheduled"}
+        )
+    return moved, list(dropped)
