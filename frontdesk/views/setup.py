@@ -57,11 +57,20 @@ def location_edit(request: HttpRequest, location_id: int | None = None) -> HttpR
     initial = {name: getattr(location, name) for name in LocationForm.base_fields} if location else {
         "time_zone": "Europe/London", "late_cancel_notice_hours": 24, "slot_minutes": 15}
     form = LocationForm(request.POST or None, initial=initial)
+    warning = None
     if request.method == "POST" and form.is_valid():
         try:
             if location:
-                clinic_setup.location_update(location=location, updated_by=request.user,
-                                             **_location_fields(form.cleaned_data))
+                def save():
+                    clinic_setup.location_update(location=location, updated_by=request.user,
+                                                 **_location_fields(form.cleaned_data))
+
+                # A new time zone moves every opening and working hour on the UTC line.
+                warning = preview_unless_confirmed(request, apply=save, location_ids=[location.pk])
+                if warning is not None:
+                    return setup_page(request, "location.html", {"form": form, "location": location,
+                                                                 "warning": warning})
+                save()
                 messages.success(request, f"{location.name} is saved.")
             else:
                 location = clinic_setup.location_create(
@@ -72,7 +81,7 @@ def location_edit(request: HttpRequest, location_id: int | None = None) -> HttpR
             return redirect("frontdesk:setup-location", location.pk)
         except DomainError as error:
             explain(form, error)
-    return setup_page(request, "location.html", {"form": form, "location": location},
+    return setup_page(request, "location.html", {"form": form, "location": location, "warning": warning},
                       status=400 if form.errors else 200)
 
 

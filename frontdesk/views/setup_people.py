@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from clinic.errors import DomainError
 from clinic.localtime import local_label
 from clinic.models import Location, Provider, Room, RoomOutOfService, TimeOff, WorkingHours
+from scheduling.models import Appointment
 from scheduling.services import clinic_setup
 
 from ..setup.disruptions import preview_unless_confirmed, waiting_count
@@ -224,4 +225,10 @@ def room_active(request: HttpRequest, room_id: int) -> HttpResponse:
     clinic_setup.room_update(room=room, updated_by=request.user, is_active=active)
     state = "back in use" if active else "out of use: no new visit is planned into it"
     messages.success(request, f"{room.name} is {state}.")
+    still = Appointment.objects.filter(room=room, status__in=Appointment.OPEN_STATUSES,
+                                       starts_at__gte=timezone.now()).count()
+    if not active and still:
+        visits = "1 booked visit still uses" if still == 1 else f"{still} booked visits still use"
+        messages.warning(request, f"{visits} {room.name}. To move them, take the room out of service for those "
+                                  "dates: they then wait on the re-plan board.")
     return redirect("frontdesk:setup-rooms", room.location_id)

@@ -99,6 +99,13 @@ def test_an_admin_adds_a_closure_over_booked_visits_is_warned_and_saves_it_anywa
     assert "in a closure, time off, a room out of service or outside working hours" in body
     check(page, "setup-closure-saved")
     assert Closure.objects.filter(reason="Boiler repair").count() == 1
+    page.get_by_role("link", name="Open the re-plan board").click()
+    page.wait_for_url(f"{base}/replan/**")
+    assert "Boiler repair" in page.locator("main").inner_text()
+    page.locator("#accept-all").click()
+    page.wait_for_load_state()
+    still = Appointment.objects.filter(status="booked", starts_at__date="2027-03-10").count()
+    assert still < booked
 
 
 def test_the_message_preview_follows_the_typing(live_server, browser, demo):

@@ -102,3 +102,21 @@ def test_a_room_out_of_service_warns_about_its_visits(admin, world):
     assert not RoomOutOfService.objects.exists()
     response = admin.post(url, {**data, "confirm": "replan"})
     assert response.status_code == 302 and RoomOutOfService.objects.count() == 1
+
+
+def test_a_new_time_zone_warns_about_the_visits_it_would_move_out_of_hours(admin, world):
+    location = world["location"]
+    data = {"name": location.name, "time_zone": "Pacific/Auckland", "address": location.address,
+            "phone": location.phone, "email": "", "late_cancel_notice_hours": "24", "slot_minutes": "15"}
+    body = admin.post(reverse("frontdesk:setup-location", args=[location.pk]), data).content.decode()
+    assert "Saving this would disrupt" in body and world["patient"].full_name in body
+    location.refresh_from_db()
+    assert location.time_zone == "Europe/London"
+
+
+def test_taking_a_room_out_of_use_says_how_many_visits_still_use_it(admin, world):
+    session = sessions(world["series"])[0]
+    response = admin.post(reverse("frontdesk:setup-room-active", args=[session.room_id]), {"active": "no"},
+                          follow=True)
+    body = response.content.decode()
+    assert "still use" in body and "take the room out of service for those dates" in body
