@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.utils import timezone
 
+from .localtime import local_label
 from .models import AuditEntry, Closure, IdempotencyKey, Location, OpeningHours, Provider, Room, TimeOff, WorkingHours
 from .spreadsheets import csv_write
 
@@ -41,56 +42,100 @@ class ViewOnlyInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
-class OpeningHoursInline(admin.TabularInline):
+# --- The clinic's resources: read here, changed on the set-up pages ----------------------
+# Locations, hours, closures, time off and rooms are typed on the staff app's set-up pages
+# (/setup/), in each location's own time with the zone named, with a warning before a
+# change strands booked visits, under the booking lock and audited. Here they are read
+# only, their times in the location's zone, so no one types a UTC time by mistake.
+SETUP_NOTE = "Change these on the set-up pages (/setup/), where times are in the location's own zone."
+
+
+def _local(moment, location) -> str:
+    return local_label(moment, location.time_zone) if moment and location else ""
+
+
+class ViewOnlyResourceAdmin(ViewOnlyAdmin):
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "title": f"{self.model._meta.verbose_name_plural.capitalize()} "
+                                                          f"(read only). {SETUP_NOTE}"}
+        return super().changelist_view(request, extra_context=extra_context)
+
+
+class OpeningHoursInline(ViewOnlyInline):
     model = OpeningHours
-    extra = 0
 
 
-class ClosureInline(admin.TabularInline):
+class ClosureInline(ViewOnlyInline):
     model = Closure
-    extra = 0
+    fields = ["reason", "local_starts", "local_ends", "repeats_yearly"]
+    readonly_fields = fields
+
+    @admin.display(description="starts (local time)")
+    def local_starts(self, obj):
+        return _local(obj.starts_at, obj.location)
+
+    @admin.display(description="ends (local time)")
+    def local_ends(self, obj):
+        return _local(obj.ends_at, obj.location)
 
 
-class RoomInline(admin.TabularInline):
+class RoomInline(ViewOnlyInline):
     model = Room
-    extra = 0
 
 
 @admin.register(Location)
-class LocationAdmin(admin.ModelAdmin):
+class LocationAdmin(ViewOnlyResourceAdmin):
     list_display = ["name", "time_zone", "phone", "late_cancel_notice_hours", "slot_minutes", "is_active"]
     list_filter = ["is_active", "time_zone"]
     search_fields = ["name", "address"]
-    prepopulated_fields = {"slug": ["name"]}
     inlines = [OpeningHoursInline, RoomInline, ClosureInline]
 
 
 @admin.register(OpeningHours)
-class OpeningHoursAdmin(admin.ModelAdmin):
+class OpeningHoursAdmin(ViewOnlyResourceAdmin):
     list_display = ["location", "weekday", "opens", "closes"]
     list_filter = ["location", "weekday"]
 
 
 @admin.register(Closure)
-class ClosureAdmin(admin.ModelAdmin):
-    list_display = ["location", "reason", "starts_at", "ends_at"]
+class ClosureAdmin(ViewOnlyResourceAdmin):
+    list_display = ["location", "reason", "local_starts", "local_ends", "repeats_yearly"]
     list_filter = ["location"]
+    list_select_related = ["location"]
     search_fields = ["reason"]
     date_hierarchy = "starts_at"
 
+    @admin.display(description="starts (local time)", ordering="starts_at")
+    def local_starts(self, obj):
+        return _local(obj.starts_at, obj.location)
 
-class WorkingHoursInline(admin.TabularInline):
+    @admin.display(description="ends (local time)", ordering="ends_at")
+    def local_ends(self, obj):
+        return _local(obj.ends_at, obj.location)
+
+
+class WorkingHoursInline(ViewOnlyInline):
     model = WorkingHours
-    extra = 0
 
 
-class TimeOffInline(admin.TabularInline):
+class TimeOffInline(ViewOnlyInline):
     model = TimeOff
-    extra = 0
+    fields = ["reason", "utc_starts", "utc_ends"]
+    readonly_fields = fields
+
+    @admin.display(description="starts (UTC)")
+    def utc_starts(self, obj):
+        return local_label(obj.starts_at, "UTC")
+
+    @admin.display(description="ends (UTC)")
+    def utc_ends(self, obj):
+        return local_label(obj.ends_at, "UTC")
 
 
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):
+    """A provider's login and name are set here; their hours and time off on the set-up pages."""
+
     list_display = ["display_name", "title", "user", "is_active"]
     list_filter = ["is_active", "working_hours__location"]
     search_fields = ["display_name", "title", "user__username", "user__email"]
@@ -103,22 +148,32 @@ class ProviderAdmin(admin.ModelAdmin):
 
 
 @admin.register(WorkingHours)
-class WorkingHoursAdmin(admin.ModelAdmin):
+class WorkingHoursAdmin(ViewOnlyResourceAdmin):
     list_display = ["provider", "location", "weekday", "starts", "ends"]
     list_filter = ["location", "weekday", "provider"]
     list_select_related = ["provider", "location"]
 
 
 @admin.register(TimeOff)
-class TimeOffAdmin(admin.ModelAdmin):
-    list_display = ["provider", "reason", "starts_at", "ends_at"]
+class TimeOffAdmin(ViewOnlyResourceAdmin):
+    list_display = ["provider", "reason", "utc_starts", "utc_ends"]
     list_filter = ["provider"]
     list_select_related = ["provider"]
     date_hierarchy = "starts_at"
 
+    # Time off belongs to a provider, not a location: read here in UTC, named as such;
+    # the set-up page shows it in the zone of the location chosen.
+    @admin.display(description="starts (UTC)", ordering="starts_at")
+    def utc_starts(self, obj):
+        return local_label(obj.starts_at, "UTC")
+
+    @admin.display(description="ends (UTC)", ordering="ends_at")
+    def utc_ends(self, obj):
+        return local_label(obj.ends_at, "UTC")
+
 
 @admin.register(Room)
-class RoomAdmin(admin.ModelAdmin):
+class RoomAdmin(ViewOnlyResourceAdmin):
     list_display = ["name", "location", "is_active"]
     list_filter = ["location", "is_active"]
     search_fields = ["name"]

@@ -93,7 +93,7 @@ def location_create(*, created_by, **fields) -> Location:
     _clean(location, what="location")
     location.save()
     audit_record(actor=created_by, action="created", obj=location,
-                 changes={name: getattr(location, name) for name in LOCATION_FIELDS})
+                 changes={name: [None, getattr(location, name)] for name in LOCATION_FIELDS})
     return location
 
 
