@@ -60,6 +60,7 @@ urlpatterns = [
     path("setup/locations/<int:location_id>/", setup.location_edit, name="setup-location"),
     path("setup/locations/<int:location_id>/hours/", setup.opening_hours, name="setup-opening-hours"),
     path("setup/locations/<int:location_id>/closures/", setup.closures, name="setup-closures"),
+    path("setup/closures/<int:closure_id>/", setup.closure_edit, name="setup-closure"),
     path("setup/closures/<int:closure_id>/delete/", setup.closure_delete, name="setup-closure-delete"),
     path("setup/locations/<int:location_id>/rooms/", setup_people.rooms, name="setup-rooms"),
     path("setup/rooms/<int:room_id>/", setup_people.room_edit, name="setup-room"),

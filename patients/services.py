@@ -161,9 +161,8 @@ def _save_rule(rule: ScreeningRule) -> ScreeningRule:
 @transaction.atomic
 def screening_rule_create(*, created_by, **fields) -> ScreeningRule:
     rule = _save_rule(ScreeningRule(**fields))
-    audit_record(
-        actor=created_by, action="created", obj=rule, changes={"condition": rule.condition, "effect": rule.effect}
-    )
+    audit_record(actor=created_by, action="created", obj=rule,
+                 changes={name: [None, getattr(rule, name)] for name in ("condition", "effect", *fields)})
     return rule
 
 

@@ -4,7 +4,8 @@
 The conversion and its daylight-saving sentences are clinic.localtime's; this form only
 labels the fields with the zone and puts each sentence on the field it is about."""
 
-from datetime import timedelta
+from datetime import time, timedelta
+from zoneinfo import ZoneInfo
 
 from django import forms
 
@@ -33,6 +34,17 @@ class LocalSpanForm(forms.Form):
         self.fields["ends_time"].label = f"Until (local time, {zone_name})"
         self.fields["starts_time"].help_text = "Leave both times empty for whole days."
         self.fields["ends_on"].help_text = "The same as the first day for a few hours or a single day."
+
+    @staticmethod
+    def initial_for(starts_at, ends_at, zone_name: str) -> dict:
+        """A stored span as the form shows it: local dates, and no times when it runs
+        from one local midnight to another (whole days)."""
+        zone = ZoneInfo(zone_name)
+        start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+        if start.time() == time(0) and end.time() == time(0):
+            return {"starts_on": start.date(), "ends_on": end.date() - timedelta(days=1)}
+        return {"starts_on": start.date(), "starts_time": start.time(), "ends_on": end.date(),
+                "ends_time": end.time()}
 
     def clean(self):
         data = super().clean()

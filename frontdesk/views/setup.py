@@ -165,3 +165,36 @@ def closure_delete(request: HttpRequest, closure_id: int) -> HttpResponse:
     clinic_setup.closure_delete(closure=closure, deleted_by=request.user)
     messages.success(request, f"The closure \u201c{closure.reason}\u201d is removed; visits may be booked then again.")
     return redirect(reverse("frontdesk:setup-closures", args=[closure.location_id]))
+
+
+@require_http_methods(["GET", "POST"])
+@admin_only
+def closure_edit(request: HttpRequest, closure_id: int) -> HttpResponse:
+    closure = get_object_or_404(Closure.objects.select_related("location"), pk=closure_id)
+    location = closure.location
+    initial = {"reason": closure.reason, "repeats_yearly": closure.repeats_yearly,
+               **ClosureForm.initial_for(closure.starts_at, closure.ends_at, location.time_zone)}
+    form = ClosureForm(request.POST or None, initial=initial, zone_name=location.time_zone)
+    warning = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+
+        def save():
+            return clinic_setup.closure_update(
+                closure=closure, updated_by=request.user, starts_at=data["starts_at"], ends_at=data["ends_at"],
+                reason=data["reason"], repeats_yearly=data["repeats_yearly"])
+
+        try:
+            warning = preview_unless_confirmed(request, apply=save, location_ids=[location.pk])
+            if warning is None:
+                saved = save()
+                for note in form.notes:
+                    messages.info(request, note)
+                messages.success(request, f"Closure saved: {saved.reason}, "
+                                          f"{_span_words(saved.starts_at, saved.ends_at, location)}.")
+                return redirect("frontdesk:setup-closures", location.pk)
+        except DomainError as error:
+            explain(form, error)
+    return setup_page(request, "closure.html", {
+        "form": form, "location": location, "closure": closure, "warning": warning,
+    }, status=400 if form.errors else 200)

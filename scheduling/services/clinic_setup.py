@@ -153,6 +153,22 @@ def closure_create(*, location: Location, starts_at: datetime, ends_at: datetime
 
 
 @transaction.atomic
+def closure_update(*, closure: Closure, updated_by, **changes) -> Closure:
+    """Change a closure's times, reason or yearly repeat; audited as old and new values."""
+    location_lock(closure.location)
+    closure = Closure.objects.select_for_update().select_related("location").get(pk=closure.pk)
+    before = _closure_words(closure)
+    for name, value in changes.items():
+        setattr(closure, name, value)
+    _clean(closure, what="closure")
+    closure.save()
+    diff = audit_changes(before, _closure_words(closure))
+    if diff:
+        audit_record(actor=updated_by, action="updated", obj=closure, changes=diff)
+    return closure
+
+
+@transaction.atomic
 def closure_delete(*, closure: Closure, deleted_by) -> None:
     location_lock(closure.location)
     audit_record(actor=deleted_by, action="deleted", obj=closure, changes={

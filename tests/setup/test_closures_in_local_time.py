@@ -128,3 +128,19 @@ def test_time_off_is_typed_in_the_chosen_location_time(admin, clinic):
     assert off.starts_at == datetime(2027, 6, 1, 13, 0, tzinfo=UTC)
     entry = AuditEntry.objects.get(object_type="timeoff", action="created")
     assert entry.changes["reason"] == [None, "Conference"]
+
+
+def test_a_closure_is_shown_in_local_time_for_editing_and_its_change_is_audited(admin):
+    location = factories.LocationFactory(time_zone="Australia/Sydney")
+    _closure(admin, location, starts_on="2027-07-05", starts_time="09:00", ends_on="2027-07-05", ends_time="12:00")
+    closure = Closure.objects.get(location=location)
+    url = reverse("frontdesk:setup-closure", args=[closure.pk])
+    body = admin.get(url).content.decode()
+    assert 'value="2027-07-05"' in body and 'value="09:00"' in body and 'value="12:00"' in body
+    response = admin.post(url, {"reason": "Staff training", "starts_on": "2027-07-05", "starts_time": "13:00",
+                                "ends_on": "2027-07-05", "ends_time": "17:00"})
+    assert response.status_code == 302
+    closure.refresh_from_db()
+    assert closure.starts_at == datetime(2027, 7, 5, 3, 0, tzinfo=UTC)  # 13:00 AEST
+    entry = AuditEntry.objects.get(object_type="closure", action="updated")
+    assert entry.changes["starts_at"] == ["2027-07-04T23:00:00+00:00", "2027-07-05T03:00:00+00:00"]

@@ -130,7 +130,8 @@ def test_a_screening_rule_is_added_through_its_service(admin):
     assert response.status_code == 302
     rule = ScreeningRule.objects.get(condition="tattoo_recent")
     assert rule.defer_days == 30
-    assert AuditEntry.objects.filter(object_type="screeningrule", action="created").exists()
+    entry = AuditEntry.objects.get(object_type="screeningrule", action="created")
+    assert entry.changes["defer_days"] == [None, 30] and entry.changes["effect"] == [None, "block"]
 
 
 @pytest.mark.parametrize(("changes", "words"), [
