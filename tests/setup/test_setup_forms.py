@@ -76,7 +76,10 @@ def test_opening_hours_are_a_week_table_with_a_lunch_break(admin, location):
 ])
 def test_a_bad_week_is_refused_in_words_and_keeps_the_old_hours(admin, location, data, words):
     response = admin.post(reverse("frontdesk:setup-opening-hours", args=[location.pk]), data)
-    assert response.status_code == 400 and words in response.content.decode()
+    body = response.content.decode()
+    assert response.status_code == 400 and words in body
+    for value in data.values():
+        assert f'value="{value}"' in body
     assert OpeningHours.objects.filter(location=location).count() == 7
 
 
