@@ -47,7 +47,12 @@ class LocationForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = zone_choices()
+        choices = zone_choices()
+        current = (self.initial or {}).get("time_zone")
+        if current and current not in dict(choices):
+            # A zone stored before this list (UTC, or an old alias such as US/Eastern) stays choosable.
+            choices = [(current, current), *choices]
+        self.fields["time_zone"].choices = choices
         self.fields["time_zone"].error_messages["invalid_choice"] = (
             "Choose the time zone from the list (a city name such as Europe/London).")
 

@@ -149,3 +149,10 @@ def test_a_screening_rule_that_breaks_a_rule_is_refused_in_words(admin, changes,
     assert response.status_code == 400 and words in body
     assert "A tattoo on the face in the last month" in body
     assert "screening_rule_" not in body and "Constraint" not in body
+
+
+def test_a_location_kept_in_an_old_zone_name_can_still_be_saved(admin):
+    location = factories.LocationFactory(time_zone="US/Eastern")
+    response = admin.post(reverse("frontdesk:setup-location", args=[location.pk]), _location_data(
+        name=location.name, time_zone="US/Eastern", phone=""))
+    assert response.status_code == 302
