@@ -98,8 +98,9 @@ def shades_build(*, location: Location, dates: list[date], by: str, resources: l
     for day in dates:
         for key in keys:
             if (key, day.weekday()) not in works:
-                shades.columns[(day, key)].insert(
-                    0, Shade("day-off", f"{names[key]}: day off (does not work here on {Weekday(day.weekday()).label}s)"))
+                weekday = Weekday(day.weekday()).label
+                label = f"{names[key]}: day off (does not work here on {weekday}s)"
+                shades.columns[(day, key)].insert(0, Shade("day-off", label))
     return shades
 
 
