@@ -12,6 +12,7 @@ from clinic.models import Location, OpeningHours, Provider, Room
 from scheduling.models import Appointment
 from scheduling.visibility import appointments_narrowed
 
+from .schedule_shades import Shade, shades_build
 from .timeutil import day_bounds, zone
 
 DEFAULT_OPEN, DEFAULT_CLOSE = time(8), time(20)
@@ -61,6 +62,7 @@ class Column:
     key: int | None
     label: str
     blocks: list[Block] = field(default_factory=list)
+    shades: list[Shade] = field(default_factory=list)  # time off, a day off, out of service
 
     @property
     def short(self) -> str:
@@ -89,6 +91,8 @@ class Day:
     is_today: bool
     closed: bool
     free: list[FreeSlot] = field(default_factory=list)
+    shades: list[Shade] = field(default_factory=list)  # closures, across every column
+    notes: list[Shade] = field(default_factory=list)  # everything drawn, for the week's list
 
     @property
     def agenda(self) -> list[Block]:
@@ -191,8 +195,11 @@ def diary_build(
     *, location: Location, first_day: date, days: int, by: str, provider: Provider | None,
     show_cancelled: bool = False, now: datetime | None = None, free_times: list[tuple[int, datetime]] | None = None,
 ) -> Diary:
-    """Visits of `days` local days from `first_day`, in columns. Queries: opening hours,
-    resources, working days, visits (with patient, provider, room): four, whatever the size."""
+    """Visits of `days` local days from `first_day`, in columns, with closures, time off,
+    days off and rooms out of service drawn behind them. Queries: opening hours, resources,
+    working days, visits (with patient, provider, room), and three for what is drawn behind
+    (closures; time off and working hours, or rooms out of service): seven at most,
+    whatever the size."""
     now = now or timezone.now()
     tz = zone(location)
     dates = [first_day + timedelta(days=n) for n in range(days)]
@@ -237,6 +244,7 @@ def diary_build(
             resources += [(pk, names.get(pk, "Provider")) for pk in extra]
 
     today = now.astimezone(tz).date()
+    shades = shades_build(location=location, dates=dates, by=by, resources=resources, opens=opens, minutes=minutes)
     built_days = []
     for day in dates:
         columns = []
@@ -245,8 +253,9 @@ def diary_build(
             _lanes(blocks)
             for block in blocks:
                 block.who = label
-            columns.append(Column(key=key, label=label, blocks=blocks))
-        built = Day(day=day, columns=columns, is_today=day == today, closed=day.weekday() not in open_days)
+            columns.append(Column(key=key, label=label, blocks=blocks, shades=shades.columns.get((day, key), [])))
+        built = Day(day=day, columns=columns, is_today=day == today, closed=day.weekday() not in open_days,
+                    shades=shades.days.get(day, []), notes=shades.notes(day))
         if free_times and days == 1 and by == "provider":
             free_slots_place(built, free_times, tz=tz, opens=opens, minutes=minutes)
         built_days.append(built)

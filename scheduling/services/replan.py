@@ -10,6 +10,8 @@ free time, with the same provider first. Proposals for one board never take the 
 provider, room or patient twice. Writing them is `replan_apply`."""
 
 import hashlib
+import time
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,10 +19,12 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from clinic.models import Location
+
 from .. import loader
 from ..disruptions import Disruption, visits_disrupted
 from ..models import Appointment
-from ..planner import PlannedVisit, VisitShape, find_slots
+from ..planner import Interval, PlannedVisit, VisitShape, find_slots
 from .reschedule import ReschedulePreview, SeriesDiary, VisitChange, series_diary, series_session_moved
 
 # How far either side of a visit with no window of its own the nearest free time is sought.
@@ -184,7 +188,9 @@ class _Planner:
     """Proposals for one board: diaries loaded once per series or visit, and what earlier
     proposals took kept out of later ones."""
 
-    def __init__(self) -> None:
+    def __init__(self, disruptions: Sequence[Disruption]) -> None:
+        self.disruptions = disruptions
+        self.shared: dict[int, tuple] = {}  # location -> (its diary, each patient's busy time)
         self.taken = _Taken()
         self.series: dict[int, SeriesDiary] = {}
         self.moved_by: dict[int, int] = {}  # visit -> the disrupted visit whose proposal moves it
@@ -228,10 +234,8 @@ class _Planner:
             options = self._session_options(visit, window, found)
             location, patient_busy = found.request.location, found.request.patient_busy
         else:
-            diary = loader.diary_load(location=visit.location, start=window.lo,
-                                      end=window.hi + timedelta(days=OUTSIDE_DAYS if window.after else 0),
-                                      patient=visit.patient, ignore_appointment_ids=[visit.pk])
-            location, patient_busy = diary.location, diary.patient_busy
+            location, busy = self._shared(visit.location)
+            patient_busy = busy.get(visit.patient_id, [])
             options = self._visit_options(visit, window, location, patient_busy)
         fitting = [o for o in options if o.keeps_rules]
         if fitting:
@@ -269,17 +273,51 @@ class _Planner:
                                   tuple(preview.changes), tuple(preview.cancelled), note=note))
         return options
 
-    def _visit_options(self, visit: Appointment, window: Window, location, patient_busy) -> list[Option]:
-        slots = find_slots(location, _shape(visit), window.lo, window.hi, patient_busy=patient_busy,
-                           limit=5000, kind=visit.kind)
-        options: list[Option] = []
-        for slot in _nearest(slots, visit):
-            if len(options) > ALTERNATIVES:
-                break
-            if self.taken.clashes([slot], visit.patient_id) or any(o.new_start == slot.start for o in options):
+    def _shared(self, location: Location) -> tuple:
+        """One diary of the location for every visit on the board that is not a session (the
+        disrupted visits left out: they are moving), and each patient's other visits."""
+        if location.pk not in self.shared:
+            mine = [d.appointment for d in self.disruptions if d.appointment.location_id == location.pk]
+            moving = [v.pk for v in mine if not (v.kind == "session" and v.series_id)]
+            now = timezone.now()
+            end = max(v.starts_at for v in mine) + timedelta(days=NEAREST_DAYS + OUTSIDE_DAYS + 60)
+            diary = loader.diary_load(location=location, start=now, end=end, ignore_appointment_ids=moving)
+            busy: dict[int, list[Interval]] = defaultdict(list)
+            others = Appointment.objects.filter(
+                patient_id__in={v.patient_id for v in mine}, status__in=Appointment.ACTIVE_STATUSES,
+                starts_at__lt=end, ends_at__gt=now).exclude(pk__in=moving)
+            for patient_id, a, b in others.values_list("patient_id", "starts_at", "ends_at"):
+                busy[patient_id].append(Interval(a, b))
+            self.shared[location.pk] = (diary.location, busy)
+        return self.shared[location.pk]
+
+    def _rings(self, visit: Appointment, window: Window, location, patient_busy, *, provider_id: int | None,
+               enough: int) -> list[PlannedVisit]:
+        """Free times nearest the visit's own, looked for a day either side first, then
+        wider, up to the window: the nearest are found without listing a fortnight."""
+        shape = _shape(visit)
+        for days in (1, 3, 7, NEAREST_DAYS):
+            lo = max(window.lo, min(visit.starts_at - timedelta(days=days), window.hi))
+            hi = min(window.hi, max(visit.starts_at + timedelta(days=days), window.lo))
+            if lo >= hi:
                 continue
-            note = "" if slot.provider_id == visit.provider_id else "With another provider."
-            options.append(_single(visit, slot, location.provider(slot.provider_id).name, note=note))
+            slots = find_slots(location, shape, lo, hi, patient_busy=patient_busy, provider_id=provider_id,
+                               limit=2000, kind=visit.kind)
+            free = [s for s in slots if (provider_id is not None or s.provider_id != visit.provider_id)
+                    and not self.taken.clashes([s], visit.patient_id)]
+            if len(free) >= enough or (days >= NEAREST_DAYS and free) or (lo, hi) == (window.lo, window.hi):
+                return _nearest(free, visit)
+        return []
+
+    def _visit_options(self, visit: Appointment, window: Window, location, patient_busy) -> list[Option]:
+        """The nearest free times with the same provider first, then the nearest with another."""
+        works_here = any(p.id == visit.provider_id for p in location.providers)
+        same = self._rings(visit, window, location, patient_busy, provider_id=visit.provider_id,
+                           enough=ALTERNATIVES) if works_here else []
+        other = self._rings(visit, window, location, patient_busy, provider_id=None, enough=1)
+        options = [_single(visit, slot, location.provider(slot.provider_id).name) for slot in same[:ALTERNATIVES]]
+        options += [_single(visit, slot, location.provider(slot.provider_id).name, note="With another provider.")
+                    for slot in other[:1]]
         return options
 
     def _outside(self, visit: Appointment, window: Window, location, patient_busy) -> list[Option]:
@@ -293,9 +331,11 @@ class _Planner:
                         note=_outside_note(window, s)) for s in sorted(same + other, key=lambda s: s.start)]
 
 
-def replan_proposals(*, location_ids=None, disruptions: Sequence[Disruption] | None = None) -> list[Proposal]:
+def replan_proposals(*, location_ids=None, disruptions: Sequence[Disruption] | None = None,
+                     timings: list[float] | None = None) -> list[Proposal]:
     """A proposal for every disrupted visit (at these locations), in time order per patient
-    and series, none taking what an earlier one took."""
+    and series, none taking what an earlier one took. `timings`, if given, receives the
+    seconds each proposal took (the benchmark reads them)."""
     if disruptions is None:
         disruptions = visits_disrupted(location_ids=location_ids)
     series_ids = {d.appointment.series_id for d in disruptions if d.appointment.series_id}
@@ -303,6 +343,12 @@ def replan_proposals(*, location_ids=None, disruptions: Sequence[Disruption] | N
     rows = Appointment.objects.filter(series_id__in=series_ids, status__in=Appointment.ACTIVE_STATUSES)
     for row in rows.select_related("location"):
         siblings.setdefault(row.series_id, []).append(row)
-    planner = _Planner()
+    planner = _Planner(disruptions)
     ordered = sorted(disruptions, key=lambda d: (d.appointment.starts_at, d.appointment.pk))
-    return [planner.propose(d, siblings.get(d.appointment.series_id, [])) for d in ordered]
+    proposals = []
+    for disruption in ordered:
+        began = time.perf_counter()
+        proposals.append(planner.propose(disruption, siblings.get(disruption.appointment.series_id, [])))
+        if timings is not None:
+            timings.append(time.perf_counter() - began)
+    return proposals

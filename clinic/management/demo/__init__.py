@@ -20,6 +20,7 @@ from .setup import (
     logins_ensure,
     patient_create,
     providers_create,
+    room_repair_add,
 )
 from .stories import DemoClinic, stage_for, story_tell
 
@@ -51,6 +52,7 @@ def demo_load(*, today: date, now: datetime) -> bool:
         waiting = [p for i, p in enumerate(patients) if stage_for(i) in ("pending", "in_progress", "completed")]
         waitlist_fill(demo, filler, waiting)
         reminders_fill(demo)
+        room_repair_add(location, tz, today)
     return True
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.models import Group, User
 
 from clinic import roles
-from clinic.models import Closure, Location, OpeningHours, Provider, Room, TimeOff, WorkingHours
+from clinic.models import Closure, Location, OpeningHours, Provider, Room, RoomOutOfService, TimeOff, WorkingHours
 from patients.choices import SkinConcern
 from patients.models import Patient
 
@@ -58,7 +58,8 @@ def logins_ensure() -> dict[str, User]:
 
 
 def location_create(tz: ZoneInfo, today: date) -> Location:
-    """The clinic with its opening hours, its yearly Christmas closure and a training afternoon in ten days."""
+    """The clinic with its opening hours, Christmas closure (every year) and a training
+    afternoon in ten days."""
     location = Location.objects.create(
         name="Needlepoint Clinic Marylebone", slug=DEMO_SLUG, time_zone=TZ_NAME,
         address="12 Welbeck Street, London W1G 9XL", phone="+442079460000", email="hello@example.com",
@@ -126,3 +127,16 @@ def patient_create(rng: random.Random, index: int) -> Patient:
         fitzpatrick_type=1 + index % 6,
         skin_concerns=rng.sample(list(SkinConcern.values), k=1 + index % 3),
     )
+
+
+def room_repair_add(location: Location, tz: ZoneInfo, today: date) -> RoomOutOfService:
+    """Treatment room 1 out of service on the morning of the third open day from today, set
+    after the diary was booked: the visits in it then wait on the re-planning board."""
+    day, found = today, 0
+    while found < 3:
+        day += timedelta(days=1)
+        found += day.weekday() in OPENING
+    room = Room.objects.get(location=location, name=ROOMS["treatment"][0])
+    return RoomOutOfService.objects.create(room=room, reason="Laser servicing",
+                                           starts_at=datetime.combine(day, time(9), tz),
+                                           ends_at=datetime.combine(day, time(13), tz))
