@@ -150,7 +150,7 @@ def test_a_stale_proposal_applied_twice_moves_nothing_twice(world):
     assert AuditEntry.objects.filter(action="replanned", object_id=str(second.pk)).count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_admins_accepting_the_same_board_at_once_move_each_visit_once(world):
     _, second, _ = sessions(world["series"])
     _close_week_from(world["location"], second.starts_at)
