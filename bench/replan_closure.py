@@ -6,7 +6,7 @@ two weeks from today), then asks for the whole re-planning board: a proposal for
 disrupted visit (`scheduling.services.replan.replan_proposals`, detection included), and
 prints one JSON line:
 
-    {"disrupted": ..., "proposed": ..., "unsolved": ..., "total_s": ..., "median_ms": ...,
+    {"disrupted": ..., "planned": ..., "proposed": ..., "unsolved": ..., "total_s": ..., "median_ms": ...,
      "p90_ms": ..., "queries": ...}
 
 `total_s` is the whole board, detection included; `median_ms` and `p90_ms` are each
@@ -18,6 +18,7 @@ database, needlepoint_bench_replan, dropped and rebuilt on each run unless --reu
 
     .venv/bin/python bench/replan_closure.py
     .venv/bin/python bench/replan_closure.py --reuse   # measure again on the data built before
+    .venv/bin/python bench/replan_closure.py --reuse --visits 300   # the first 300 only
 """
 
 import argparse
@@ -60,21 +61,24 @@ def close_a_week(location_id: int):
     return location
 
 
-def measure(location) -> dict:
+def measure(location, visits: int | None = None) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from scheduling.disruptions import visits_disrupted
     from scheduling.services import replan
 
     timings: list[float] = []
     with CaptureQueriesContext(connection) as queries:
         began = time.perf_counter()
-        proposals = replan.replan_proposals(location_ids=[location.pk], timings=timings)
+        found = visits_disrupted(location_ids=[location.pk])
+        proposals = replan.replan_proposals(disruptions=found[:visits] if visits else found, timings=timings)
         total = time.perf_counter() - began
     per_visit = sorted(t * 1000 for t in timings)
     acting = [p for p in proposals if p.follows is None]
     return {
-        "disrupted": len(proposals),
+        "disrupted": len(found),
+        "planned": len(proposals),
         "proposed": sum(1 for p in acting if p.best is not None),
         "unsolved": sum(1 for p in acting if p.best is None),
         "total_s": round(total, 2),
@@ -88,6 +92,7 @@ def measure(location) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reuse", action="store_true", help="measure on the database built by an earlier run")
+    parser.add_argument("--visits", type=int, help="propose for the first N disrupted visits only (all by default)")
     args = parser.parse_args()
     if args.reuse:
         busy._django()
@@ -99,7 +104,7 @@ def main() -> None:
         location_id = build()["central"]
         print(json.dumps({"built_seconds": round(time.perf_counter() - began, 1)}), file=sys.stderr, flush=True)
     location = close_a_week(location_id)
-    print(json.dumps(measure(location)), flush=True)
+    print(json.dumps(measure(location, args.visits)), flush=True)
 
 
 if __name__ == "__main__":

@@ -6,14 +6,17 @@ booking. `visits_disrupted` finds them (in a fixed number of queries, whatever t
 of visits) and says why in words; `disruptions_preview` asks the same question of a change
 before it is saved. Re-planning them is `scheduling.services.replan`."""
 
+import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import reduce
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
+from django.db.models.functions import ExtractIsoWeekDay, TruncTime
 from django.utils import timezone
 
 from clinic.closures import occurrences, wall_to_utc
@@ -81,33 +84,28 @@ def _overlaps(a: datetime, b: datetime, s: datetime, e: datetime) -> bool:
 
 # --- The diary of the resources the visits use ------------------------------------------
 class _Resources:
-    """Everything that could stand in a visit's way, read in one query per kind."""
+    """Everything that could stand in the way of one location's visits, read in one query
+    per kind: closures (given), opening and working hours, time off, rooms out of service."""
 
-    def __init__(self, visits: Sequence[Appointment]) -> None:
-        first = min(v.starts_at for v in visits)
-        last = max(v.room_ends_at for v in visits)
-        self.first, self.last = first, last
-        location_ids = {v.location_id for v in visits}
-        provider_ids = {v.provider_id for v in visits}
-        room_ids = {v.room_id for v in visits if v.room_id is not None}
-        overlapping = Q(starts_at__lt=last, ends_at__gt=first)
+    def __init__(self, location: Location, closures: Iterable[Closure], *, since: datetime, until: datetime) -> None:
         self.closures: dict[int, list[Closure]] = defaultdict(list)
-        for closure in Closure.objects.filter(location_id__in=location_ids).filter(
-            overlapping | Q(repeats_yearly=True, starts_at__lt=last)
-        ):
+        for closure in closures:
             self.closures[closure.location_id].append(closure)
-        self.time_off: dict[int, list[TimeOff]] = defaultdict(list)
-        for off in TimeOff.objects.filter(overlapping, provider_id__in=provider_ids):
-            self.time_off[off.provider_id].append(off)
-        self.out_of_service: dict[int, list[RoomOutOfService]] = defaultdict(list)
-        for spell in RoomOutOfService.objects.filter(overlapping, room_id__in=room_ids):
-            self.out_of_service[spell.room_id].append(spell)
         self.opening: dict[tuple[int, int], list[tuple[time, time]]] = defaultdict(list)
-        for row in OpeningHours.objects.filter(location_id__in=location_ids):
+        for row in OpeningHours.objects.filter(location=location):
             self.opening[(row.location_id, row.weekday)].append((row.opens, row.closes))
         self.working: dict[tuple[int, int, int], list[tuple[time, time]]] = defaultdict(list)
-        for row in WorkingHours.objects.filter(provider_id__in=provider_ids, location_id__in=location_ids):
+        for row in WorkingHours.objects.filter(location=location):
             self.working[(row.provider_id, row.location_id, row.weekday)].append((row.starts, row.ends))
+        # Visits last under a day (a check constraint), so a day either side covers them.
+        overlapping = Q(starts_at__lt=until + timedelta(days=1), ends_at__gt=since)
+        self.time_off: dict[int, list[TimeOff]] = defaultdict(list)
+        # Every provider's: time off is a short list, and a visit may be with anyone.
+        for off in TimeOff.objects.filter(overlapping):
+            self.time_off[off.provider_id].append(off)
+        self.out_of_service: dict[int, list[RoomOutOfService]] = defaultdict(list)
+        for spell in RoomOutOfService.objects.filter(overlapping, room__location=location):
+            self.out_of_service[spell.room_id].append(spell)
 
     def reasons(self, visit: Appointment) -> list[str]:
         location: Location = visit.location
@@ -150,34 +148,89 @@ class _Resources:
         return found
 
 
+# How far ahead a yearly closure is repeated when no end is asked for.
+YEARLY_REACH = timedelta(days=3 * 366)
+
+
+def _maybe_disrupted(visits, location: Location, found: _Resources, *, since: datetime, until: datetime):
+    """The location's visits that might be disrupted, found by the database: in a closure,
+    time off or a room out of service, or not inside one row of opening or working hours
+    (local times). A visit inside two touching rows (09:00-12:00 and 12:00-17:00) comes too;
+    the exact check in Python clears it. The few rows of hours and absences are written
+    into the query itself: cheaper than a subquery for each of a year of visits."""
+    zone = ZoneInfo(location.time_zone)
+    local = visits.filter(location=location).annotate(
+        local_weekday=ExtractIsoWeekDay("starts_at", tzinfo=zone) - 1,
+        local_start=TruncTime("starts_at", tzinfo=zone), local_room_end=TruncTime("room_ends_at", tzinfo=zone),
+        local_treat=TruncTime("provider_starts_at", tzinfo=zone),
+        local_treat_end=TruncTime("provider_ends_at", tzinfo=zone),
+    )
+    open_then = [Q(local_weekday=weekday, local_start__gte=a, local_room_end__lte=b)
+                 for (_, weekday), spans in found.opening.items() for a, b in spans]
+    by_provider: dict[int, list[Q]] = defaultdict(list)
+    for (provider_id, _, weekday), spans in found.working.items():
+        by_provider[provider_id] += [Q(local_weekday=weekday, local_treat__gte=a, local_treat_end__lte=b)
+                                     for a, b in spans]
+    working_then = [Q(provider_id=provider_id) & reduce(operator.or_, terms)
+                    for provider_id, terms in by_provider.items()]
+    conditions = [~reduce(operator.or_, open_then, Q(pk__in=[])), ~reduce(operator.or_, working_then, Q(pk__in=[]))]
+    for provider_id, spells in found.time_off.items():
+        conditions += [
+            Q(provider_id=provider_id, provider_starts_at__lt=off.ends_at, provider_ends_at__gt=off.starts_at)
+            for off in spells
+        ]
+    for room_id, spells in found.out_of_service.items():
+        conditions += [Q(room_id=room_id, starts_at__lt=spell.ends_at, room_ends_at__gt=spell.starts_at)
+                       for spell in spells]
+    for closure in found.closures[location.pk]:
+        for a, b in occurrences(closure.starts_at, closure.ends_at, location.time_zone,
+                                repeats_yearly=closure.repeats_yearly, start=since, end=until):
+            conditions.append(Q(starts_at__lt=b, room_ends_at__gt=a))
+    return local.filter(reduce(operator.or_, conditions))
+
+
 def visits_disrupted(*, location_ids=None, provider_ids=None, room_ids=None,
                      since: datetime | None = None, until: datetime | None = None) -> list[Disruption]:
     """Booked (active, not yet started) visits that now sit in a closure, a provider's time
     off, outside the provider's working hours at that location or the location's opening
     hours, or in a room out of service."""
     now = timezone.now()
-    visits = Appointment.objects.filter(
-        status__in=Appointment.OPEN_STATUSES, starts_at__gte=max(since, now) if since else now
-    )
+    since = max(since, now) if since else now
+    visits = Appointment.objects.filter(status__in=Appointment.OPEN_STATUSES, starts_at__gte=since)
     if until is not None:
         visits = visits.filter(starts_at__lt=until)
-    if location_ids is not None:
-        visits = visits.filter(location_id__in=list(location_ids))
     if provider_ids is not None:
         visits = visits.filter(provider_id__in=list(provider_ids))
     if room_ids is not None:
         visits = visits.filter(room_id__in=list(room_ids))
-    found = list(
-        visits.select_related("patient", "provider", "room", "location", "series").order_by("starts_at", "pk")
-    )
-    if not found:
-        return []
-    resources = _Resources(found)
+    places = Location.objects.all() if location_ids is None else Location.objects.filter(pk__in=list(location_ids))
+    places = list(places.order_by("pk"))
+    reach = until or since + YEARLY_REACH
+    closures = list(Closure.objects.filter(location__in=places, starts_at__lt=reach)
+                    .filter(Q(ends_at__gt=since) | Q(repeats_yearly=True)))
+    # No savepoint of its own inside a caller's transaction: the setting then lasts until
+    # that transaction ends, which is harmless.
+    with transaction.atomic(savepoint=False):
+        if connection.vendor == "postgresql":
+            # A year of visits looks costly to the planner, whose JIT compiling then takes
+            # longer than the scan itself: off for this transaction only.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        return _disrupted(visits, places, closures, since=since, until=reach)
+
+
+def _disrupted(visits, places: Sequence[Location], closures: Sequence[Closure], *, since: datetime,
+               until: datetime) -> list[Disruption]:
     disrupted = []
-    for visit in found:
-        reasons = resources.reasons(visit)
-        if reasons:
-            disrupted.append(Disruption(appointment=visit, reasons=tuple(dict.fromkeys(reasons))))
+    for location in places:
+        resources = _Resources(location, [c for c in closures if c.location_id == location.pk],
+                               since=since, until=until)
+        candidates = _maybe_disrupted(visits, location, resources, since=since, until=until)
+        for visit in candidates.select_related("patient", "provider", "room", "location", "series"):
+            reasons = resources.reasons(visit)
+            if reasons:
+                disrupted.append(Disruption(appointment=visit, reasons=tuple(dict.fromkeys(reasons))))
+    disrupted.sort(key=lambda d: (d.appointment.starts_at, d.appointment.pk))
     return disrupted
 
 

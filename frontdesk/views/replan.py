@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from clinic.errors import DomainError
 from clinic.roles import DESK
+from scheduling.disruptions import visits_disrupted
 from scheduling.services.replan import Option, Proposal, replan_proposals
 from scheduling.services.replan_apply import Choice, replan_apply, replan_cancel
 
@@ -21,6 +22,9 @@ from ..selectors import location_chosen, locations
 from ..timeutil import zone
 from .common import page
 
+# Proposals worked out per page: a closure over a busy week can disrupt thousands of visits,
+# and each proposal takes some tens of milliseconds; the rest show once these are worked.
+BOARD_SIZE = 100
 UNREADABLE = "That choice could not be read (the page may be out of date); the board below is as it is now."
 
 
@@ -116,11 +120,13 @@ def replan(request: HttpRequest) -> HttpResponse:
     if location is None:
         return page(request, "replan.html", {"groups": [], "location": None})
     tz = zone(location)
-    proposals = replan_proposals(location_ids=[location.pk])
+    disrupted = visits_disrupted(location_ids=[location.pk])
+    proposals = replan_proposals(disruptions=disrupted[:BOARD_SIZE])
     acting = [p for p in proposals if p.follows is None]
     context = {
         "location": location, "locations": locations(), "groups": _groups(proposals, tz),
-        "count": len(proposals), "in_series": sum(1 for p in proposals if p.appointment.series_id),
+        "count": len(disrupted), "shown": len(proposals),
+        "in_series": sum(1 for d in disrupted if d.appointment.series_id),
         "accept_all": [choice_value(p, p.best) for p in acting if p.best],
         "unsolved": sum(1 for p in acting if p.best is None),
     }

@@ -79,27 +79,27 @@ def visit_stamp(appointment: Appointment) -> str:
 
 @dataclass
 class _Taken:
-    """What earlier proposals on the same board already took."""
+    """What earlier proposals on the same board already took, by provider, room and patient."""
 
-    spans: list[tuple[str, int, datetime, datetime]] = field(default_factory=list)
+    spans: dict[tuple[str, int], list[tuple[datetime, datetime]]] = field(default_factory=dict)
+
+    def _meets(self, key: tuple[str, int | None], a: datetime, b: datetime) -> bool:
+        return any(x < b and a < y for x, y in self.spans.get(key, ()))
 
     def clashes(self, visits: Iterable[PlannedVisit], patient_id: int) -> bool:
-        for v in visits:
-            for what, who, a, b in self.spans:
-                if what == "provider" and who == v.provider_id and a < v.provider_end and v.provider_start < b:
-                    return True
-                if what == "room" and who == v.room_id and a < v.room_end and v.start < b:
-                    return True
-                if what == "patient" and who == patient_id and a < v.end and v.start < b:
-                    return True
-        return False
+        return any(
+            self._meets(("provider", v.provider_id), v.provider_start, v.provider_end)
+            or (v.room_id is not None and self._meets(("room", v.room_id), v.start, v.room_end))
+            or self._meets(("patient", patient_id), v.start, v.end)
+            for v in visits
+        )
 
     def add(self, visits: Iterable[PlannedVisit], patient_id: int) -> None:
         for v in visits:
-            self.spans.append(("provider", v.provider_id, v.provider_start, v.provider_end))
+            self.spans.setdefault(("provider", v.provider_id), []).append((v.provider_start, v.provider_end))
             if v.room_id is not None:
-                self.spans.append(("room", v.room_id, v.start, v.room_end))
-            self.spans.append(("patient", patient_id, v.start, v.end))
+                self.spans.setdefault(("room", v.room_id), []).append((v.start, v.room_end))
+            self.spans.setdefault(("patient", patient_id), []).append((v.start, v.end))
 
 
 def _shape(visit: Appointment) -> VisitShape:
@@ -301,8 +301,9 @@ class _Planner:
             hi = min(window.hi, max(visit.starts_at + timedelta(days=days), window.lo))
             if lo >= hi:
                 continue
+            # One provider's days are listed whole; of everyone's, the first few hundred.
             slots = find_slots(location, shape, lo, hi, patient_busy=patient_busy, provider_id=provider_id,
-                               limit=2000, kind=visit.kind)
+                               limit=2000 if provider_id else 300, kind=visit.kind)
             free = [s for s in slots if (provider_id is not None or s.provider_id != visit.provider_id)
                     and not self.taken.clashes([s], visit.patient_id)]
             if len(free) >= enough or (days >= NEAREST_DAYS and free) or (lo, hi) == (window.lo, window.hi):

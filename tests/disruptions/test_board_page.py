@@ -85,3 +85,13 @@ def test_the_dashboard_counts_disrupted_visits_until_the_board_is_worked(world, 
     values = [part.split('"')[0] for part in accept_all.split('name="choice" value="')[1:]]
     admin.post(URL, {"action": "accept", "choice": values})
     assert _dashboard_count(admin) == 0
+
+
+def test_a_long_board_shows_the_first_visits_and_says_so(world, desk, monkeypatch):
+    from frontdesk.views import replan as board
+
+    monkeypatch.setattr(board, "BOARD_SIZE", 1)
+    _close_session_2_week(world)  # session 2 and its healing check
+    html = desk.get(URL).content.decode()
+    assert "The first 1 by time are shown here" in html
+    assert html.count('class="replan-item"') == 1

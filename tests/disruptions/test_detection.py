@@ -124,6 +124,44 @@ def test_detection_takes_a_fixed_number_of_queries(world, django_assert_max_num_
     for visit in sessions(world["series"]):
         Closure.objects.create(location=world["location"], reason="Works", starts_at=visit.starts_at,
                                ends_at=visit.ends_at)
-    with django_assert_max_num_queries(6):
+    # Locations, closures, JIT off for the scan, then per location (one here): opening and
+    # working hours, time off, rooms out of service, and the visits.
+    with django_assert_max_num_queries(8):
         found = visits_disrupted()
         assert len(found) == 3 and all(d.appointment.patient.first_name for d in found)
+
+
+@pytest.mark.parametrize(
+    ("zone", "day", "words"),
+    [
+        # Each a day just after the clocks changed there: a fixed UTC offset would be an hour out.
+        ("Europe/London", (2027, 3, 29), "09:00-12:00 BST"),
+        ("America/New_York", (2027, 3, 15), "09:00-12:00 EDT"),
+        ("Australia/Sydney", (2027, 4, 5), "09:00-12:00 AEST"),
+    ],
+)
+def test_a_closure_in_local_hours_finds_the_visit_at_that_local_time_after_a_clock_change(db, zone, day, words):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from scheduling import services
+    from tests import factories
+
+    tz = ZoneInfo(zone)
+    location = factories.LocationFactory(time_zone=zone)
+    provider = factories.ProviderFactory(location=location)
+    factories.RoomFactory(location=location)
+    with time_machine.travel(datetime(2027, 3, 1, tzinfo=tz), tick=False):
+        inside = services.consultation_book(patient=factories.PatientFactory(), location=location, provider=provider,
+                                            starts_at=datetime(*day, 11, 30, tzinfo=tz))
+        after = services.consultation_book(patient=factories.PatientFactory(), location=location, provider=provider,
+                                           starts_at=datetime(*day, 12, 0, tzinfo=tz))
+        Closure.objects.create(location=location, reason="Staff training", repeats_yearly=True,
+                               starts_at=datetime(day[0] - 1, *day[1:], 9, tzinfo=tz),
+                               ends_at=datetime(day[0] - 1, *day[1:], 12, tzinfo=tz))
+        found = visits_disrupted(location_ids=[location.pk])
+    assert [d.appointment.pk for d in found] == [inside.pk]
+    assert after.pk not in [d.appointment.pk for d in found]
+    assert found[0].reasons == (f"The clinic is closed: Staff training ({words}).",)

@@ -150,7 +150,7 @@ def test_a_stale_proposal_applied_twice_moves_nothing_twice(world):
     assert AuditEntry.objects.filter(action="replanned", object_id=str(second.pk)).count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_admins_accepting_the_same_board_at_once_move_each_visit_once(world):
     _, second, _ = sessions(world["series"])
     _close_week_from(world["location"], second.starts_at)
@@ -185,3 +185,15 @@ def test_cancel_with_a_reason_tells_the_patient_and_clears_the_board(world):
     assert second.status == Appointment.Status.CANCELLED
     assert Reminder.objects.filter(kind=Reminder.Kind.CANCELLATION, appointment=second).count() == 1
     assert visits_disrupted() == []
+
+
+def test_when_the_provider_is_away_for_the_whole_window_another_provider_is_proposed(world, protocol):
+    first, second, _ = sessions(world["series"])
+    start = _local_day(first.starts_at) + timedelta(days=protocol.min_interval_days)
+    TimeOff.objects.create(provider=world["provider"], reason="Sabbatical", starts_at=start,
+                           ends_at=start + timedelta(days=protocol.max_interval_days - protocol.min_interval_days + 1))
+    [proposal] = _main(replan_proposals())
+    assert proposal.appointment.pk == second.pk
+    assert proposal.best is not None and proposal.best.provider_id == world["other_provider"].pk
+    assert proposal.best.note == "With another provider."
+    assert proposal.disruption.reasons[0].startswith("Dr Asha Patel is on time off: Sabbatical (")

@@ -396,7 +396,7 @@ PINNED = [
     ("desk", "visit", 10),
     ("desk", "reschedule", 10),
     ("desk", "waitlist", 8),
-    ("admin", "dashboard", 25 + 6),  # and 6 for the count of visits to re-plan
+    ("admin", "dashboard", 25 + 8),  # and 8 for the count of visits to re-plan
     ("admin", "dashboard-csv", 16),
 ]
 
