@@ -41,22 +41,27 @@ def consent_document_for(protocol: TreatmentProtocol) -> ConsentDocument | None:
     return ConsentDocument.objects.filter(protocol=protocol).first()
 
 
-def consent_status(*, patient: Patient, protocol: TreatmentProtocol, now: datetime, zone: str) -> ConsentStatus:
+def consent_status(*, patient: Patient, protocol: TreatmentProtocol, now: datetime, zone: str,
+                   signatures: list[ConsentSignature] | None = None) -> ConsentStatus:
     """The patient's consent for this protocol, and if it does not count, why (a sentence
     for the desk; `zone` names the time zone its dates are given in). A protocol without
-    a consent document needs none."""
-    document = consent_document_for(protocol)
-    if document is None:
-        return ConsentStatus(None, None, None, "")
-    version = consent_version_current(document)
+    a consent document (or one with no version yet) needs none. Two queries; pass the
+    patient's signatures when the caller has them already."""
+    version = (ConsentVersion.objects.filter(document__protocol=protocol).select_related("document")
+               .order_by("-number").first())
     if version is None:
-        return ConsentStatus(document, None, None, "")
-    signatures = ConsentSignature.objects.filter(patient=patient, version__document=document)
-    latest = signatures.select_related("version").order_by("-signed_at").first()
-    current = signatures.filter(version=version, signed_at__gte=consent_valid_since(document, now))
-    valid = current.order_by("-signed_at").first()
+        return ConsentStatus(consent_document_for(protocol), None, None, "")
+    document = version.document
+    if signatures is None:
+        signatures = list(ConsentSignature.objects.filter(patient=patient, version__document=document)
+                          .select_related("version").order_by("-signed_at"))
+    mine = sorted((s for s in signatures if s.version.document_id == document.pk),
+                  key=lambda s: s.signed_at, reverse=True)
+    since = consent_valid_since(document, now)
+    valid = next((s for s in mine if s.version_id == version.pk and s.signed_at >= since), None)
     if valid is not None:
         return ConsentStatus(document, version, valid, "")
+    latest = mine[0] if mine else None
     tz = ZoneInfo(zone)
     if latest is None:
         reason = f"Consent not signed: {patient.full_name} has not signed \u201c{version.title}\u201d."

@@ -26,7 +26,7 @@ def patient_tasks(patient: Patient) -> list[PatientTask]:
     now = timezone.now()
     zone = patient_zone(patient)
     upcoming = list(
-        Appointment.objects.filter(patient=patient, status__in=Appointment.OPEN_STATUSES, starts_at__gt=now)
+        Appointment.objects.filter(patient=patient, status__in=Appointment.OPEN_STATUSES, ends_at__gt=now)
         .select_related("location", "series__protocol", "patient").order_by("starts_at")
     )
     tasks: list[PatientTask] = []

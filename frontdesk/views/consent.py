@@ -116,5 +116,6 @@ def patient_consent_context(patient, consultations, *, zone_name: str) -> dict:
         protocol = protocol_active()
     except DomainError:
         return {"signatures": signatures, "consent": None}
-    status = consent_status(patient=patient, protocol=protocol, now=timezone.now(), zone=zone_name)
+    status = consent_status(patient=patient, protocol=protocol, now=timezone.now(), zone=zone_name,
+                            signatures=signatures)
     return {"signatures": signatures, "consent": status if status.version else None}

@@ -96,7 +96,7 @@ $$ LANGUAGE plpgsql;
 def insert_only(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_FUNCTION)
+        schema_editor.execute(POSTGRES_FUNCTION, params=None)
         for table in TABLES:
             schema_editor.execute(
                 f"CREATE TRIGGER {table}_insert_only BEFORE UPDATE OR DELETE ON {table} "
