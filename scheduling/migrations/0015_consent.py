@@ -80,13 +80,20 @@ class Migration(migrations.Migration):
     ]
 
 
-# A published version and a signature never change: refuse UPDATE and DELETE in the
-# database itself, so no code path (admin, shell, a future service) can rewrite one.
+# A published version and a signature never change: refuse, in the database itself, any
+# UPDATE that changes a value and (on PostgreSQL) any DELETE, so no code path (admin,
+# shell, a future service) can rewrite one. Writing a row back unchanged (as reloading a
+# serialized copy does) changes nothing and is let through. SQLite empties tables with
+# DELETE when a test database is flushed, so there only changes are refused; deleting is
+# still impossible through the app (no service deletes, and the foreign keys protect).
 TABLES = ("scheduling_consentversion", "scheduling_consentsignature")
 
 POSTGRES_FUNCTION = """
 CREATE OR REPLACE FUNCTION scheduling_consent_insert_only() RETURNS trigger AS $$
 BEGIN
+    IF TG_OP = 'UPDATE' AND NEW IS NOT DISTINCT FROM OLD THEN
+        RETURN NEW;
+    END IF;
     RAISE EXCEPTION 'A signed consent record is never changed (% on %).', TG_OP, TG_TABLE_NAME;
 END
 $$ LANGUAGE plpgsql;
@@ -94,33 +101,34 @@ $$ LANGUAGE plpgsql;
 
 
 def insert_only(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
+    connection = schema_editor.connection
+    if connection.vendor == "postgresql":
         schema_editor.execute(POSTGRES_FUNCTION, params=None)
         for table in TABLES:
             schema_editor.execute(
                 f"CREATE TRIGGER {table}_insert_only BEFORE UPDATE OR DELETE ON {table} "
-                "FOR EACH ROW EXECUTE FUNCTION scheduling_consent_insert_only();"
+                "FOR EACH ROW EXECUTE FUNCTION scheduling_consent_insert_only();", params=None
             )
-    elif vendor == "sqlite":
+    elif connection.vendor == "sqlite":
         for table in TABLES:
-            for operation in ("UPDATE", "DELETE"):
-                schema_editor.execute(
-                    f"CREATE TRIGGER {table}_no_{operation.lower()} BEFORE {operation} ON {table} "
-                    "BEGIN SELECT RAISE(ABORT, 'A signed consent record is never changed.'); END;"
-                )
+            with connection.cursor() as cursor:
+                columns = [c.name for c in connection.introspection.get_table_description(cursor, table)]
+            changed = " OR ".join(f'NEW."{c}" IS NOT OLD."{c}"' for c in columns)
+            schema_editor.execute(
+                f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} WHEN {changed} "
+                "BEGIN SELECT RAISE(ABORT, 'A signed consent record is never changed.'); END;", params=None
+            )
 
 
 def insert_only_undo(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     for table in TABLES:
         if vendor == "postgresql":
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_insert_only ON {table};")
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_insert_only ON {table};", params=None)
         elif vendor == "sqlite":
-            for operation in ("update", "delete"):
-                schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_{operation};")
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_update;", params=None)
     if vendor == "postgresql":
-        schema_editor.execute("DROP FUNCTION IF EXISTS scheduling_consent_insert_only();")
+        schema_editor.execute("DROP FUNCTION IF EXISTS scheduling_consent_insert_only();", params=None)
 
 
 def default_document(apps, schema_editor):
@@ -132,7 +140,9 @@ def default_document(apps, schema_editor):
         if created:
             Version.objects.create(
                 document=document, number=1, title=DEFAULT_TITLE, sections=DEFAULT_SECTIONS,
-                text_sha256=consent_text_sha256(DEFAULT_TITLE, DEFAULT_SECTIONS), published_at=timezone.now(),
+                text_sha256=consent_text_sha256(DEFAULT_TITLE, DEFAULT_SECTIONS),
+                # Whole seconds, as the consent services write them (see services/consent.py).
+                published_at=timezone.now().replace(microsecond=0),
             )
 
 

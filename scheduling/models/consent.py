@@ -1,9 +1,9 @@
 """A protocol's consent document, its versions and the patients' signatures.
 
 A version is never changed once published and a signature never after it is made: the
-services have no update path, and on PostgreSQL and SQLite a trigger refuses any UPDATE
-or DELETE of either table (migration 0015), so the record a patient signed stays exactly
-as they read it."""
+services have no update or delete path, and a database trigger (migration 0015) refuses
+any UPDATE that changes a value and, on PostgreSQL, any DELETE of either table, so the
+record a patient signed stays exactly as they read it."""
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator

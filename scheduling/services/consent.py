@@ -21,6 +21,12 @@ from ..models import ConsentDocument, ConsentSignature, ConsentVersion
 MAX_SECTIONS = 20
 
 
+def _now():
+    """Whole seconds: a serialized copy (JSON keeps milliseconds) then writes back the same
+    value, which the database's insert-only trigger lets through."""
+    return timezone.now().replace(microsecond=0)
+
+
 def _locked_document(document: ConsentDocument) -> ConsentDocument:
     return ConsentDocument.objects.select_for_update().select_related("protocol").get(pk=document.pk)
 
@@ -60,7 +66,7 @@ def consent_version_publish(
         raise InvalidRequest("Nothing changed: the text is the same as the current version.")
     version = ConsentVersion.objects.create(
         document=document, number=(current.number + 1) if current else 1, title=title, sections=sections,
-        text_sha256=text_sha256, published_at=timezone.now(), published_by=published_by,
+        text_sha256=text_sha256, published_at=_now(), published_by=published_by,
     )
     audit_record(actor=published_by, action="consent_published", obj=version,
                  changes={"protocol": document.protocol.name, "number": version.number, "sha256": text_sha256})
@@ -124,7 +130,7 @@ def consent_sign(
         raise InvalidRequest(first, details=errors)
     signature = ConsentSignature.objects.create(
         version=version, patient=patient, signed_name=signed_name, sections_ticked=titles,
-        signed_at=timezone.now(), address=address or None, user_agent=(user_agent or "")[:300],
+        signed_at=_now(), address=address or None, user_agent=(user_agent or "")[:300],
         text_sha256=version.text_sha256, witnessed_by=witnessed_by,
     )
     audit_record(

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 import pytest
 import time_machine
-
 from django.test import Client
 
 from clinic.models import AuditEntry

@@ -147,7 +147,8 @@ def test_the_desk_sees_only_done_and_the_provider_sees_the_suggestions_pre_ticke
     response = doctor.post(reverse("frontdesk:assess", args=[visit.consultation_id]), {
         "fitzpatrick_type": "2", "finding_pregnancy_or_breastfeeding": "on", "recommended_sessions": "",
         "clinical_notes": ""})
-    assert response.status_code == 302, re.findall(r'(?:role="alert">\s*<p>|class="error">)([^<]+)', response.content.decode())
+    errors = re.findall(r'(?:role="alert">\s*<p>|class="error">)([^<]+)', response.content.decode())
+    assert response.status_code == 302, errors
     visit.consultation.refresh_from_db()
     assert [m["condition"] for m in visit.consultation.screening] == ["pregnancy_or_breastfeeding"]
 
