@@ -186,3 +186,12 @@ def test_patient_tasks_list_the_health_questions_and_the_consent(visit, world):
     consent = [t for t in patient_tasks(world["patient"]) if "onsent" in t.label]
     assert len(consent) == 1 and consent[0].done and consent[0].url.startswith("/consent/")
     assert not IntakeQuestion.objects.filter(key="anything_else", suggestions__isnull=False).exists()
+
+
+def test_a_moved_consultations_message_carries_the_new_link(visit, desk_user):
+    old = intake_url(visit)
+    services.appointment_reschedule(appointment=visit, new_start=at(4, 14), changed_by=desk_user)
+    visit.refresh_from_db()
+    pending = Reminder.objects.filter(appointment=visit, kind="confirmation", status="pending")
+    links = {reminder_context(reminder)["intake_url"] for reminder in pending}
+    assert links and all(link.endswith(intake_url(visit)) and not link.endswith(old) for link in links)
