@@ -34,7 +34,8 @@ def patient_tasks(patient: Patient) -> list[PatientTask]:
     answered = set(Intake.objects.filter(consultation_id__in=[v.consultation_id for v in consultations])
                    .values_list("consultation_id", flat=True))
     for visit in consultations:
-        day = f"{visit.starts_at.astimezone(zone):%A %d %B}"
+        local = visit.starts_at.astimezone(zone)
+        day = f"{local:%A} {local.day} {local:%B}"
         done = visit.consultation_id in answered
         label = (f"Health questions answered (you can change them until {day})" if done
                  else f"Fill in your health questions before {day}")

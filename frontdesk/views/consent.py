@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from clinic.errors import DomainError
 from clinic.roles import ADMIN, ALL_ROLES, viewer_scope
 from patients.models import Intake
-from scheduling.consent import consent_status, consent_version_current
+from scheduling.consent import TREATMENTS, consent_status, consent_version_current
 from scheduling.models import Appointment, ConsentDocument, ConsentSignature
 from scheduling.pages.consent import consent_page_render
 from scheduling.selectors import protocol_active
@@ -116,6 +116,10 @@ def patient_consent_context(patient, consultations, *, zone_name: str) -> dict:
         protocol = protocol_active()
     except DomainError:
         return {"signatures": signatures, "consent": None}
-    status = consent_status(patient=patient, protocol=protocol, now=timezone.now(), zone=zone_name,
-                            signatures=signatures)
-    return {"signatures": signatures, "consent": status if status.version else None}
+    now = timezone.now()
+    status = consent_status(patient=patient, protocol=protocol, now=now, zone=zone_name, signatures=signatures)
+    # Unsigned matters now only when a treatment is coming; before that it is just "not yet".
+    # The patient page prefetched the visits: no query here.
+    needed = any(v.kind in TREATMENTS and v.status in Appointment.OPEN_STATUSES and v.ends_at > now
+                 for v in patient.appointments.all())
+    return {"signatures": signatures, "consent": status if status.version else None, "consent_needed": needed}

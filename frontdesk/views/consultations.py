@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_http_methods, require_POST
 
+from clinic.audit import audit_clinical_reads
 from clinic.errors import DomainError
 from clinic.roles import CLINICAL, viewer_scope
 from patients import selectors as patient_selectors
@@ -31,6 +32,9 @@ def assess(request: HttpRequest, consultation_id: int) -> HttpResponse:
     consultation = _consultation(request, consultation_id)
     rules = list(patient_selectors.screening_rules(active_only=True))
     answers = intake_answers(getattr(consultation, "intake", None))
+    if answers and request.method == "GET":
+        # The patient's health answers are part of the clinical record: their reading is audited.
+        audit_clinical_reads(reader=request.user, records=[consultation], via=f"GET {request.path}")
     suggested = intake_suggested_findings(answers)
     patient = consultation.patient
     initial = {"fitzpatrick_type": patient.fitzpatrick_type, "concerns": patient.skin_concerns}

@@ -71,6 +71,6 @@ def intake_page(request: HttpRequest, token: str) -> HttpResponse:
         "sent": intake is not None,
         "message": message,
         "failed": bool(errors) or status >= 400,
-        "today": timezone.localdate().isoformat(),
+        "today": timezone.now().astimezone(ZoneInfo(visit.location.time_zone)).date().isoformat(),
     }
     return render(request, "patient/intake.html", context, status=status)

@@ -2,6 +2,7 @@
 only until the consultation starts (after that they are the provider's to read)."""
 
 from collections.abc import Mapping
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -31,7 +32,8 @@ def intake_save(*, visit: Appointment, answers: Mapping[str, str], actor_label: 
     """Save the patient's answers for this consultation visit (keyed by question key).
     Refused once the consultation has started or if it is no longer booked; a wrong
     answer refuses the whole form, with a sentence per question."""
-    visit = Appointment.objects.select_for_update(of=("self",)).select_related("consultation").get(pk=visit.pk)
+    visit = (Appointment.objects.select_for_update(of=("self",)).select_related("consultation", "location")
+             .get(pk=visit.pk))
     now = timezone.now()
     if visit.status not in Appointment.OPEN_STATUSES:
         raise Conflict("This consultation is no longer booked, so its health questions are closed.")
@@ -40,7 +42,8 @@ def intake_save(*, visit: Appointment, answers: Mapping[str, str], actor_label: 
     questions = intake_questions()
     errors: dict[str, list[str]] = {}
     values: dict[int, tuple[IntakeQuestion, str]] = {}
-    today = now.astimezone(visit.starts_at.tzinfo).date()
+    # "Not in the future" on the clinic's calendar, where the patient's day is.
+    today = now.astimezone(ZoneInfo(visit.location.time_zone)).date()
     for question in questions:
         try:
             values[question.pk] = (question, intake_answer_read(question, answers.get(question.key, ""), today=today))

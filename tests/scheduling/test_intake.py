@@ -178,7 +178,7 @@ def test_the_consultations_confirmation_carries_the_health_questions_link(visit)
 def test_patient_tasks_list_the_health_questions_and_the_consent(visit, world):
     tasks = patient_tasks(visit.patient)
     assert [t.done for t in tasks] == [False]
-    assert tasks[0].label == "Fill in your health questions before Thursday 04 March"
+    assert tasks[0].label == "Fill in your health questions before Thursday 4 March"
     assert tasks[0].url == intake_url(visit)
     intake_save(visit=visit, answers=_answers())
     assert patient_tasks(visit.patient)[0].done
