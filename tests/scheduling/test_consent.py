@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from dateutil.relativedelta import relativedelta
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 
 from clinic.errors import Conflict, InvalidRequest
 from clinic.models import AuditEntry
@@ -69,10 +69,13 @@ def test_a_published_version_and_a_signature_never_change_in_the_database(docume
                              (ConsentSignature.objects.filter(pk=signature.pk), {"signed_name": "Someone else"})):
         with pytest.raises(DatabaseError), transaction.atomic():
             queryset.update(**change)
-        with pytest.raises(DatabaseError), transaction.atomic():
-            queryset.delete()
+        if connection.vendor == "postgresql":  # SQLite flushes test databases with DELETE
+            with pytest.raises(DatabaseError), transaction.atomic():
+                queryset.delete()
     version.refresh_from_db()
     assert version.title != "Rewritten"
+    # Writing a row back unchanged (as reloading a serialized copy does) changes nothing.
+    ConsentVersion.objects.filter(pk=version.pk).update(title=version.title)
 
 
 def test_editing_publishes_a_new_version_and_leaves_the_old_one_as_signed(document, patient, clinic_admin_user):
