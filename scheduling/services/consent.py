@@ -126,8 +126,9 @@ def consent_sign(
     if missing:
         errors["sections"] = [f"Tick each section to show you have read it: {', '.join(missing)}."]
     if errors:
-        first = next(iter(errors.values()))[0]
-        raise InvalidRequest(first, details=errors)
+        message = next(iter(errors.values()))[0] if len(errors) == 1 else (
+            "Tick each section and type your full name to sign.")
+        raise InvalidRequest(message, details=errors)
     signature = ConsentSignature.objects.create(
         version=version, patient=patient, signed_name=signed_name, sections_ticked=titles,
         signed_at=_now(), address=address or None, user_agent=(user_agent or "")[:300],
