@@ -119,3 +119,28 @@ def test_check_in_is_refused_until_the_patient_signs_the_consent_on_the_tablet(
         desk.goto(f"{base}/consents/{signature.pk}/print/")
         assert signature.text_sha256 in desk.inner_text("main")
         check(desk, "consent-printed")
+
+
+def test_a_clinic_admin_edits_the_consent_and_the_desk_sees_it_needs_signing_again(
+    live_server, browser, world, clinic_admin_user
+):
+    base = live_server.url
+    with time_machine.travel(at(2, 11, 30), tick=True):
+        admin = browser("admin", PHONE)
+        sign_in(admin, base, "clinicadmin")
+        admin.get_by_role("link", name="Consent").click()
+        check(admin, "consent-documents")
+        admin.get_by_role("link", name="Edit").click()
+        admin.get_by_label("Section 7: heading").fill("Numbing cream")
+        admin.get_by_label("Section 7: text").fill("A lidocaine cream is applied for about 30 minutes first.")
+        check(admin, "consent-document-edit")
+        admin.get_by_role("button", name="Save and publish").click()
+        assert admin.get_by_text("Version 2 published").is_visible()
+
+        desk = browser("desk", PHONE)
+        sign_in(desk, base, "desk")
+        desk.goto(f"{base}/patients/{world['patient'].pk}/")
+        consent = desk.locator("section[aria-labelledby=consent-h]")
+        assert "signed an earlier version" in consent.inner_text()
+        assert consent.get_by_role("link", name="Open the signing page").is_visible()
+        check(desk, "consent-patient-page")
