@@ -21,6 +21,7 @@ from scheduling.patient_tasks import patient_tasks
 from scheduling.reminders.rendering import reminder_context
 from scheduling.services.intake import intake_answers, intake_save
 from scheduling.task_links import consent_token, intake_link_read, intake_token, intake_url
+from tests.api.conftest import login
 from tests.builders import at
 
 pytestmark = pytest.mark.django_db
@@ -154,8 +155,6 @@ def test_the_desk_sees_only_done_and_the_provider_sees_the_suggestions_pre_ticke
 
 
 def test_no_api_answer_carries_the_health_questions(visit, world, desk_user, clinic_admin_user):
-    from tests.api.conftest import login
-
     intake_save(visit=visit, answers=_answers(retinoids="yes"))
     for user in (desk_user, clinic_admin_user):
         api = login(user)
