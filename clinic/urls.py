@@ -5,6 +5,8 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from scheduling.api.calendar_feeds import feed as calendar_feed
+from scheduling.pages.consent import consent_page
+from scheduling.pages.intake import intake_page
 from scheduling.pages.visit_link import patient_link_page
 
 from . import views
@@ -28,6 +30,8 @@ urlpatterns = [
     # Patients' signed links and calendar feeds (no login: the secret is in the address)
     path("visit/<int:appointment_id>/<str:token>/", patient_link_page, name="patient-link"),
     path("calendar/<str:owner>/<str:token>.ics", calendar_feed, name="calendar-feed"),
+    path("intake/<str:token>/", intake_page, name="intake"),
+    path("consent/<str:token>/", consent_page, name="consent"),
     # Last: any other address gets the product's 404 page, in development too (where
     # Django would otherwise show its debug page); a missing slash is still added first.
     re_path(r"^.*$", views.not_found_page),

@@ -292,3 +292,44 @@ class DashboardForm(forms.Form):
     end = SaneDateField(widget=DateInput(), label="To")
 
 
+
+
+# --- Consent documents ----------------------------------------------------------------
+class ConsentDocumentForm(forms.Form):
+    """The words of a consent document as sections (heading and text), with room for two
+    more; publishing makes them the next version."""
+
+    EXTRA = 2
+    title = forms.CharField(max_length=200, label="Title")
+    validity_months = forms.IntegerField(min_value=1, max_value=60, label="A signature counts for (months)")
+
+    def __init__(self, *args, current=None, validity_months: int = 12, **kwargs):
+        sections = list(current.sections) if current else []
+        initial = {"title": current.title if current else "", "validity_months": validity_months}
+        for index, section in enumerate(sections):
+            initial[f"heading_{index}"] = section["title"]
+            initial[f"text_{index}"] = section["text"]
+        super().__init__(*args, initial=initial, **kwargs)
+        self.current = current
+        self.count = len(sections) + self.EXTRA
+        for index in range(self.count):
+            self.fields[f"heading_{index}"] = forms.CharField(
+                max_length=200, required=False, label=f"Section {index + 1}: heading")
+            self.fields[f"text_{index}"] = forms.CharField(
+                max_length=5000, required=False, label=f"Section {index + 1}: text",
+                widget=forms.Textarea(attrs={"rows": 4}))
+
+    def section_fields(self):
+        return [(self[f"heading_{index}"], self[f"text_{index}"]) for index in range(self.count)]
+
+    def sections(self) -> list[dict[str, str]]:
+        data = self.cleaned_data
+        return [{"title": data.get(f"heading_{index}", ""), "text": data.get(f"text_{index}", "")}
+                for index in range(self.count)]
+
+    def words_changed(self) -> bool:
+        if self.current is None:
+            return True
+        kept = [s for s in self.sections() if s["title"].strip() or s["text"].strip()]
+        now = [{"title": s["title"].strip(), "text": s["text"].strip()} for s in kept]
+        return self.cleaned_data["title"].strip() != self.current.title or now != self.current.sections

@@ -2,6 +2,7 @@ from django.urls import path
 
 from .views import (
     auth,
+    consent,
     consultations,
     dashboard,
     patients,
@@ -52,6 +53,10 @@ urlpatterns = [
     path("waitlist/<int:entry_id>/book/", waitlist.waitlist_book, name="waitlist-book"),
     path("waitlist/<int:entry_id>/remove/", waitlist.waitlist_remove, name="waitlist-remove"),
     path("replan/", replan.replan, name="replan"),
+    path("desk/consent/<int:patient_id>/<int:document_id>/", consent.desk_sign, name="consent-sign"),
+    path("consents/<int:signature_id>/print/", consent.consent_print, name="consent-print"),
+    path("consent-documents/", consent.consent_documents, name="consent-documents"),
+    path("consent-documents/<int:document_id>/", consent.consent_document_edit, name="consent-document"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/<str:table>.csv", dashboard.dashboard_csv, name="dashboard-csv"),
     # Set-up, for clinic admins.

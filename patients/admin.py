@@ -9,7 +9,15 @@ from django.http import HttpResponseRedirect
 from clinic.admin import ViewOnlyAdmin, ViewOnlyInline
 from clinic.errors import DomainError
 
-from .models import Consultation, Patient, RecommendedArea, ScreeningRule
+from .intake_setup import (
+    intake_question_create,
+    intake_question_delete,
+    intake_question_update,
+    intake_suggestion_create,
+    intake_suggestion_delete,
+    intake_suggestion_update,
+)
+from .models import Consultation, IntakeQuestion, IntakeSuggestion, Patient, RecommendedArea, ScreeningRule
 from .services import (
     patient_create,
     patient_delete,
@@ -138,3 +146,41 @@ class ScreeningRuleAdmin(ServiceSaveMixin, admin.ModelAdmin):
 
     def delete_with_service(self, request, obj):
         screening_rule_delete(rule=obj, deleted_by=request.user)
+
+
+@admin.register(IntakeQuestion)
+class IntakeQuestionAdmin(ServiceSaveMixin, admin.ModelAdmin):
+    """The health questions patients answer before a consultation; what each answer
+    suggests is edited under "Health question suggestions"."""
+
+    list_display = ["order", "text", "answer_type", "is_active"]
+    list_display_links = ["text"]
+    list_filter = ["answer_type", "is_active"]
+    search_fields = ["key", "text"]
+
+    def create_with_service(self, request, fields):
+        return intake_question_create(created_by=request.user, **fields)
+
+    def update_with_service(self, request, obj, changes):
+        intake_question_update(question=obj, updated_by=request.user, **changes)
+
+    def delete_with_service(self, request, obj):
+        intake_question_delete(question=obj, deleted_by=request.user)
+
+
+@admin.register(IntakeSuggestion)
+class IntakeSuggestionAdmin(ServiceSaveMixin, admin.ModelAdmin):
+    """Which answer to a health question suggests which screening rule to the provider."""
+
+    list_display = ["question", "answer", "rule"]
+    list_select_related = ["question", "rule"]
+    search_fields = ["question__text", "rule__label"]
+
+    def create_with_service(self, request, fields):
+        return intake_suggestion_create(created_by=request.user, **fields)
+
+    def update_with_service(self, request, obj, changes):
+        intake_suggestion_update(suggestion=obj, updated_by=request.user, **changes)
+
+    def delete_with_service(self, request, obj):
+        intake_suggestion_delete(suggestion=obj, deleted_by=request.user)

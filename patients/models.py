@@ -219,3 +219,76 @@ class ScreeningRule(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+# --- Intake: the health questions a patient answers before a consultation ---------------
+class IntakeQuestion(models.Model):
+    """One question of the clinic's health questionnaire, as data the clinic edits."""
+
+    class AnswerType(models.TextChoices):
+        YES_NO = "yes_no", "Yes or no"
+        CHOICE = "choice", "One of a list"
+        DATE = "date", "A date"
+        TEXT = "text", "Free text"
+
+    key = models.SlugField(max_length=60, unique=True, help_text="A short name that stays when the wording changes.")
+    text = models.CharField(max_length=240, help_text="As the patient reads it.")
+    help_text = models.CharField(max_length=300, blank=True)
+    answer_type = models.CharField(max_length=8, choices=AnswerType.choices)
+    choices = models.JSONField(default=list, blank=True, help_text="For a choice: the answers offered, in order.")
+    order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class IntakeSuggestion(models.Model):
+    """An answer that suggests a screening finding to the provider: "yes", one of a
+    choice's answers, or for a date question any date (the date the condition was last
+    present). The provider confirms or not at the assessment."""
+
+    question = models.ForeignKey(IntakeQuestion, on_delete=models.CASCADE, related_name="suggestions")
+    answer = models.CharField(max_length=120, blank=True, help_text="Empty for a date question: any date given.")
+    rule = models.ForeignKey(ScreeningRule, on_delete=models.CASCADE, related_name="intake_suggestions")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["question", "answer", "rule"], name="intake_suggestion_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question.key}={self.answer or 'a date'} suggests {self.rule.condition}"
+
+
+class Intake(models.Model):
+    """A patient's answers before one consultation; editable by the patient until the
+    consultation starts, read-only after."""
+
+    consultation = models.OneToOneField(Consultation, on_delete=models.CASCADE, related_name="intake")
+    submitted_at = models.DateTimeField(help_text="First sent by the patient.")
+    updated_at = models.DateTimeField(help_text="Last changed by the patient.")
+
+    def __str__(self) -> str:
+        return f"Health questions for {self.consultation}"
+
+
+class IntakeAnswer(models.Model):
+    """One answer, with the question's words as the patient read them."""
+
+    intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(IntakeQuestion, on_delete=models.PROTECT, related_name="answers")
+    question_text = models.CharField(max_length=240)
+    answer = models.CharField(max_length=2000, blank=True)
+
+    class Meta:
+        ordering = ["question__order", "question_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["intake", "question"], name="intake_answer_once_per_question"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_text}: {self.answer}"

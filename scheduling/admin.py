@@ -23,6 +23,8 @@ from clinic.errors import DomainError
 
 from .models import (
     Appointment,
+    ConsentSignature,
+    ConsentVersion,
     HeldVisit,
     MessageTemplate,
     Reminder,
@@ -417,3 +419,22 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
     search_fields = ["patient__last_name", "patient__first_name"]
     list_select_related = ["patient", "location", "provider"]
     autocomplete_fields = ["patient", "provider"]
+
+
+@admin.register(ConsentVersion)
+class ConsentVersionAdmin(ViewOnlyAdmin):
+    """Published consent wordings, read-only: the clinic edits them on the front-desk site's
+    Consent page, where each edit is published as a new version."""
+
+    list_display = ["document", "number", "title", "published_at", "published_by"]
+    list_filter = ["document"]
+
+
+@admin.register(ConsentSignature)
+class ConsentSignatureAdmin(ViewOnlyAdmin):
+    """Signed consents, read-only: a signature never changes."""
+
+    list_display = ["patient", "version", "signed_name", "signed_at", "witnessed_by"]
+    list_select_related = ["patient", "version", "witnessed_by"]
+    search_fields = ["patient__last_name", "patient__first_name", "signed_name"]
+    date_hierarchy = "signed_at"

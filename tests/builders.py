@@ -9,8 +9,9 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from scheduling import services
-from scheduling.models import Appointment, TreatmentSeries
+from scheduling.models import Appointment, ConsentVersion, TreatmentProtocol, TreatmentSeries
 from scheduling.planner import Preferences
+from scheduling.services.consent import consent_sign
 from tests import factories
 
 LONDON = ZoneInfo("Europe/London")
@@ -67,10 +68,25 @@ def eligible_consultation(*, clinic, when, patient=None, sessions=3, fitzpatrick
     return visit.consultation
 
 
+def consent_signed(patient, *, protocol=None, witnessed_by=None):
+    """The patient signs the protocol's current consent at the current clock, online (or at
+    the desk with `witnessed_by`), as a patient about to start treatment does."""
+    protocol = protocol or TreatmentProtocol.objects.get(slug="facial-microneedling")
+    version = ConsentVersion.objects.filter(document__protocol=protocol).order_by("-number").first()
+    if version is None:
+        return None  # a protocol with no consent document needs none
+    return consent_sign(
+        patient=patient, version=version, signed_name=patient.full_name,
+        sections_ticked=[section["title"] for section in version.sections],
+        address="192.0.2.10", user_agent="pytest", witnessed_by=witnessed_by,
+    )
+
+
 def booked_series(
-    *, clinic, consultation, user=None, provider=None, sessions=None, earliest_start=None
+    *, clinic, consultation, user=None, provider=None, sessions=None, earliest_start=None, consented=True
 ) -> TreatmentSeries:
-    """Propose, hold and confirm a series for the consultation at the current clock."""
+    """Propose, hold and confirm a series for the consultation at the current clock; the
+    patient signs the consent then too, unless `consented` is False."""
     provider = provider or clinic["provider"]
     result = services.series_propose(
         consultation=consultation,
@@ -81,7 +97,10 @@ def booked_series(
     )
     assert result.best is not None, result.problem
     hold = services.series_hold(consultation=consultation, location=clinic["location"], plan=result.best, held_by=user)
-    return services.series_confirm(hold=hold, confirmed_by=user)
+    series = services.series_confirm(hold=hold, confirmed_by=user)
+    if consented:
+        consent_signed(consultation.patient, protocol=series.protocol)
+    return series
 
 
 def sessions(series: TreatmentSeries) -> list[Appointment]:

@@ -230,6 +230,8 @@ SPECTACULAR_SETTINGS = {
 }
 # Patients confirm or cancel one visit from a signed link in their reminder.
 PATIENT_LINK_MAX_AGE_DAYS = env.int("PATIENT_LINK_MAX_AGE_DAYS", default=14)
+# A link to read and sign a consent document lasts this many days.
+CONSENT_LINK_MAX_AGE_DAYS = env.int("CONSENT_LINK_MAX_AGE_DAYS", default=30)
 # A retried POST with the same Idempotency-Key within this many hours gets the first answer.
 IDEMPOTENCY_KEY_HOURS = 24
 

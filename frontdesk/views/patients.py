@@ -37,6 +37,7 @@ from ..phones import phone_as_dialled, phone_region
 from ..selectors import location_chosen, patient_page, patient_timelines
 from ..timeutil import day_bounds, local_today, zone
 from .common import explain, page
+from .consent import patient_consent_context
 
 SEARCH_LIMIT = 20
 SLOT_DAYS = 7
@@ -158,6 +159,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         "other_reminders": other_reminders,
         "visits": [v for v in patient.appointments.all() if v.series_id is None],
         "waitlist": list(patient.waitlist_entries.all()),
+        **patient_consent_context(patient, consultations, zone_name=location.time_zone if location else "UTC"),
     })
 
 

@@ -12,6 +12,7 @@ from clinic.errors import DomainError
 from clinic.models import Provider
 from clinic.roles import ALL_ROLES, CLINICAL, DESK, viewer_scope
 from scheduling import services
+from scheduling.consent import visit_consent_status
 from scheduling.models import Appointment
 from scheduling.visibility import clinical_reader
 
@@ -48,6 +49,7 @@ def _visit_context(visit: Appointment, **extra) -> dict:
         "cancel_form": extra.pop("cancel_form", None) or CancelForm(),
         "complete_form": extra.pop("complete_form", None) or CompleteForm(initial=record_initial(visit, before)),
         "before": before,
+        "consent": visit_consent_status(visit, now) if visit.status in OPEN else None,
         **extra,
     }
 

@@ -1,6 +1,7 @@
 """Scheduling models, one module per topic."""
 
 from .appointment import Appointment, TreatedArea, statuses_sql
+from .consent import ConsentDocument, ConsentSignature, ConsentVersion
 from .holds import HeldVisit, SeriesHold
 from .reminders import MessageTemplate, Reminder, SentMessage
 from .series import TreatmentProtocol, TreatmentSeries, TsTzRange
@@ -8,6 +9,9 @@ from .waitlist import WaitlistEntry
 
 __all__ = [
     "Appointment",
+    "ConsentDocument",
+    "ConsentSignature",
+    "ConsentVersion",
     "HeldVisit",
     "MessageTemplate",
     "Reminder",

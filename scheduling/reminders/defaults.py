@@ -28,10 +28,12 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "email_subject": "{% if moved %}Your visit has moved{% else %}Your visit is booked{% endif %}: {{ time }}",
         "email_text": "Hello {{ first_name }},\n\n{% if moved %}Your visit has moved. {% endif %}"
         "Your {{ visit }} is booked for {{ time }}{% if provider %} with {{ provider }}{% endif %}.\n"
-        + _VISIT_TEXT + "\n" + _WHERE_TEXT + "\nThe attached calendar file adds it to your calendar.\n" + _PRE_CARE_TEXT,
+        + _VISIT_TEXT + "\n" + _WHERE_TEXT + "\nThe attached calendar file adds it to your calendar.\n" + _PRE_CARE_TEXT
+        + "{% if intake_url %}\nBefore your consultation, please answer a few health questions (about 5 minutes): {{ intake_url }}\n{% endif %}",
         "email_html": "<p>Hello {{ first_name }},</p><p>{% if moved %}Your visit has moved. {% endif %}"
         "Your {{ visit }} is booked for <strong>{{ time }}</strong>{% if provider %} with {{ provider }}{% endif %}.</p>"
-        + _VISIT_HTML + "<p>The attached calendar file adds it to your calendar.</p>" + _PRE_CARE_HTML,
+        + _VISIT_HTML + "<p>The attached calendar file adds it to your calendar.</p>" + _PRE_CARE_HTML
+        + '{% if intake_url %}<p>Before your consultation, please <a href="{{ intake_url }}">answer a few health questions</a> (about 5 minutes).</p>{% endif %}',
         "sms_body": "Hi {{ first_name }}, you're booked at {{ clinic }} on {{ time }}. Details: {{ link }}",
     },
     "series_confirmation": {

@@ -19,6 +19,7 @@ from ..models import Appointment, MessageTemplate, Reminder
 from ..models.series import AFTERCARE_DEFAULT, PRE_CARE_DEFAULT
 from ..patient_links import patient_link_url
 from ..rules import visit_by_phone
+from ..task_links import intake_url
 from .branding import branding_for, email_html_wrap, email_text_wrap
 from .config import site_url
 from .outbox import TREATMENT_KINDS
@@ -154,6 +155,14 @@ def _changes(reminder: Reminder, zone: ZoneInfo, visits: dict[int, Appointment])
     return {"moves": moves, "cancelled": cancelled}
 
 
+def _intake_link(reminder: Reminder, appointment: Appointment) -> str:
+    """A consultation's confirmation carries the link to its health questions."""
+    if (reminder.kind != Reminder.Kind.CONFIRMATION or appointment.kind != Appointment.Kind.CONSULTATION
+            or not appointment.consultation_id or appointment.status not in Appointment.OPEN_STATUSES):
+        return ""
+    return f"{site_url()}{intake_url(appointment)}"
+
+
 def reminder_context(reminder: Reminder, *, series_visits: list[Appointment] | None = None) -> dict:
     """Everything an email template may use (variables.TEMPLATE_VARIABLES lists it by kind)."""
     patient = reminder.patient
@@ -182,11 +191,13 @@ def reminder_context(reminder: Reminder, *, series_visits: list[Appointment] | N
         "pre_care": _lines(protocol.pre_care_text if protocol else PRE_CARE_DEFAULT),
         "aftercare": _lines(protocol.aftercare_text if protocol else AFTERCARE_DEFAULT),
         "claim_url": "",
+        "intake_url": "",
     }
     if reminder.kind == Reminder.Kind.WAITLIST_OFFER:
         context["claim_url"] = waitlist_claim_url(reminder_id=reminder.pk)
     if appointment is not None:
         context.update(_visit_words(appointment, zone))
+        context["intake_url"] = _intake_link(reminder, appointment)
     elif reminder.visit_starts_at is not None:
         context["time"] = local_time_text(reminder.visit_starts_at, zone)
     if reminder.kind == Reminder.Kind.WAITLIST_OFFER and reminder.waitlist_entry_id:

@@ -18,6 +18,7 @@ from clinic.errors import Conflict, InvalidRequest
 from patients.areas import needle_depths_clean
 from patients.choices import RARE_SIDE_EFFECTS, SideEffect
 
+from ..consent import visit_consent_status
 from ..models import Appointment, TreatedArea, TreatmentSeries
 from ..reminders.events import reminder_cancellation_notice, reminder_series_cancellation_notice
 from ..reminders.maintenance_prompts import reminders_series_completed
@@ -115,7 +116,9 @@ def appointment_confirm_by_patient(*, appointment: Appointment, actor_label: str
 
 @transaction.atomic
 def appointment_check_in(*, appointment: Appointment, checked_in_by=None) -> Appointment:
-    """The patient has arrived (on the day of the visit)."""
+    """The patient has arrived (on the day of the visit). A treatment (session or
+    maintenance) needs the patient's consent: signed, for the protocol's current version,
+    within its validity."""
     appointment = _locked(appointment)
     if appointment.status not in OPEN:
         raise _refuse(appointment, "checked in")
@@ -124,6 +127,9 @@ def appointment_check_in(*, appointment: Appointment, checked_in_by=None) -> App
     # The location's local date: a visit at 00:30 local is "today" there even if UTC says otherwise.
     if appointment.starts_at.astimezone(tz).date() != now.astimezone(tz).date():
         raise InvalidRequest("A patient can only be checked in on the day of the visit.")
+    consent = visit_consent_status(appointment, now)
+    if consent is not None and not consent.ok:
+        raise Conflict(consent.reason, details={"consent": [consent.reason]})
     appointment.status = Status.CHECKED_IN
     appointment.checked_in_at = now
     appointment.save(update_fields=["status", "checked_in_at", "updated_at"])

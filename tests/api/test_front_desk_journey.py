@@ -1,13 +1,17 @@
 """The whole front-desk journey through the API, as a desk and a provider would drive it."""
 
+import html
+import re
 from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
 import time_machine
+from django.test import Client
 
 from clinic.models import AuditEntry
 from scheduling.models import Appointment, TreatmentSeries
+from scheduling.patient_tasks import patient_tasks
 from tests.builders import MONDAY, at
 
 from .conftest import login
@@ -145,6 +149,15 @@ def test_new_patient_to_maintenance_proposal(clinic, desk_user):
         # Session 1: she checks in and the provider records the treatment.
         first = Appointment.objects.get(pk=session[1]["id"])
         clock.move_to(first.starts_at + timedelta(minutes=5))
+        # Not until she has signed the treatment's consent; she signs from her own link.
+        refused = desk.post(f"/api/v1/appointments/{first.pk}/check-in/")
+        assert refused.status_code == 409 and "Consent not signed" in refused.json()["detail"]
+        task = next(t for t in patient_tasks(first.patient) if "consent" in t.label)
+        page = Client().get(task.url).content.decode()
+        titles = re.findall(r'name="section" value="([^"]+)"', page)
+        signed = Client().post(task.url, {"section": [html.unescape(t) for t in titles],
+                                          "signed_name": first.patient.full_name})
+        assert "your consent is signed" in signed.content.decode()
         _ok(desk.post(f"/api/v1/appointments/{first.pk}/check-in/"))
         done = _ok(
             doctor.post(

@@ -45,8 +45,8 @@ def test_isotretinoin_blocks_only_within_its_six_month_look_back():
 
 
 def test_unknown_conditions_are_named():
-    with pytest.raises(InvalidRequest, match="Unknown condition 'sunburn'"):
-        screening_evaluate(rules=_rules(), findings=[Finding("sunburn")], assessed_on=TODAY)
+    with pytest.raises(InvalidRequest, match="Unknown condition 'fresh_tattoo'"):
+        screening_evaluate(rules=_rules(), findings=[Finding("fresh_tattoo")], assessed_on=TODAY)
 
 
 def _assess(doctor, consultation_id, **body):

@@ -8,8 +8,9 @@ from django.core.management import CommandError, call_command
 from clinic.models import Location, Provider, Room
 from frontdesk.dashboard import maintenance_due, period_make, utilisation
 from patients.choices import SideEffect
-from patients.models import Consultation, Patient
-from scheduling.models import Appointment, Reminder, TreatmentSeries, WaitlistEntry
+from patients.models import Consultation, Intake, Patient
+from scheduling.consent import visit_consent_status
+from scheduling.models import Appointment, ConsentSignature, Reminder, TreatmentSeries, WaitlistEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -97,3 +98,20 @@ def test_seeded_series_on_hold_give_a_reason_that_names_no_side_effect():
         assert reason
         for value, label in SideEffect.choices:
             assert value not in reason.lower() and label.lower() not in reason.lower(), reason
+
+
+def test_seed_demo_patients_with_treatments_signed_consent_but_one(seeded_sunday):
+    treated = set(Appointment.objects.filter(kind__in=["session", "maintenance"]).values_list("patient_id", flat=True))
+    signed = set(ConsentSignature.objects.values_list("patient_id", flat=True))
+    assert len(treated - signed) == 1, "one patient just booked shows the desk the consent gate"
+    unsigned = (treated - signed).pop()
+    first = Appointment.objects.filter(patient_id=unsigned, kind="session").order_by("starts_at").first()
+    assert first.starts_at.date() > SUNDAY
+    status = visit_consent_status(first, first.starts_at)
+    assert not status.ok and "Consent not signed" in status.reason
+    assert ConsentSignature.objects.exclude(witnessed_by=None).exists(), "some signed at the desk"
+
+
+def test_seed_demo_upcoming_consultations_have_health_questions_answered(seeded_sunday):
+    assert Intake.objects.filter(consultation__visit__status="booked").exists()
+    assert Intake.objects.filter(answers__answer="yes").exists(), "one patient's answers suggest a caution"

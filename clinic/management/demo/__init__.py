@@ -11,6 +11,7 @@ from clinic.models import Location
 from scheduling.models import TreatmentProtocol
 
 from .busy_days import Filler, reminders_fill, waitlist_fill
+from .paperwork import consents_sign, intakes_answer
 from .setup import (
     DEMO_LOGINS,
     DEMO_SLUG,
@@ -51,6 +52,11 @@ def demo_load(*, today: date, now: datetime) -> bool:
         filler.run()
         waiting = [p for i, p in enumerate(patients) if stage_for(i) in ("pending", "in_progress", "completed")]
         waitlist_fill(demo, filler, waiting)
+        # The first patient just booked has not signed the consent yet: the desk sees why
+        # their first session cannot be checked in, and opens the signing page.
+        just_booked = next(p for i, p in enumerate(patients) if stage_for(i) == "just_booked")
+        consents_sign(demo, unsigned_patient_id=just_booked.pk)
+        intakes_answer(demo)
         reminders_fill(demo)
         room_repair_add(location, tz, today)
     return True
