@@ -28,6 +28,8 @@ urlpatterns = [
     # Patients' signed links and calendar feeds (no login: the secret is in the address)
     path("visit/<int:appointment_id>/<str:token>/", patient_link_page, name="patient-link"),
     path("calendar/<str:owner>/<str:token>.ics", calendar_feed, name="calendar-feed"),
+    # The clinic's public booking page: a consultation, confirmed by a code sent to the patient
+    path("book/<slug:slug>/", include("scheduling.pages.online_booking_urls")),
     # Last: any other address gets the product's 404 page, in development too (where
     # Django would otherwise show its debug page); a missing slash is still added first.
     re_path(r"^.*$", views.not_found_page),

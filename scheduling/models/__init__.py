@@ -2,6 +2,7 @@
 
 from .appointment import Appointment, TreatedArea, statuses_sql
 from .holds import HeldVisit, SeriesHold
+from .online_booking import OnlineBooking
 from .reminders import MessageTemplate, Reminder, SentMessage
 from .series import TreatmentProtocol, TreatmentSeries, TsTzRange
 from .waitlist import WaitlistEntry
@@ -10,6 +11,7 @@ __all__ = [
     "Appointment",
     "HeldVisit",
     "MessageTemplate",
+    "OnlineBooking",
     "Reminder",
     "SentMessage",
     "statuses_sql",
