@@ -33,6 +33,7 @@ from ..services.availability import availability_answer
 from ..services.online_booking import (
     EXPIRED,
     HOLD_MINUTES,
+    NOTICE,
     BookingNotMade,
     OnlineDetails,
     TooManyRequests,
@@ -92,9 +93,10 @@ def _free_times(location: Location, start: datetime, end: datetime) -> list[Plan
         location=location, kind=Appointment.Kind.CONSULTATION, start=start, end=end, areas=[], provider=None,
         limit=SLOT_LIMIT,
     )
+    soonest = timezone.now() + NOTICE
     seen, unique = set(), []
     for slot in sorted(slots, key=lambda s: (s.start, s.provider_id)):
-        if slot.start not in seen:
+        if slot.start >= soonest and slot.start not in seen:
             seen.add(slot.start)
             unique.append(slot)
     return unique
@@ -191,6 +193,10 @@ class DetailsForm(forms.Form):
     consent_email = forms.BooleanField(label="Email me reminders about my visits", required=False)
     consent_sms = forms.BooleanField(label="Text me reminders about my visits", required=False)
 
+    def typed_fields(self) -> list:
+        """The fields typed in, in order; the choices have fieldsets of their own."""
+        return [self[name] for name in ("first_name", "last_name", "date_of_birth", "email", "phone")]
+
     def clean_date_of_birth(self) -> date:
         born = self.cleaned_data["date_of_birth"]
         today = timezone.localdate()
@@ -268,7 +274,7 @@ def booking_details(request: HttpRequest, slug: str) -> HttpResponse:
     if chosen is None:
         context["error"] = "That time could not be read. Please choose a time from the list."
         return render(request, "patient/book_details.html", context, status=400)
-    if chosen.starts_at <= timezone.now():
+    if chosen.starts_at < timezone.now() + NOTICE:
         context.update(error="That time has passed. Here are the next free times.",
                        **_next_times(location, chosen.starts_at))
         return render(request, "patient/book_details.html", context, status=409)

@@ -38,6 +38,8 @@ from .consultations import consultation_book
 
 ACTOR = "patient online"
 HOLD_MINUTES = 10
+# Online, a consultation is booked at least this far ahead: sooner, the clinic needs a call.
+NOTICE = timedelta(hours=1)
 MAX_CODE_ATTEMPTS = 5
 # Requests (each holds a time and sends a code) per client address and per email or phone.
 THROTTLE_WINDOW = timedelta(hours=1)
@@ -162,6 +164,8 @@ def online_booking_request(
     """Hold a consultation time for ten minutes and queue the one-time code (sent at once,
     whatever the hour: the person is waiting for it). Looks up no patient."""
     now = timezone.now()
+    if starts_at < now + NOTICE:
+        raise Conflict("Online we book times from an hour ahead. For a sooner time, please call us.")
     contact = _contact_for(details)
     _details_check(details, location)
     location_lock(location)

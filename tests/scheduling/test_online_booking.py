@@ -187,6 +187,11 @@ def test_details_a_patient_record_could_not_hold_are_refused_before_anything_is_
     assert not OnlineBooking.objects.exists() and not SeriesHold.objects.exists()
 
 
+def test_online_a_time_is_booked_an_hour_ahead_at_least(clinic, clock):
+    with pytest.raises(Conflict, match="from an hour ahead"):
+        ask(clinic, starts_at=at(1, 9, 45))
+
+
 def test_too_many_codes_for_one_contact_are_refused_with_a_wait(clinic, clock):
     for hour in (10, 11, 12):
         ask(clinic, starts_at=at(2, hour), address=f"198.51.100.{hour}")
