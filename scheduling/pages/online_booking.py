@@ -180,7 +180,9 @@ class DetailsForm(forms.Form):
         label="Date of birth", widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}),
         error_messages={"invalid": "Enter your date of birth as a date, for example 1990-03-21."},
     )
-    email = forms.EmailField(label="Email", required=False, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    email = forms.EmailField(
+        label="Email address", required=False, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
     phone = PhoneNumberField(
         label="Mobile number", required=False, help_text="For the code and reminders by text.",
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
