@@ -5,14 +5,13 @@ person is already a patient."""
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from urllib.parse import urlencode
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -25,11 +24,8 @@ from clinic.models import Location, Provider, Room
 from clinic.validators import validate_person_name
 from patients.choices import Channel
 
-from ..models import Appointment, OnlineBooking
-from ..planner import PlannedVisit
+from ..models import OnlineBooking
 from ..reminders.branding import branding_for
-from ..selectors import protocol_active
-from ..services.availability import availability_answer
 from ..services.online_booking import (
     EXPIRED,
     HOLD_MINUTES,
@@ -42,134 +38,10 @@ from ..services.online_booking import (
     online_booking_request,
 )
 from ..tasks import reminders_dispatch
+from .online_booking_times import SLOT_SALT, location_public, next_times
 
 logger = logging.getLogger(__name__)
 
-SLOT_SALT = "scheduling.online-booking.slot"
-DAYS_SHOWN = 3
-WEEK = timedelta(days=7)
-FURTHEST_DAYS = 90
-SLOT_LIMIT = 2000
-NEXT_TIMES = 8
-
-
-# --- Free times -----------------------------------------------------------------------
-@dataclass(frozen=True)
-class TimeChoice:
-    clock: str
-    label: str
-    url: str
-
-
-@dataclass(frozen=True)
-class Day:
-    day: date
-    label: str
-    slots: list[TimeChoice]
-
-
-def _location(slug: str) -> Location:
-    return get_object_or_404(Location, slug=slug, is_active=True)
-
-
-def _zone_name(zone: ZoneInfo, day: date) -> str:
-    """'UK time (GMT)': the zone as a patient reads it, with the abbreviation in force."""
-    noon = datetime.combine(day, time(12), zone)
-    city = zone.key.split("/")[-1].replace("_", " ")
-    return f"{city} time ({noon.tzname()})"
-
-
-def _slot_token(location: Location, slot: PlannedVisit) -> str:
-    return signing.dumps(
-        {"l": location.pk, "p": slot.provider_id, "r": slot.room_id, "s": int(slot.start.timestamp())},
-        salt=SLOT_SALT, compress=True,
-    )
-
-
-def _free_times(location: Location, start: datetime, end: datetime) -> list[PlannedVisit]:
-    """Consultation times anyone may book, one per start time, earliest first: the same
-    answer (and cache) the desk's availability gets."""
-    slots = availability_answer(
-        location=location, kind=Appointment.Kind.CONSULTATION, start=start, end=end, areas=[], provider=None,
-        limit=SLOT_LIMIT,
-    )
-    soonest = timezone.now() + NOTICE
-    seen, unique = set(), []
-    for slot in sorted(slots, key=lambda s: (s.start, s.provider_id)):
-        if slot.start >= soonest and slot.start not in seen:
-            seen.add(slot.start)
-            unique.append(slot)
-    return unique
-
-
-def _days(location: Location, slots: list[PlannedVisit], zone: ZoneInfo, *, limit_days: int | None) -> list[Day]:
-    details = reverse("online-booking:details", kwargs={"slug": location.slug})
-    by_day: dict[date, list[TimeChoice]] = {}
-    for slot in slots:
-        local = slot.start.astimezone(zone)
-        day = local.date()
-        if day not in by_day and limit_days is not None and len(by_day) >= limit_days:
-            break
-        label = f"{local:%A} {local.day} {local:%B} at {local:%H:%M} {local.tzname()}"
-        url = f"{details}?{urlencode({'time': _slot_token(location, slot)})}"
-        by_day.setdefault(day, []).append(TimeChoice(clock=f"{local:%H:%M}", label=label, url=url))
-    return [Day(day=day, label=f"{day:%A} {day.day} {day:%B %Y}", slots=choices) for day, choices in by_day.items()]
-
-
-def _week_from(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    # Local midnight, so a day's times are never split; a week of elapsed time from it
-    # (one hour more or less of the last day across a clock change is still shown next time).
-    start = datetime.combine(day, time.min, zone)
-    return start, start + WEEK
-
-
-def _first_day(request: HttpRequest, today: date) -> date:
-    try:
-        asked = date.fromisoformat(request.GET.get("from", ""))
-    except ValueError:
-        return today
-    return min(max(asked, today), today + timedelta(days=FURTHEST_DAYS))
-
-
-@never_cache
-@require_http_methods(["GET"])
-def booking_times(request: HttpRequest, slug: str) -> HttpResponse:
-    """Free consultation times, a few days at a time, in the location's zone."""
-    location = _location(slug)
-    zone = ZoneInfo(location.time_zone)
-    today = timezone.now().astimezone(zone).date()
-    first = _first_day(request, today)
-    start, end = _week_from(first, zone)
-    days = _days(location, _free_times(location, start, end), zone, limit_days=DAYS_SHOWN)
-    page = reverse("online-booking:times", kwargs={"slug": slug})
-    if days:
-        later = days[-1].day + timedelta(days=1)
-    else:
-        later = first + WEEK
-    last_day = today + timedelta(days=FURTHEST_DAYS)
-    context = {
-        "brand": branding_for(location),
-        "days": days,
-        "zone_name": _zone_name(zone, first),
-        "minutes": protocol_active().consultation_minutes,
-        "empty_text": f"There are no free times from {first:%A} {first.day} {first:%B} to "
-        f"{end.date():%A} {end.date().day} {end.date():%B}. Try later times, or call us.",
-        "later_url": f"{page}?from={later.isoformat()}" if later <= last_day else "",
-        "earlier_url": f"{page}?from={max(today, first - WEEK).isoformat()}" if first > today else "",
-    }
-    return render(request, "patient/book_times.html", context)
-
-
-def _next_times(location: Location, after: datetime) -> dict:
-    """The next free times from `after`, for a page that could not keep the chosen one."""
-    zone = ZoneInfo(location.time_zone)
-    start = max(after, timezone.now())
-    slots = _free_times(location, start, start + WEEK)[:NEXT_TIMES]
-    return {
-        "days": _days(location, slots, zone, limit_days=None),
-        "zone_name": _zone_name(zone, start.astimezone(zone).date()),
-        "empty_text": "There are no free times in the next week. Please call us and we will find you one.",
-    }
 
 
 # --- The person's details -------------------------------------------------------------
@@ -269,7 +141,7 @@ def _start_dispatch() -> None:
 @require_http_methods(["GET", "POST"])
 def booking_details(request: HttpRequest, slug: str) -> HttpResponse:
     """The chosen time and the person's details; sending them holds the time and the code."""
-    location = _location(slug)
+    location = location_public(slug)
     times_url = reverse("online-booking:times", kwargs={"slug": slug})
     chosen = _chosen(location, request.GET.get("time", ""))
     context = {"brand": branding_for(location), "times_url": times_url, "hold_minutes": HOLD_MINUTES, "days": None}
@@ -278,7 +150,7 @@ def booking_details(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "patient/book_details.html", context, status=400)
     if chosen.starts_at < timezone.now() + NOTICE:
         context.update(error="That time has passed. Here are the next free times.",
-                       **_next_times(location, chosen.starts_at))
+                       **next_times(location, chosen.starts_at))
         return render(request, "patient/book_details.html", context, status=409)
     context["when"] = _when(location, chosen.starts_at)
     form = DetailsForm(request.POST or None)
@@ -298,7 +170,7 @@ def booking_details(request: HttpRequest, slug: str) -> HttpResponse:
     except DomainError:
         context.pop("when")
         context.update(error="Sorry, that time has just been taken. Here are the next free times.",
-                       **_next_times(location, chosen.starts_at))
+                       **next_times(location, chosen.starts_at))
         return render(request, "patient/book_details.html", context, status=409)
     _start_dispatch()
     return redirect("online-booking:code", slug=slug, booking_id=booking.pk)
@@ -326,7 +198,7 @@ def _confirm(request: HttpRequest, location: Location, booking: OnlineBooking, c
         online_booking_confirm(booking_id=booking.pk, code=code)
     except BookingNotMade as error:
         context.update(error=f"{error.message} Here are the next free times.",
-                       **_next_times(location, booking.starts_at))
+                       **next_times(location, booking.starts_at))
         return render(request, "patient/book_code.html", context, status=409)
     except DomainError as error:
         booking.refresh_from_db()
@@ -343,7 +215,7 @@ def _code_page(request: HttpRequest, location: Location, booking: OnlineBooking,
     if booking.status == OnlineBooking.Status.PENDING and booking.expires_at <= timezone.now():
         failure = EXPIRED
     if failure:
-        context.update(error=f"{failure} Here are the next free times.", **_next_times(location, booking.starts_at))
+        context.update(error=f"{failure} Here are the next free times.", **next_times(location, booking.starts_at))
     return render(request, "patient/book_code.html", context)
 
 
@@ -351,7 +223,7 @@ def _code_page(request: HttpRequest, location: Location, booking: OnlineBooking,
 @require_http_methods(["GET", "POST"])
 def booking_code(request: HttpRequest, slug: str, booking_id) -> HttpResponse:
     """Where the person types the code; once booked, the booking's confirmation."""
-    location = _location(slug)
+    location = location_public(slug)
     booking = _booking(location, booking_id)
     context = _code_context(location, booking)
     if request.method == "GET" or context["booked"]:
@@ -368,7 +240,7 @@ def booking_code(request: HttpRequest, slug: str, booking_id) -> HttpResponse:
 def booking_link(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     """The link in the code's message: one tap on "Confirm" books (a mail scanner that only
     opens the link books nothing)."""
-    location = _location(slug)
+    location = location_public(slug)
     try:
         booking_id, code = online_booking_link_read(token)
     except signing.BadSignature as error:
