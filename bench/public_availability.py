@@ -9,7 +9,8 @@ settings and the project's gunicorn.conf.py (the cache in Redis, as in productio
               on its own keep-alive connection, GET /book/<demo>/?from=<one of the next 7
               days> as fast as answers come; meanwhile --desks desk threads (default 2)
               book a consultation through the services (`consultation_book`, the desk's
-              own write path) and cancel it again (`appointment_cancel`), over and over.
+              own write path) and cancel it again (`appointment_cancel`), over and over,
+              each desk waiting --desk-pause seconds (default 1) before each booking.
 2. freshness: a time on the page is booked at the desk for every provider, and the page
               is asked every 50 ms until the time is gone; then those visits are cancelled
               and the page asked until it is back. Repeated --rounds times.
@@ -59,7 +60,6 @@ from bench.api_load import (  # noqa: E402 - the environment above must be set f
 
 SLUG = "needlepoint-demo"
 DAYS = 7
-PAUSE = 0.3
 
 
 class PageClient(Client):
@@ -103,8 +103,9 @@ def days_ahead() -> list[str]:
 class Desk(threading.Thread):
     """Books a free consultation through the services and cancels it, until stopped."""
 
-    def __init__(self, number: int, stop_at: float) -> None:
+    def __init__(self, number: int, stop_at: float, pause: float) -> None:
         super().__init__(daemon=True)
+        self.pause = pause
         self.rng = random.Random(number)
         self.stop_at = stop_at
         self.booked = self.cancelled = self.refused = 0
@@ -126,7 +127,7 @@ class Desk(threading.Thread):
                 start = datetime.now(UTC) + timedelta(days=1 + self.rng.randrange(DAYS - 2))
                 slots = availability_find(location=location, kind="consultation", start=start,
                                           end=start + timedelta(days=1), limit=60)
-                time.sleep(PAUSE)  # a desk types between bookings
+                time.sleep(self.pause)  # a desk talks and types between bookings
                 if not slots:
                     continue
                 slot = self.rng.choice(slots)
@@ -151,7 +152,7 @@ def location_provider(provider_id: int):
 
 
 # --- Load -------------------------------------------------------------------------------
-def load_phase(base: str, clients: int, seconds: float, desks: int) -> dict:
+def load_phase(base: str, clients: int, seconds: float, desks: int, pause: float) -> dict:
     days = days_ahead()
     samples: list[tuple[int, float]] = []
     lock = threading.Lock()
@@ -171,7 +172,7 @@ def load_phase(base: str, clients: int, seconds: float, desks: int) -> dict:
             with lock:
                 samples.extend(mine)
 
-    desk_threads = [Desk(n, deadline) for n in range(desks)]
+    desk_threads = [Desk(n, deadline, pause) for n in range(desks)]
     threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(clients)]
     load_before, started = os.getloadavg()[0], time.monotonic()
     for thread in [*desk_threads, *threads]:
@@ -181,7 +182,8 @@ def load_phase(base: str, clients: int, seconds: float, desks: int) -> dict:
     elapsed = time.monotonic() - started
     ordered = sorted(ms for status, ms in samples if status == 200)
     return {
-        "phase": "load", "clients": clients, "seconds": round(elapsed, 1), "requests": len(samples),
+        "phase": "load", "clients": clients, "desks": desks, "desk_pause_s": pause, "seconds": round(elapsed, 1),
+        "requests": len(samples),
         "rps": round(len(samples) / elapsed, 1), "median_ms": round(statistics.median(ordered), 1) if ordered else 0,
         "p99_ms": _pct(ordered, 0.99), "max_ms": round(ordered[-1], 1) if ordered else 0,
         "errors": sum(1 for status, _ in samples if status != 200),
@@ -248,6 +250,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=120, help="length of the load phase")
     parser.add_argument("--clients", type=int, default=50, help="anonymous clients at once")
     parser.add_argument("--desks", type=int, default=2, help="desk threads booking and cancelling meanwhile")
+    parser.add_argument("--desk-pause", type=float, default=1.0, help="seconds each desk waits between bookings")
     parser.add_argument("--rounds", type=int, default=5, help="freshness checks")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py)")
     parser.add_argument("--threads", type=int, help="threads per worker (default: gunicorn.conf.py)")
@@ -268,7 +271,7 @@ def main() -> None:
         for day in days_ahead():
             warm.request("GET", f"/book/{SLUG}/?from={day}")
         warm.close()
-        print(json.dumps(load_phase(base, args.clients, args.seconds, args.desks)), flush=True)
+        print(json.dumps(load_phase(base, args.clients, args.seconds, args.desks, args.desk_pause)), flush=True)
         print(json.dumps(freshness_phase(base, args.rounds)), flush=True)
     finally:
         stop(server)

@@ -25,6 +25,7 @@ from .models import (
     Appointment,
     HeldVisit,
     MessageTemplate,
+    OnlineBooking,
     Reminder,
     SentMessage,
     SeriesHold,
@@ -289,6 +290,22 @@ class SeriesHoldAdmin(ServiceActionsMixin, ViewOnlyAdmin):
 SENT_MESSAGE_STATUSES = ["sent", "failed", "skipped"]
 # Long links in a body wrap instead of widening the page.
 BODY_STYLE = 'style="white-space:pre-wrap;overflow-wrap:anywhere"'
+
+
+@admin.register(OnlineBooking)
+class OnlineBookingAdmin(ViewOnlyAdmin):
+    """Consultations asked for on the public page: waiting for the code, booked, or not
+    booked and why. The code itself is never kept, only a keyed hash of it."""
+
+    list_display = ["created_at", "first_name", "last_name", "location", "starts_at", "status", "attempts", "patient"]
+    list_filter = ["status", "location"]
+    search_fields = ["last_name", "first_name", "email"]
+    list_select_related = ["location", "patient"]
+    ordering = ["-created_at"]
+    fields = ["location", "status", "starts_at", "first_name", "last_name", "date_of_birth", "email", "phone",
+              "consent_email", "consent_sms", "code_channel", "attempts", "expires_at", "client_address",
+              "patient", "appointment", "failure", "created_at", "confirmed_at"]
+    readonly_fields = fields
 
 
 def _reminder_zone(reminder: Reminder) -> ZoneInfo:

@@ -47,7 +47,8 @@ class SeriesHold(models.Model):
         indexes = [models.Index(fields=["status", "expires_at"]), models.Index(fields=["location", "status"])]
 
     def __str__(self) -> str:
-        return f"Hold for {self.patient} until {self.expires_at:%H:%M} UTC ({self.get_status_display()})"
+        whom = self.patient or "a consultation booked online"
+        return f"Hold for {whom} until {self.expires_at:%H:%M} UTC ({self.get_status_display()})"
 
 
 class HeldVisit(models.Model):

@@ -1,7 +1,7 @@
 """The free consultation times of the public booking page, a few days at a time.
 
 The times come from `availability_answer`, the desk's own service and cache. The written
-page of a week is kept for CACHE_SECONDS under the diary's fingerprint (one prepared
+page of a few days is kept for CACHE_SECONDS under the diary's fingerprint (one prepared
 query), like the API's answers: any booking, move, cancellation or hold changes the
 fingerprint, so it shows on the next request; a repeated question costs that query and
 one cache read."""
@@ -140,13 +140,13 @@ def _first_day(request: HttpRequest, today: date) -> date:
 
 
 def _page_written(location: Location, first: date, today: date) -> bytes:
-    """The whole page for the week from `first`: its days with free times (a few of them)
-    and the links to more. It holds nothing of the visitor's, so one copy serves all."""
+    """The whole page for DAYS_SHOWN days from `first`: each day's free times and the
+    links to more. It holds nothing of the visitor's, so one copy serves all, until the
+    diary of those days changes."""
     zone = ZoneInfo(location.time_zone)
-    # From local midnight, so a day's times are never split; a week of elapsed time from
-    # it (across a clock change the last day may lose or gain an hour, shown next time).
+    # Local midnight to local midnight, so a clock change inside the days moves nothing.
     start = datetime.combine(first, time.min, zone)
-    end = start + WEEK
+    end = datetime.combine(first + timedelta(days=DAYS_SHOWN), time.min, zone)
     fingerprint = diary_fingerprint(location_id=location.pk, start=start, end=end)
     # Near "now" the hour's notice cuts the list, so the minute is part of the question.
     minute = int(timezone.now().timestamp() // 60) if first <= today + timedelta(days=1) else 0
@@ -155,19 +155,20 @@ def _page_written(location: Location, first: date, today: date) -> bytes:
     key = "online-booking:page:" + hashlib.sha1(question.encode()).hexdigest()
     written = cache.get(key)
     if written is None:
-        days = days_of(location, free_times(location, start, end, fingerprint=fingerprint), zone,
-                       limit_days=DAYS_SHOWN)
+        found = {day.day: day for day in days_of(location, free_times(location, start, end, fingerprint=fingerprint),
+                                                 zone, limit_days=None)}
+        shown = [first + timedelta(days=n) for n in range(DAYS_SHOWN)]
+        days = [found.get(day) or Day(day=day, label=f"{day:%A} {day.day} {day:%B %Y}", slots=[]) for day in shown]
         page = reverse("online-booking:times", kwargs={"slug": location.slug})
-        later = days[-1].day + timedelta(days=1) if days else first + WEEK
+        later = first + timedelta(days=DAYS_SHOWN)
         written = render_to_string("patient/book_times.html", {
             "brand": branding_for(location),
             "zone_name": zone_name(zone, first),
             "days": days,
             "minutes": protocol_active().consultation_minutes,
-            "empty_text": f"There are no free times from {first:%A} {first.day} {first:%B} to "
-            f"{end.date():%A} {end.date().day} {end.date():%B}. Try later times, or call us.",
             "later_url": f"{page}?from={later.isoformat()}" if later <= today + timedelta(days=FURTHEST_DAYS) else "",
-            "earlier_url": f"{page}?from={max(today, first - WEEK).isoformat()}" if first > today else "",
+            "earlier_url": (f"{page}?from={max(today, first - timedelta(days=DAYS_SHOWN)).isoformat()}"
+                            if first > today else ""),
         }).encode()
         cache.set(key, written, CACHE_SECONDS)
     return written
