@@ -235,3 +235,21 @@ def test_a_code_no_longer_needed_is_not_sent(clinic, clock, django_capture_on_co
         reminders_send_batch(token=token)
     assert Reminder.objects.get(online_booking=booking).status == "cancelled"
     assert all("code" not in m.subject for m in mail.outbox)
+
+
+def test_a_code_by_text_goes_at_once_even_at_night(clinic, tmp_path, settings, django_capture_on_commit_callbacks):
+    from scheduling.reminders.sms import FileSmsBackend
+
+    settings.REMINDERS_SMS_BACKEND = "scheduling.reminders.sms.FileSmsBackend"
+    settings.REMINDERS_SMS_FILE_DIR = str(tmp_path / "sms")
+    with time_machine.travel(at(1, 23, 30), tick=False):
+        booking = ask(clinic, code_channel="sms", email="")
+        tokens: list[str] = []
+        with django_capture_on_commit_callbacks(execute=True):
+            reminders_dispatch_due(enqueue=tokens.append)
+        for token in tokens:
+            reminders_send_batch(token=token)
+    [text] = FileSmsBackend(tmp_path / "sms").messages()
+    assert text["to"] == "+447911123456"
+    assert text["body"].startswith(code_of(booking)) and "/book/" in text["body"]
+    assert Reminder.objects.get(online_booking=booking).status == "sent"
