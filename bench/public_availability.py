@@ -99,6 +99,22 @@ def days_ahead() -> list[str]:
     return [(today + timedelta(days=n)).isoformat() for n in range(DAYS)]
 
 
+def server_cpu_seconds(master_pid: int) -> float:
+    """CPU time used so far by gunicorn's master and its workers (from /proc): what the
+    web app itself costs, whatever else the machine is busy with."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == master_pid or int(fields[1]) == master_pid:
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 # --- The desks --------------------------------------------------------------------------
 class Desk(threading.Thread):
     """Books a free consultation through the services and cancels it, until stopped."""
@@ -152,7 +168,7 @@ def location_provider(provider_id: int):
 
 
 # --- Load -------------------------------------------------------------------------------
-def load_phase(base: str, clients: int, seconds: float, desks: int, pause: float) -> dict:
+def load_phase(base: str, clients: int, seconds: float, desks: int, pause: float, server_pid: int) -> dict:
     days = days_ahead()
     samples: list[tuple[int, float]] = []
     lock = threading.Lock()
@@ -174,12 +190,13 @@ def load_phase(base: str, clients: int, seconds: float, desks: int, pause: float
 
     desk_threads = [Desk(n, deadline, pause) for n in range(desks)]
     threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(clients)]
-    load_before, started = os.getloadavg()[0], time.monotonic()
+    load_before, started, cpu_before = os.getloadavg()[0], time.monotonic(), server_cpu_seconds(server_pid)
     for thread in [*desk_threads, *threads]:
         thread.start()
     for thread in [*desk_threads, *threads]:
         thread.join()
     elapsed = time.monotonic() - started
+    server_cpu = server_cpu_seconds(server_pid) - cpu_before
     ordered = sorted(ms for status, ms in samples if status == 200)
     return {
         "phase": "load", "clients": clients, "desks": desks, "desk_pause_s": pause, "seconds": round(elapsed, 1),
@@ -190,6 +207,7 @@ def load_phase(base: str, clients: int, seconds: float, desks: int, pause: float
         "desk_bookings": sum(d.booked for d in desk_threads),
         "desk_cancellations": sum(d.cancelled for d in desk_threads),
         "desk_refused": sum(d.refused for d in desk_threads),
+        "server_cpu_ms_per_request": round(server_cpu * 1000 / max(1, len(samples)), 2),
         "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
 
@@ -271,7 +289,8 @@ def main() -> None:
         for day in days_ahead():
             warm.request("GET", f"/book/{SLUG}/?from={day}")
         warm.close()
-        print(json.dumps(load_phase(base, args.clients, args.seconds, args.desks, args.desk_pause)), flush=True)
+        load = load_phase(base, args.clients, args.seconds, args.desks, args.desk_pause, server.pid)
+        print(json.dumps(load), flush=True)
         print(json.dumps(freshness_phase(base, args.rounds)), flush=True)
     finally:
         stop(server)
