@@ -253,3 +253,33 @@ def test_a_code_by_text_goes_at_once_even_at_night(clinic, tmp_path, settings, d
     assert text["to"] == "+447911123456"
     assert text["body"].startswith(code_of(booking)) and "/book/" in text["body"]
     assert Reminder.objects.get(online_booking=booking).status == "sent"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_people_asking_for_the_same_time_at_once_get_one_hold(clinic):
+    """Both requests take the location's lock; the second sees the first's hold."""
+    import threading
+
+    from django.db import connection
+
+    start, outcomes = threading.Barrier(2), []
+
+    def person(number: int) -> None:
+        try:
+            start.wait(5)
+            ask(clinic, email=f"person{number}@example.com", address=f"198.51.100.{number}")
+            outcomes.append("held")
+        except Conflict:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    with time_machine.travel(NOW, tick=True):
+        threads = [threading.Thread(target=person, args=(n,)) for n in (1, 2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert sorted(outcomes) == ["held", "refused"]
+    assert SeriesHold.objects.filter(status="held").count() == 1
