@@ -11,6 +11,7 @@ from clinic.models import Location
 from scheduling.models import TreatmentProtocol
 
 from .busy_days import Filler, reminders_fill, waitlist_fill
+from .online import online_booking_show
 from .setup import (
     DEMO_LOGINS,
     DEMO_SLUG,
@@ -51,6 +52,7 @@ def demo_load(*, today: date, now: datetime) -> bool:
         waiting = [p for i, p in enumerate(patients) if stage_for(i) in ("pending", "in_progress", "completed")]
         waitlist_fill(demo, filler, waiting)
         reminders_fill(demo)
+        online_booking_show(demo)
     return True
 
 
