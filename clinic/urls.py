@@ -32,6 +32,8 @@ urlpatterns = [
     path("calendar/<str:owner>/<str:token>.ics", calendar_feed, name="calendar-feed"),
     path("intake/<str:token>/", intake_page, name="intake"),
     path("consent/<str:token>/", consent_page, name="consent"),
+    # The clinic's public booking page: a consultation, confirmed by a code sent to the patient
+    path("book/<slug:slug>/", include("scheduling.pages.online_booking_urls")),
     # Last: any other address gets the product's 404 page, in development too (where
     # Django would otherwise show its debug page); a missing slash is still added first.
     re_path(r"^.*$", views.not_found_page),

@@ -59,7 +59,9 @@ def visit_page(*, provider: Provider | None) -> QuerySet[Appointment]:
 
 
 def hold_page() -> QuerySet[SeriesHold]:
-    return SeriesHold.objects.select_related("location", "patient", "consultation").prefetch_related(
+    # A time held online has no patient yet and is confirmed only by its code.
+    return SeriesHold.objects.filter(patient__isnull=False).select_related(
+        "location", "patient", "consultation").prefetch_related(
         Prefetch("visits", queryset=HeldVisit.objects.select_related("provider", "room").order_by("starts_at")))
 
 

@@ -58,9 +58,10 @@ def _save_patient(patient: Patient, *, changed: set[str]) -> None:
 
 
 @transaction.atomic
-def patient_create(*, created_by, duplicate_reason: str = "", **details) -> Patient:
+def patient_create(*, created_by, duplicate_reason: str = "", created_as: str = "", **details) -> Patient:
     """Register a new patient (contact details, consent, skin type). `duplicate_reason`
-    is why the desk registered them although a likely duplicate was shown; it is audited."""
+    is why the desk registered them although a likely duplicate was shown; it is audited.
+    `created_as` names who did it when nobody signed in (a patient booking online)."""
     unknown = set(details) - set(PATIENT_FIELDS)
     if unknown:
         raise InvalidRequest(f"Unknown patient fields: {', '.join(sorted(unknown))}.")
@@ -68,6 +69,7 @@ def patient_create(*, created_by, duplicate_reason: str = "", **details) -> Pati
     _save_patient(patient, changed=set(PATIENT_FIELDS))
     audit_record(
         actor=created_by,
+        actor_label=created_as,
         action="created",
         obj=patient,
         changes={"first_name": patient.first_name, "last_name": patient.last_name,

@@ -27,6 +27,7 @@ from .models import (
     ConsentVersion,
     HeldVisit,
     MessageTemplate,
+    OnlineBooking,
     Reminder,
     SentMessage,
     SeriesHold,
@@ -293,6 +294,29 @@ SENT_MESSAGE_STATUSES = ["sent", "failed", "skipped"]
 BODY_STYLE = 'style="white-space:pre-wrap;overflow-wrap:anywhere"'
 
 
+@admin.register(OnlineBooking)
+class OnlineBookingAdmin(ViewOnlyAdmin):
+    """Consultations asked for on the public page: waiting for the code, booked, or not
+    booked and why. The code itself is never kept, only a keyed hash of it."""
+
+    list_display = ["created_at", "first_name", "last_name", "location", "starts_at", "status", "attempts", "patient"]
+    list_filter = ["status", "location"]
+    search_fields = ["last_name", "first_name", "email"]
+    list_select_related = ["location", "patient"]
+    ordering = ["-created_at"]
+    fields = ["location", "status", "starts_at", "first_name", "last_name", "date_of_birth", "email", "phone",
+              "consent_email", "consent_sms", "code_channel", "attempts", "expires_at", "client_address",
+              "patient", "appointment", "failure", "created_at", "confirmed_at"]
+    readonly_fields = fields
+
+
+def _reminder_zone(reminder: Reminder) -> ZoneInfo:
+    """The patient's zone; an online booking's code: the location's (no patient yet)."""
+    if reminder.patient_id:
+        return ZoneInfo(reminder.patient.time_zone)
+    return ZoneInfo(reminder.online_booking.location.time_zone)
+
+
 @admin.register(Reminder)
 class ReminderAdmin(ViewOnlyAdmin):
     """The outbox as staff see it: what is due, what went, and what failed and why."""
@@ -312,7 +336,7 @@ class ReminderAdmin(ViewOnlyAdmin):
 
     @admin.display(description="Due (patient's time)", ordering="due_at")
     def due_local(self, obj):
-        return obj.due_at.astimezone(ZoneInfo(obj.patient.time_zone)).strftime("%a %d %b %Y %H:%M %Z")
+        return obj.due_at.astimezone(_reminder_zone(obj)).strftime("%a %d %b %Y %H:%M %Z")
 
     @admin.display(description="Error")
     def short_error(self, obj):
@@ -350,10 +374,13 @@ class SentMessageAdmin(ViewOnlyAdmin):
     @admin.display(description="Sent (patient's time)", ordering="sent_at")
     def sent_local(self, obj):
         moment = obj.sent_at or obj.failed_at or obj.updated_at
-        return moment.astimezone(ZoneInfo(obj.patient.time_zone)).strftime("%a %d %b %Y %H:%M %Z")
+        return moment.astimezone(_reminder_zone(obj)).strftime("%a %d %b %Y %H:%M %Z")
 
     @admin.display(description="Recipient")
     def recipient(self, obj):
+        if not obj.patient_id:
+            booking = obj.online_booking
+            return booking.email if obj.channel == "email" else str(booking.phone)
         return obj.patient.email if obj.channel == "email" else patient_phone(obj.patient)
 
     @admin.display(description="Message page")
@@ -363,6 +390,8 @@ class SentMessageAdmin(ViewOnlyAdmin):
 
     @admin.display(description="Rendered body")
     def rendered_body(self, obj):
+        if obj.kind == Reminder.Kind.BOOKING_CODE:
+            return "A one-time code for a consultation booked online (the code is not shown here)."
         rendered = message_render_for_staff(obj)
         if rendered is None:
             return "There is no template for this kind of message."

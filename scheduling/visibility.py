@@ -68,7 +68,9 @@ def series_visible(*, provider: Provider | None) -> QuerySet[TreatmentSeries]:
 
 def hold_visible(*, provider: Provider | None) -> QuerySet[SeriesHold]:
     """Holds with their location, patient, consultation and held visits."""
-    holds = SeriesHold.objects.select_related("location", "patient", "consultation").prefetch_related("visits")
+    # A time held online has no patient yet and is confirmed only by its code.
+    holds = (SeriesHold.objects.filter(patient__isnull=False)
+             .select_related("location", "patient", "consultation").prefetch_related("visits"))
     if provider is not None:
         holds = holds.filter(created_by=provider.user)
     return holds

@@ -3,6 +3,7 @@
 from .appointment import Appointment, TreatedArea, statuses_sql
 from .consent import ConsentDocument, ConsentSignature, ConsentVersion
 from .holds import HeldVisit, SeriesHold
+from .online_booking import OnlineBooking
 from .reminders import MessageTemplate, Reminder, SentMessage
 from .series import TreatmentProtocol, TreatmentSeries, TsTzRange
 from .waitlist import WaitlistEntry
@@ -14,6 +15,7 @@ __all__ = [
     "ConsentVersion",
     "HeldVisit",
     "MessageTemplate",
+    "OnlineBooking",
     "Reminder",
     "SentMessage",
     "statuses_sql",

@@ -20,7 +20,10 @@ class SeriesHold(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     location = models.ForeignKey("clinic.Location", on_delete=models.CASCADE, related_name="holds")
-    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="holds")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.CASCADE, related_name="holds", null=True, blank=True,
+        help_text="Empty while a consultation asked for online waits for its code (the patient is known then).",
+    )
     consultation = models.ForeignKey(
         "patients.Consultation", on_delete=models.CASCADE, related_name="holds", null=True, blank=True
     )
@@ -29,7 +32,9 @@ class SeriesHold(models.Model):
         "scheduling.TreatmentSeries", on_delete=models.CASCADE, null=True, blank=True, related_name="holds",
         help_text="Set when the hold is for maintenance visits or a reschedule of an existing series.",
     )
-    purpose = models.CharField(max_length=16, default="series", help_text="series, maintenance or reschedule")
+    purpose = models.CharField(
+        max_length=16, default="series", help_text="series, maintenance, reschedule or online (a consultation)"
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.HELD)
     expires_at = models.DateTimeField()
     created_by = models.ForeignKey(
@@ -42,7 +47,8 @@ class SeriesHold(models.Model):
         indexes = [models.Index(fields=["status", "expires_at"]), models.Index(fields=["location", "status"])]
 
     def __str__(self) -> str:
-        return f"Hold for {self.patient} until {self.expires_at:%H:%M} UTC ({self.get_status_display()})"
+        whom = self.patient or "a consultation booked online"
+        return f"Hold for {whom} until {self.expires_at:%H:%M} UTC ({self.get_status_display()})"
 
 
 class HeldVisit(models.Model):

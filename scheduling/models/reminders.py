@@ -24,6 +24,7 @@ class Reminder(models.Model):
         WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
         RESCHEDULE = "reschedule", "Visits moved"
         CANCELLATION = "cancellation", "Cancellation notice"
+        BOOKING_CODE = "booking_code", "Online booking code"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -56,7 +57,13 @@ class Reminder(models.Model):
     channel = models.CharField(max_length=8, choices=Channel.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
 
-    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="reminders")
+    # Empty only for an online booking's code: the person becomes a patient once they enter it.
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
+    )
+    online_booking = models.ForeignKey(
+        "scheduling.OnlineBooking", on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
+    )
     appointment = models.ForeignKey(
         "scheduling.Appointment", on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
     )
@@ -111,6 +118,10 @@ class Reminder(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
+                condition=Q(patient__isnull=False) | Q(kind="booking_code", online_booking__isnull=False),
+                name="reminder_has_patient_or_booking",
+            ),
+            models.CheckConstraint(
                 condition=~Q(status__in=["queued", "sending"])
                 | Q(claim_token__isnull=False, lease_until__isnull=False),
                 name="reminder_claim_has_token_and_lease",
@@ -128,7 +139,15 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         when = f"{self.due_at:%Y-%m-%d %H:%M} UTC"
-        return f"{self.get_kind_display()} to {self.patient} by {self.get_channel_display().lower()} at {when}"
+        return f"{self.get_kind_display()} to {self.addressee} by {self.get_channel_display().lower()} at {when}"
+
+    @property
+    def addressee(self) -> str:
+        """Whom the message is for: the patient, or the person who asked to book online."""
+        if self.patient_id:
+            return str(self.patient)
+        booking = self.online_booking
+        return f"{booking.first_name} {booking.last_name}" if booking else "nobody"
 
 
 class MessageTemplate(models.Model):
@@ -165,4 +184,4 @@ class SentMessage(Reminder):
 
     def __str__(self) -> str:
         sent = f" at {self.sent_at:%Y-%m-%d %H:%M} UTC" if self.sent_at else ""
-        return f"{self.get_kind_display()} to {self.patient} by {self.get_channel_display().lower()}{sent}"
+        return f"{self.get_kind_display()} to {self.addressee} by {self.get_channel_display().lower()}{sent}"

@@ -63,6 +63,9 @@ def reminder_message(request: HttpRequest, token: str) -> HttpResponse:
     if isinstance(reminder, str):
         context = {"error": reminder, "brand": _expired_brand(token)}
         return render(request, "reminders/message.html", context, status=410)
+    if reminder.patient_id is None:
+        # An online booking's code has its own page (the link in it); it has no message page.
+        raise Http404("This message is no longer available.")
     template = MessageTemplate.objects.filter(kind=reminder.kind).first()
     if template is None:
         raise Http404("This message is no longer available.")

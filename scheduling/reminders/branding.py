@@ -89,4 +89,5 @@ def email_html_wrap(*, body: str, branding: Branding, unsubscribe_url: str) -> s
 
 
 def email_text_wrap(*, body: str, branding: Branding, unsubscribe_url: str) -> str:
-    return f"{body.rstrip()}\n\n--\n{branding.text_footer()}\nTo stop these emails: {unsubscribe_url}\n"
+    stop = f"To stop these emails: {unsubscribe_url}\n" if unsubscribe_url else ""
+    return f"{body.rstrip()}\n\n--\n{branding.text_footer()}\n{stop}"

@@ -45,11 +45,15 @@ class MailSession:
             self._connection = None
 
 
-def email_send(*, reminder: Reminder, rendered: RenderedMessage, session: MailSession | None = None) -> str:
+def email_send(
+    *, reminder: Reminder, rendered: RenderedMessage, session: MailSession | None = None, to: str | None = None
+) -> str:
+    """Send one email: to the patient, or to `to` (an online booking's address, before
+    there is a patient)."""
     own_session = session is None
     session = session or MailSession()
     try:
-        return _email_send(reminder=reminder, rendered=rendered, session=session)
+        return _email_send(reminder=reminder, rendered=rendered, session=session, to=to or reminder.patient.email)
     except Exception:
         session.close()  # the next message reconnects
         raise
@@ -58,17 +62,17 @@ def email_send(*, reminder: Reminder, rendered: RenderedMessage, session: MailSe
             session.close()
 
 
-def _email_send(*, reminder: Reminder, rendered: RenderedMessage, session: MailSession) -> str:
+def _email_send(*, reminder: Reminder, rendered: RenderedMessage, session: MailSession, to: str) -> str:
+    headers = {"Message-ID": _message_id(reminder.key)}
+    if rendered.unsubscribe_url:
+        headers["List-Unsubscribe"] = f"<{rendered.unsubscribe_url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message = EmailMultiAlternatives(
         subject=rendered.subject,
         body=rendered.text,
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[reminder.patient.email],
-        headers={
-            "Message-ID": _message_id(reminder.key),
-            "List-Unsubscribe": f"<{rendered.unsubscribe_url}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
+        to=[to],
+        headers=headers,
         connection=session.connection(),
     )
     message.attach_alternative(rendered.html, "text/html")

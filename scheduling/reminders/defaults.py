@@ -137,6 +137,21 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
     },
 }
 
+# Sent at once to the email or phone given on the public booking page: the code proves it
+# is theirs; the link does the same in one tap. No visit detail beyond its time.
+DEFAULT_TEMPLATES["booking_code"] = {
+    "email_subject": "Your code to confirm your consultation: {{ code }}",
+    "email_text": "Hello {{ first_name }},\n\nTo confirm your consultation at {{ clinic }} on {{ time }}, enter this code "
+    "on the booking page: {{ code }}\n\nOr open this link: {{ link }}\n\nThe time is kept for you for "
+    "{{ minutes }} minutes. If you did not ask for this, you can ignore this email.\n",
+    "email_html": "<p>Hello {{ first_name }},</p><p>To confirm your consultation at {{ clinic }} on "
+    "<strong>{{ time }}</strong>, enter this code on the booking page:</p>"
+    "<p style=\"font-size:1.5rem;letter-spacing:.2rem\"><strong>{{ code }}</strong></p>"
+    "<p>Or <a href=\"{{ link }}\">confirm your consultation here</a>.</p>"
+    "<p>The time is kept for you for {{ minutes }} minutes. If you did not ask for this, you can ignore this email.</p>",
+    "sms_body": "{{ code }} is your code to confirm your consultation at {{ clinic }} on {{ time }}. Or tap: {{ link }}",
+}
+
 
 def message_templates_install(model) -> int:
     """Write the default template of each kind that has none yet (never overwrites a clinic's edits)."""

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from ..models import MessageTemplate, Reminder
 from . import config
+from .booking_codes import booking_code_decision, booking_code_deliver
 from .channels import MailSession, channel_confirms_delivery, channel_delivered_keys, email_send, sms_send
 from .errors import DeliveryError
 from .maintenance_prompts import reminder_maintenance_next
@@ -43,6 +44,7 @@ SEND_RELATED = (
     "series__location",
     "series__protocol",
     "waitlist_entry__location",
+    "online_booking__location",
 )
 SEND_DEFERRED = (
     "created_at",
@@ -238,6 +240,8 @@ def _recover_interrupted_sends(*, now: datetime, report: DispatchReport) -> None
 
 
 def _deliver(row: Reminder, channel: str, template: MessageTemplate | None, now: datetime, mail: MailSession) -> str:
+    if row.kind == Reminder.Kind.BOOKING_CODE:
+        return booking_code_deliver(row, channel, template, mail)
     if template is None:
         raise DeliveryError(f"There is no message template for '{row.get_kind_display()}'.")
     if channel == "sms":
@@ -282,7 +286,8 @@ def reminders_send_batch(*, token: uuid.UUID | str, now: datetime | None = None)
         return report
     templates = {template.kind: template for template in MessageTemplate.objects.all()}
     deadline = timezone.now() + config.send_lease()
-    channels = {row.pk: reminder_channel_for(row.patient) for row in rows}
+    # An online booking's code goes by the channel the person chose for it: they are not a patient yet.
+    channels = {row.pk: reminder_channel_for(row.patient) if row.patient_id else row.channel for row in rows}
     taken_in_batch = _take_confirmable(rows, channels, token=token, deadline=deadline, now=now)
     superseded = superseded_leads(rows)
     mail = MailSession()
@@ -298,7 +303,10 @@ def reminders_send_batch(*, token: uuid.UUID | str, now: datetime | None = None)
         ):
             report.not_ours += 1
             continue
-        decision = send_decision(row, channel, now)
+        if row.kind == Reminder.Kind.BOOKING_CODE:
+            decision = booking_code_decision(row, now)
+        else:
+            decision = send_decision(row, channel, now)
         if decision.action == "send" and row.pk in superseded:
             decision = Decision("skip", "A later reminder for the same visit went instead.")
         if decision.action != "send":

@@ -33,9 +33,14 @@ TEMPLATE_VARIABLES: dict[str, frozenset[str]] = {
     "waitlist_offer": frozenset((*COMMON, "time", "visit", "claim_url")),
     "reschedule": frozenset((*COMMON, "time", "moves", "cancelled")),
     "cancellation": frozenset((*COMMON, "time", "visit", "reason")),
+    # The person is not a patient yet: no unsubscribe link, nothing about them but their name.
+    "booking_code": frozenset(("first_name", "clinic", "clinic_phone", "clinic_address", "link", "time", "code",
+                               "minutes")),
 }
 
 SMS_VARIABLES = frozenset(("first_name", "time", "clinic", "link"))
+# The code an online booking's text carries is the whole point of that text.
+SMS_VARIABLES_BY_KIND = {"booking_code": SMS_VARIABLES | {"code"}}
 
 # Attributes of the items in a list variable: visits, moves and cancelled.
 ITEM_ATTRIBUTES = {
@@ -49,5 +54,5 @@ def template_variables(kind: str, field: str) -> frozenset[str]:
     """The names a template of this kind may use in this field (email_subject, email_text,
     email_html or sms_body)."""
     if field == "sms_body":
-        return SMS_VARIABLES
+        return SMS_VARIABLES_BY_KIND.get(kind, SMS_VARIABLES)
     return TEMPLATE_VARIABLES[kind]

@@ -352,10 +352,12 @@ def visits_book(
     consultation: Consultation | None = None,
     audited: bool = True,
     reminders: bool = True,
+    booked_as: str = "",
 ) -> list[Appointment]:
     """Book visits for a patient: write them, audit each as booked and bring their
     reminders in line, in the caller's transaction. A series confirmation audits the
-    series and sends one confirmation instead (`audited=False, reminders=False`)."""
+    series and sends one confirmation instead (`audited=False, reminders=False`).
+    `booked_as` names the actor when nobody signed in (a patient booking online)."""
     appointments = appointments_book(
         location=location,
         patient=patient,
@@ -368,6 +370,7 @@ def visits_book(
         for appointment in appointments:
             audit_record(
                 actor=booked_by,
+                actor_label=booked_as,
                 action="booked",
                 obj=appointment,
                 changes={"kind": appointment.kind, "starts_at": appointment.starts_at,

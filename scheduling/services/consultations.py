@@ -32,7 +32,7 @@ from patients.services import provider_recording
 from ..models import Appointment, TreatmentProtocol, TreatmentSeries
 from ..selectors import protocol_active
 from .availability import availability_slot_at
-from .booking import visit_spec, visits_book
+from .booking import location_lock, visit_spec, visits_book
 from .visits import appointment_complete
 
 Outcome = Consultation.Outcome
@@ -47,8 +47,11 @@ def consultation_book(
     starts_at: datetime,
     room: Room | None = None,
     booked_by=None,
+    booked_as: str = "",
 ) -> Appointment:
-    """Book a consultation visit and open its (not yet assessed) clinical record."""
+    """Book a consultation visit and open its (not yet assessed) clinical record, taking
+    turns with every other booking and hold at the location."""
+    location_lock(location)
     protocol = protocol_active()
     visit = availability_slot_at(
         location=location, kind="consultation", starts_at=starts_at, provider=provider, room=room,
@@ -56,7 +59,8 @@ def consultation_book(
     )
     consultation = Consultation.objects.create(patient=patient)
     [appointment] = visits_book(
-        location=location, patient=patient, visits=[visit_spec(visit)], consultation=consultation, booked_by=booked_by
+        location=location, patient=patient, visits=[visit_spec(visit)], consultation=consultation,
+        booked_by=booked_by, booked_as=booked_as,
     )
     return appointment
 

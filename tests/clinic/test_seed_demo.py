@@ -10,7 +10,14 @@ from frontdesk.dashboard import maintenance_due, period_make, utilisation
 from patients.choices import SideEffect
 from patients.models import Consultation, Intake, Patient
 from scheduling.consent import visit_consent_status
-from scheduling.models import Appointment, ConsentSignature, Reminder, TreatmentSeries, WaitlistEntry
+from scheduling.models import (
+    Appointment,
+    ConsentSignature,
+    OnlineBooking,
+    Reminder,
+    TreatmentSeries,
+    WaitlistEntry,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +45,11 @@ def test_seed_demo_loads_a_whole_clinic_and_a_second_run_adds_nothing(seeded_sun
     assert set(TreatmentSeries.objects.values_list("status", flat=True)) == set(TreatmentSeries.Status.values)
     statuses = set(Appointment.objects.values_list("status", flat=True))
     assert {"booked", "completed", "cancelled", "no_show"} <= statuses
-    assert set(Patient.objects.values_list("fitzpatrick_type", flat=True)) == {1, 2, 3, 4, 5, 6}
+    # Every skin type; the patient who booked online has none until her consultation.
+    assert set(Patient.objects.values_list("fitzpatrick_type", flat=True)) == {1, 2, 3, 4, 5, 6, None}
+    [online] = Patient.objects.filter(fitzpatrick_type=None)
+    booked = OnlineBooking.objects.get(patient=online)
+    assert booked.status == "confirmed" and booked.appointment.kind == "consultation"
 
 
 def test_seed_demo_books_no_overlap(seeded_sunday):

@@ -12,6 +12,7 @@ from scheduling.models import TreatmentProtocol
 
 from .busy_days import Filler, reminders_fill, waitlist_fill
 from .paperwork import consents_sign, intakes_answer
+from .online import online_booking_show
 from .setup import (
     DEMO_LOGINS,
     DEMO_SLUG,
@@ -59,6 +60,7 @@ def demo_load(*, today: date, now: datetime) -> bool:
         intakes_answer(demo)
         reminders_fill(demo)
         room_repair_add(location, tz, today)
+        online_booking_show(demo)
     return True
 
 

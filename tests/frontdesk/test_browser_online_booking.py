@@ -1,0 +1,72 @@
+"""A new patient books a consultation on the clinic's public page in a real browser, from
+the link on the sign-in page to the booked page, with the code or the link the outbox
+holds: at 390x844 (the link) and 1280x800 (the code). Every page is checked (labels, no
+sideways scrolling, axe-core) and left as a screenshot in var/screenshots/."""
+
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import pytest
+import time_machine
+
+from patients.models import Patient
+from scheduling.models import Appointment, Reminder
+from tests.builders import LONDON
+
+from .browsing import DESKTOP, PHONE, browser_session, check
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+@pytest.fixture(autouse=True)
+def _playwright_beside_django(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the test still reads the
+    # database synchronously between browser steps, which is safe here.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def browser():
+    yield from browser_session()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390", "1280"])
+def test_a_new_patient_books_a_consultation_online(live_server, browser, clinic, viewport):
+    with time_machine.travel(datetime(2027, 3, 1, 9, 0, tzinfo=LONDON), tick=True):
+        page = browser("patient", viewport)
+        page.goto(f"{live_server.url}/login/")
+        page.get_by_role("link", name="Book a consultation online").click()
+        page.get_by_role("heading", name="Book a free consultation").wait_for()
+        assert "London time (GMT)" in page.content()
+        check(page, "online-booking-times")
+
+        page.get_by_role("link", name="Tuesday 2 March at 10:00 GMT").click()
+        page.get_by_label("First name").fill("Nia")
+        page.get_by_label("Last name").fill("Okafor")
+        page.get_by_label("Date of birth").fill("1990-04-12")
+        page.get_by_label("Email address").fill("nia@example.com")
+        page.get_by_label("Mobile number").fill("07911 123456")
+        page.get_by_label("Email me reminders about my visits").check()
+        check(page, "online-booking-details")
+        page.get_by_role("button", name="Send me a code").click()
+        page.get_by_role("heading", name="Enter your code").wait_for()
+        assert "Tuesday 2 March 2027 at 10:00 GMT" in page.content()
+        assert not Patient.objects.filter(email="nia@example.com").exists()
+        check(page, "online-booking-code")
+
+        sent = Reminder.objects.get(kind="booking_code")
+        if viewport is PHONE:
+            link = urlsplit(sent.payload["link"])
+            page.goto(f"{live_server.url}{link.path}")
+            page.get_by_role("heading", name="Confirm your consultation").wait_for()
+            check(page, "online-booking-link")
+            page.get_by_role("button", name="Confirm my consultation").click()
+        else:
+            page.get_by_label("Your code").fill(sent.payload["code"])
+            page.get_by_role("button", name="Confirm my consultation").click()
+        page.get_by_role("heading", name="Your consultation is booked").wait_for()
+        check(page, "online-booking-booked")
+
+        visit = Appointment.objects.get(kind="consultation")
+        assert visit.patient.email == "nia@example.com" and visit.status == "booked"
+        assert visit.starts_at == datetime(2027, 3, 2, 10, 0, tzinfo=LONDON)
