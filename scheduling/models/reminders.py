@@ -24,6 +24,7 @@ class Reminder(models.Model):
         WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
         RESCHEDULE = "reschedule", "Visits moved"
         CANCELLATION = "cancellation", "Cancellation notice"
+        PATIENT_LINK = "patient_link", "Link to the patient's own page"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
