@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from clinic.models import Location
+from clinic.models import AuditEntry, Location
 from patients.models import Patient
 
 from .models import Appointment, MessageTemplate, Reminder, TreatmentSeries, WaitlistEntry
@@ -195,3 +195,47 @@ def patient_home(patient: Patient, *, now: datetime | None = None) -> PatientHom
     home.messages = _messages(patient, zone)
     home.offers = _offers(patient, zone, now)
     return home
+
+
+# --- What the desk sees of it --------------------------------------------------------
+_DONE_ONLINE = {
+    "patient_moved_visit": "Moved a visit online",
+    "patient_cancelled_visit": "Cancelled a visit online",
+    "patient_claimed_offer": "Booked a slot offered from the waitlist",
+    "patient_booked_maintenance": "Booked a maintenance visit online",
+    "patient_stopped_maintenance_prompts": "Asked for no more reminders to book maintenance",
+    "patient_link_sent": "A link to their own page was sent",
+}
+
+
+@dataclass(frozen=True)
+class OnlineAction:
+    when: str
+    what: str
+    detail: str
+
+
+def _action_detail(action: str, changes: dict, zone: ZoneInfo) -> str:
+    def moment(key: str) -> str:
+        value = changes.get(key)
+        return local_time_text(datetime.fromisoformat(value), zone) if value else ""
+
+    if action == "patient_moved_visit":
+        also = len(changes.get("also_moved") or [])
+        return f"{moment('from')} to {moment('to')}" + (f"; {also} later visit(s) moved with it" if also else "")
+    if action == "patient_cancelled_visit":
+        return "Late cancellation" if changes.get("late") else ""
+    if action in ("patient_claimed_offer", "patient_booked_maintenance"):
+        return moment("starts_at")
+    if action == "patient_link_sent":
+        return "by text" if changes.get("channel") == "sms" else "by email"
+    return ""
+
+
+def patient_online_actions(patient: Patient, *, zone: ZoneInfo, limit: int = 20) -> list[OnlineAction]:
+    """What the patient did on their own page, newest first, for the desk's patient page."""
+    entries = AuditEntry.objects.filter(
+        object_type="patient", object_id=str(patient.pk), action__in=list(_DONE_ONLINE)
+    ).order_by("-at", "-pk")[:limit]
+    return [OnlineAction(when=local_time_text(e.at, zone), what=_DONE_ONLINE[e.action],
+                         detail=_action_detail(e.action, e.changes or {}, zone)) for e in entries]

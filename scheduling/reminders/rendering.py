@@ -280,8 +280,8 @@ def reminder_render(
     if reminder.kind != Reminder.Kind.PATIENT_LINK:
         # Every message leads to the patient's own page (the link message is nothing else).
         my_page = context["my_page"]
-        text = f"{text.rstrip()}\n\nYour visits and messages: {my_page}\n"
-        html = f'{html}<p><a href="{escape(my_page)}">See your visits and messages</a></p>'
+        text = f"{text.rstrip()}\n\nYour own page: {my_page}\n"
+        html = f'{html}<p><a href="{escape(my_page)}">Open your own page</a></p>'
     brand = branding_for(_location_for(reminder))
     body_html = html
     text = email_text_wrap(body=text, branding=brand, unsubscribe_url=unsubscribe)
