@@ -3,6 +3,7 @@ of every session, past sessions (when and what, never the clinical record), the 
 for their last session, the messages they were sent, and slots offered to them. Reads
 only; times on the clinic's wall clock with the zone named."""
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -18,7 +19,7 @@ from .patient_home_links import visit_token
 from .reminders.rendering import local_date_text, local_time_text, reminder_render
 from .reminders.selectors import message_visits
 from .rules import session_window, visit_allows
-from .services.patient_moves import move_refusal
+from .services.patient_moves import MOVABLE_KINDS, move_refusal
 
 MESSAGES_SHOWN = 10
 # A text is shown whole; of an email, its subject and the opening lines after the greeting.
@@ -42,6 +43,7 @@ class HomeVisit:
     token: str
     can_cancel: bool
     late_if_cancelled: bool
+    can_move: bool
     move_refusal: str
 
 
@@ -93,12 +95,22 @@ def _zone(location: Location | None, patient: Patient) -> ZoneInfo:
     return ZoneInfo(location.time_zone if location else (patient.time_zone or "UTC"))
 
 
+_URL = re.compile(r"\s*:?\s*https?://\S+")
+
+
 def _lines(text: str) -> list[str]:
     return [line.strip().lstrip("-").strip() for line in (text or "").splitlines() if line.strip()]
 
 
+def _without_links(text: str) -> str:
+    """A message's words without its links: those were for that message, and most have
+    expired or been replaced since; this page is where the patient acts now."""
+    return _URL.sub("", text).strip()
+
+
 def _home_visit(visit: Appointment, zone: ZoneInfo, now: datetime) -> HomeVisit:
     allows = visit_allows(visit, now)
+    refusal = move_refusal(visit, now)
     return HomeVisit(
         label=visit_label(visit),
         time=local_time_text(visit.starts_at, zone),
@@ -109,7 +121,9 @@ def _home_visit(visit: Appointment, zone: ZoneInfo, now: datetime) -> HomeVisit:
         token=visit_token(visit),
         can_cancel=allows.change,
         late_if_cancelled=allows.late_if_cancelled,
-        move_refusal=move_refusal(visit, now),
+        can_move=not refusal,
+        # Healing checks and reviews follow their session: nothing to explain on each one.
+        move_refusal=refusal if visit.kind in MOVABLE_KINDS else "",
     )
 
 
@@ -150,9 +164,10 @@ def _messages(patient: Patient, zone: ZoneInfo) -> list[SentMessage]:
             continue
         rendered = reminder_render(row, template, now=timezone.now(), series_visits=message_visits(row))
         if row.channel == "sms":
-            subject, lines = "Text message", [rendered.sms]
+            subject, lines = "Text message", [_without_links(rendered.sms)]
         else:
-            body = [line for line in _lines(rendered.text) if not line.lower().startswith("hello")]
+            body = [_without_links(line) for line in _lines(rendered.text) if not line.lower().startswith("hello")]
+            body = [line for line in body if line]
             subject, lines = rendered.subject, body[:EMAIL_LINES_SHOWN]
         shown.append(SentMessage(when=local_time_text(row.sent_at, zone),
                                  channel="Text" if row.channel == "sms" else "Email", subject=subject, lines=lines))

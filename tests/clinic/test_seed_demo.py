@@ -97,3 +97,19 @@ def test_seeded_series_on_hold_give_a_reason_that_names_no_side_effect():
         assert reason
         for value, label in SideEffect.choices:
             assert value not in reason.lower() and label.lower() not in reason.lower(), reason
+
+
+def test_seed_demo_prints_a_demo_patients_own_page_that_opens(capsys, client):
+    import re
+
+    import time_machine
+
+    with time_machine.travel(SUNDAY, tick=False):
+        call_command("seed_demo", date=SUNDAY.isoformat())
+        out = capsys.readouterr().out
+        match = re.search(r"own page \(([^)]+)\): https?://[^/\s]+(/my/\S+/)", out)
+        assert match, out
+        page = client.get(match.group(2))
+        assert page.status_code == 200
+        assert f"Hello {match.group(1).split()[0]}" in page.content.decode()
+        assert page.context["home"].plans, "a patient part-way through a series"
