@@ -139,7 +139,10 @@ def move_page(request: HttpRequest, token: str, visit: str) -> HttpResponse:
     refusal = patient_moves.move_refusal(appointment, datetime.now(tz=UTC))
     context["refusal"] = refusal
     if not refusal:
-        context["options"] = [_option_view(o, zone) for o in patient_moves.move_options(appointment=appointment)]
+        try:
+            context["options"] = [_option_view(o, zone) for o in patient_moves.move_options(appointment=appointment)]
+        except DomainError as error:
+            context["error"] = error.message
     return render(request, "patient/move.html", context, status=status)
 
 

@@ -67,6 +67,8 @@ def test_no_token_opens_another_patients_visit(client, world):
     mine = world["patient"]
     other_visit = world["pending_visit"]
     other = other_visit.patient
+    other.first_name, other.last_name = "Xanthe", "Quillfeather"
+    other.save(update_fields=["first_name", "last_name"])
     home = patient_home_url(mine)
     # Another patient's visit token, valid in itself, on my page: refused, nothing shown.
     response = client.get(f"{home}move/{visit_token(other_visit)}/")

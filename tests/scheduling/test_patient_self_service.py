@@ -175,3 +175,23 @@ def test_stopping_maintenance_prompts_withdraws_the_waiting_ones(world):
     reminders_series_completed(series=series)
     assert not Reminder.objects.filter(patient=patient, kind="maintenance", status="pending").exists()
     assert AuditEntry.objects.filter(action="patient_stopped_maintenance_prompts", actor_label="patient").exists()
+
+
+def test_the_desk_sees_what_the_patient_did_online_and_can_send_a_new_link(world, desk):
+    patient = world["patient"]
+    one = sessions(world["series"])[0]
+    old_link = patient_home_url(patient)
+    from scheduling.patient_home_links import visit_token
+
+    Client().post(old_link, {"action": "cancel", "visit": visit_token(one), "reason": "Unwell"})
+    page = desk.get(f"/patients/{patient.pk}/")
+    text = page.content.decode()
+    assert "Done by the patient online" in text
+    assert "Cancelled a visit online (Late cancellation)" in text
+    sent = desk.post(f"/patients/{patient.pk}/send-link/")
+    assert sent.status_code == 302
+    assert Reminder.objects.filter(patient=patient, kind="patient_link").count() == 1
+    assert Client().get(old_link).status_code == 410, "the desk's new link retires the old one"
+    entry = AuditEntry.objects.get(action="patient_link_sent")
+    assert entry.actor.username == "desk"
+    assert "A link to their own page was sent (by email)" in desk.get(f"/patients/{patient.pk}/").content.decode()
