@@ -162,7 +162,10 @@ def _messages(patient: Patient, zone: ZoneInfo) -> list[SentMessage]:
         template = templates.get(row.kind)
         if template is None:
             continue
-        rendered = reminder_render(row, template, now=timezone.now(), series_visits=message_visits(row))
+        try:
+            rendered = reminder_render(row, template, now=timezone.now(), series_visits=message_visits(row))
+        except Exception:  # noqa: BLE001 - a message that cannot be shown again is left out, not the page
+            continue
         if row.channel == "sms":
             subject, lines = "Text message", [_without_links(rendered.sms)]
         else:

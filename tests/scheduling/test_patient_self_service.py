@@ -12,8 +12,11 @@ from django.test import Client, override_settings
 
 from clinic.models import AuditEntry
 from scheduling import services
-from scheduling.models import Appointment, Reminder, WaitlistEntry
+from scheduling.models import Appointment, MessageTemplate, Reminder, TreatmentSeries, WaitlistEntry
 from scheduling.patient_home_links import patient_home_url
+from scheduling.reminders.maintenance_prompts import reminders_series_completed
+from scheduling.reminders.reach import reminder_channel_for_row
+from scheduling.reminders.rendering import sms_render
 from scheduling.services.patient_self_service import maintenance_prompts_stop
 from scheduling.waitlist import waitlist_entry_add
 from tests.builders import at, sessions
@@ -72,6 +75,11 @@ def test_a_text_goes_to_the_number_typed(clinic):
     assert LINK_SENT in _ask(Client(), "07700 900123", "1985-01-02").content.decode()
     [sent] = Reminder.objects.filter(kind="patient_link")
     assert sent.patient == patient and sent.channel == "sms"
+    # Asked for by the patient: it goes by text although they take no reminders, and
+    # the text carries the page's link.
+    assert reminder_channel_for_row(sent.kind, sent.channel, patient) == "sms"
+    text = sms_render(sent, MessageTemplate.objects.get(kind="patient_link"))
+    assert re.search(r"/my/[^/\s]+/$", text)
 
 
 @override_settings(PATIENT_LINK_REQUESTS_PER_HOUR=3)
@@ -86,6 +94,7 @@ def test_asking_is_throttled_per_contact_and_per_address(clinic):
 
 
 def test_bad_input_on_the_link_form_is_explained(client, clinic):
+    assert client.get("/my-link/").status_code == 200
     no_date = _ask(client, "ada@example.com", "17/05/1990")
     assert no_date.status_code == 400 and "date of birth" in no_date.content.decode()
     no_contact = _ask(client, "not a number", "1990-05-17")
@@ -129,13 +138,14 @@ def test_two_patients_claim_one_slot_from_their_pages_and_one_wins(clinic, desk_
 
 
 def _completed_series(world):
+    """The series as it stands once every session is done: arranged directly, since
+    checking in and completing visits are tested where they live."""
     series = world["series"]
-    for visit in sessions(series):
-        with time_machine.travel(visit.starts_at + timedelta(minutes=50), tick=False):
-            services.appointment_check_in(appointment=visit)
-            services.appointment_complete(appointment=visit, areas={"face": "1.00"}, device="pen",
-                                          side_effects=[], notes="Even redness.")
+    for visit in series.appointments.exclude(status="cancelled"):
+        Appointment.objects.filter(pk=visit.pk).update(status="completed", completed_at=visit.ends_at)
+    TreatmentSeries.objects.filter(pk=series.pk).update(status="completed")
     series.refresh_from_db()
+    reminders_series_completed(series=series)
     return series
 
 
@@ -170,8 +180,6 @@ def test_stopping_maintenance_prompts_withdraws_the_waiting_ones(world):
     assert not Reminder.objects.filter(patient=patient, kind="maintenance", status="pending").exists()
     assert maintenance_prompts_stop(patient=patient) is False, "asking twice changes nothing"
     # A series completed later starts no new chain either.
-    from scheduling.reminders.maintenance_prompts import reminders_series_completed
-
     reminders_series_completed(series=series)
     assert not Reminder.objects.filter(patient=patient, kind="maintenance", status="pending").exists()
     assert AuditEntry.objects.filter(action="patient_stopped_maintenance_prompts", actor_label="patient").exists()
