@@ -126,13 +126,16 @@ def move_page(request: HttpRequest, token: str, visit: str) -> HttpResponse:
         try:
             new_start = _epoch(request.POST.get("start"))
             if request.POST.get("confirm"):
-                expected = _plan_read(request.POST.get("plan", ""))
+                expected, provider_id = _plan_read(request.POST.get("plan", ""))
                 patient_moves.appointment_move_by_patient(
-                    patient=patient, appointment=appointment, new_start=new_start, expected=expected)
+                    patient=patient, appointment=appointment, new_start=new_start, expected=expected,
+                    provider_id=provider_id)
                 return redirect(f"{home_url}?moved=1")
-            option = patient_moves.move_preview(appointment=appointment, new_start=new_start)
+            option = patient_moves.move_preview(appointment=appointment, new_start=new_start,
+                                                provider_id=_provider_id(request.POST.get("provider")))
+            # The provider travels signed with the moves shown: what is confirmed is what was seen.
             context.update(chosen=_option_view(option, zone),
-                           plan=signing.dumps(option.fingerprint, salt=PLAN_SALT))
+                           plan=signing.dumps([option.fingerprint, option.provider.pk], salt=PLAN_SALT))
             return render(request, "patient/move.html", context)
         except DomainError as error:
             context["error"], status = error.message, error.status_code
@@ -146,11 +149,19 @@ def move_page(request: HttpRequest, token: str, visit: str) -> HttpResponse:
     return render(request, "patient/move.html", context, status=status)
 
 
-def _plan_read(value: str) -> list[list]:
+def _plan_read(value: str) -> tuple[list[list], int]:
     try:
-        return signing.loads(value, salt=PLAN_SALT)
-    except signing.BadSignature:
+        expected, provider_id = signing.loads(value, salt=PLAN_SALT)
+    except (signing.BadSignature, TypeError, ValueError):
         raise InvalidRequest("Please choose the time again.") from None
+    return expected, provider_id
+
+
+def _provider_id(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        raise InvalidRequest("Please choose one of the times shown.") from None
 
 
 def _option_view(option, zone) -> dict:
@@ -163,6 +174,7 @@ def _option_view(option, zone) -> dict:
         before = local_time_text(change.old_start, zone) if change.old_start else "new"
         follows.append({"label": label, "before": before, "after": local_time_text(change.new.start, zone)})
     return {"epoch": int(option.starts_at.timestamp()), "time": local_time_text(option.starts_at, zone),
+            "provider_id": option.provider.pk, "provider": str(option.provider),
             "follows": follows, "dropped": len(option.preview.cancelled)}
 
 

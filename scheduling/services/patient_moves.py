@@ -11,8 +11,10 @@ from django.utils import timezone
 
 from clinic.audit import audit_record
 from clinic.errors import Conflict, InvalidRequest
+from clinic.models import Provider
 from patients.models import Patient
 
+from .. import loader
 from ..models import Appointment
 from ..patient_home_links import ACTOR
 from ..rules import cancellation_is_late, session_window
@@ -33,6 +35,8 @@ MAX_CANDIDATES = 10
 class MoveOption:
     starts_at: datetime
     preview: ReschedulePreview
+    # The visit's own provider, or another one when theirs has no free time that day.
+    provider: Provider
 
     @property
     def fingerprint(self) -> list[list]:
@@ -87,27 +91,41 @@ def _days(start: datetime, end: datetime, zone: ZoneInfo, count: int) -> list:
     return [days[round(index * step)] for index in range(count)]
 
 
-def _first_free(appointment: Appointment, day, start: datetime, end: datetime, zone: ZoneInfo) -> datetime | None:
-    """The day's first free time from the visit's own time of day (similar hours suit most
-    patients), else from the morning; always a wall-clock time in the location's zone."""
+def _first_free(appointment: Appointment, day, start: datetime, end: datetime,
+                zone: ZoneInfo) -> tuple[datetime, int] | None:
+    """The day's first free time, and whose: with the visit's own provider from the visit's
+    own time of day (similar hours suit most patients), else from the morning, else with
+    any provider; a wall-clock time in the location's zone."""
     own = appointment.starts_at.astimezone(zone).time()
     morning = datetime.combine(day, datetime.min.time(), tzinfo=zone)
     # The next local midnight, counted on the wall clock so a summer-time change day is whole.
     night = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
     areas = consultation_areas(appointment.series.consultation) if appointment.series_id else None
     protocol = appointment.series.protocol if appointment.series_id else None
-    for opens in (datetime.combine(day, own, tzinfo=zone), morning):
+    tries = ((datetime.combine(day, own, tzinfo=zone), appointment.provider), (morning, appointment.provider),
+             (morning, None))
+    for opens, provider in tries:
         span_start, span_end = max(opens, start), min(night, end)
         if span_end <= span_start:
             continue
         slots = availability_find(
             location=appointment.location, kind=appointment.kind, start=span_start, end=span_end,
-            provider=appointment.provider, patient=appointment.patient, areas=areas, limit=3, protocol=protocol,
+            provider=provider, patient=appointment.patient, areas=areas, limit=3, protocol=protocol,
         )
         for slot in slots:
             if slot.start != appointment.starts_at:
-                return slot.start
+                return slot.start, slot.provider_id
     return None
+
+
+def move_provider(appointment: Appointment, provider_id: int | None) -> Provider:
+    """The provider a move is with: the visit's own, or another active one who works at
+    the visit's location; anything else is refused."""
+    if provider_id is None or provider_id == appointment.provider_id:
+        return appointment.provider
+    if provider_id not in loader.location_provider_ids(appointment.location):
+        raise InvalidRequest("That time is not one we can offer for this visit. Please choose one of the times shown.")
+    return Provider.objects.get(pk=provider_id)
 
 
 def move_options(*, appointment: Appointment, now: datetime | None = None) -> list[MoveOption]:
@@ -123,23 +141,25 @@ def move_options(*, appointment: Appointment, now: datetime | None = None) -> li
     zone = ZoneInfo(appointment.location.time_zone)
     options: list[MoveOption] = []
     for day in _days(start, end, zone, MAX_CANDIDATES):
-        candidate = _first_free(appointment, day, start, end, zone)
-        if candidate is None:
+        found = _first_free(appointment, day, start, end, zone)
+        if found is None:
             continue
+        candidate, provider_id = found
+        provider = move_provider(appointment, provider_id)
         try:
-            preview = appointment_reschedule_preview(
-                appointment=appointment, new_start=candidate, provider=appointment.provider
-            )
+            preview = appointment_reschedule_preview(appointment=appointment, new_start=candidate, provider=provider)
         except (Conflict, InvalidRequest):
             continue
         if preview.ok:
-            options.append(MoveOption(starts_at=candidate, preview=preview))
+            options.append(MoveOption(starts_at=candidate, preview=preview, provider=provider))
         if len(options) >= MAX_OPTIONS:
             break
     return options
 
 
-def move_preview(*, appointment: Appointment, new_start: datetime, now: datetime | None = None) -> MoveOption:
+def move_preview(
+    *, appointment: Appointment, new_start: datetime, provider_id: int | None = None, now: datetime | None = None
+) -> MoveOption:
     """The one time the patient chose, with the visits that would follow it; refused in
     words when it is not one the page may offer."""
     now = now or timezone.now()
@@ -149,26 +169,26 @@ def move_preview(*, appointment: Appointment, new_start: datetime, now: datetime
     start, end = move_range(appointment, now)
     if not start <= new_start <= end:
         raise InvalidRequest("That time is not one we can offer for this visit. Please choose one of the times shown.")
-    preview = appointment_reschedule_preview(
-        appointment=appointment, new_start=new_start, provider=appointment.provider
-    )
+    provider = move_provider(appointment, provider_id)
+    preview = appointment_reschedule_preview(appointment=appointment, new_start=new_start, provider=provider)
     if not preview.ok:
         raise Conflict("That time no longer fits. Please choose another.")
-    return MoveOption(starts_at=new_start, preview=preview)
+    return MoveOption(starts_at=new_start, preview=preview, provider=provider)
 
 
 def appointment_move_by_patient(
-    *, patient: Patient, appointment: Appointment, new_start: datetime, expected: list[list]
+    *, patient: Patient, appointment: Appointment, new_start: datetime, expected: list[list],
+    provider_id: int | None = None,
 ) -> list[Appointment]:
     """Move the patient's visit and every visit that follows it, exactly as they were
     shown (`expected`), or nothing; one message tells the patient of all of it."""
     if appointment.patient_id != patient.pk:
         raise InvalidRequest("This visit is not yours to move.")
-    move_preview(appointment=appointment, new_start=new_start)
+    option = move_preview(appointment=appointment, new_start=new_start, provider_id=provider_id)
     before = appointment.starts_at
     with transaction.atomic():
         moved = appointment_reschedule(
-            appointment=appointment, new_start=new_start, provider=appointment.provider, actor_label=ACTOR,
+            appointment=appointment, new_start=new_start, provider=option.provider, actor_label=ACTOR,
             expected=expected,
         )
         audit_record(

@@ -93,7 +93,7 @@ def test_a_visit_link_on_the_page_dies_when_the_visit_moves(client, world):
     assert client.get(f"{home}move/{token}/").status_code == 200
     option = move_options(appointment=visit)[0]
     appointment_move_by_patient(patient=world["patient"], appointment=visit, new_start=option.starts_at,
-                                expected=option.fingerprint)
+                                expected=option.fingerprint, provider_id=option.provider.pk)
     assert client.get(f"{home}move/{token}/").status_code == 410
 
 
@@ -113,7 +113,7 @@ def test_moving_session_two_late_in_its_window_moves_session_three_too(world):
     follows = [c for c in latest.preview.changes if c.appointment_id == three.pk]
     assert follows, "session 3 follows session 2 when it would fall short of its interval"
     moved = appointment_move_by_patient(patient=patient, appointment=two, new_start=latest.starts_at,
-                                        expected=latest.fingerprint)
+                                        expected=latest.fingerprint, provider_id=latest.provider.pk)
     assert {v.pk for v in moved} >= {two.pk, three.pk}
     two.refresh_from_db()
     three.refresh_from_db()
@@ -212,3 +212,20 @@ def test_two_patients_pages_never_mix(client, clinic):
         home = patient_home_url(first.patient)
         for visit in theirs:
             assert client.get(f"{home}move/{visit_token(visit)}/").status_code == 403
+
+
+def test_a_provider_who_does_not_work_here_is_refused(world):
+    two = _session(world["series"], 2)
+    stranger = factories.ProviderFactory(location=factories.LocationFactory(name="Elsewhere Clinic"))
+    option = move_options(appointment=two)[0]
+    with pytest.raises(Exception, match="not one we can offer"):
+        move_preview(appointment=two, new_start=option.starts_at, provider_id=stranger.pk)
+
+
+def test_when_the_own_provider_is_away_another_providers_time_is_offered(world):
+    from clinic.models import WorkingHours
+
+    two = _session(world["series"], 2)
+    WorkingHours.objects.filter(provider=world["provider"]).exclude(weekday=two.starts_at.weekday()).delete()
+    options = move_options(appointment=two)
+    assert any(o.provider == world["other_provider"] for o in options)
