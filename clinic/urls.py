@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from scheduling.api.calendar_feeds import feed as calendar_feed
+from scheduling.pages import patient_home
 from scheduling.pages.consent import consent_page
 from scheduling.pages.intake import intake_page
 from scheduling.pages.visit_link import patient_link_page
@@ -34,6 +35,11 @@ urlpatterns = [
     path("consent/<str:token>/", consent_page, name="consent"),
     # The clinic's public booking page: a consultation, confirmed by a code sent to the patient
     path("book/<slug:slug>/", include("scheduling.pages.online_booking_urls")),
+    # The patient's own page, and "send me my link"
+    path("my/<str:token>/", patient_home.home_page, name="patient-home"),
+    path("my/<str:token>/move/<str:visit>/", patient_home.move_page, name="patient-home-move"),
+    path("my/<str:token>/maintenance/", patient_home.maintenance_page, name="patient-home-maintenance"),
+    path("my-link/", patient_home.my_link_page, name="patient-my-link"),
     # Last: any other address gets the product's 404 page, in development too (where
     # Django would otherwise show its debug page); a missing slash is still added first.
     re_path(r"^.*$", views.not_found_page),

@@ -28,6 +28,7 @@ urlpatterns = [
     path("patients/new/", patients.patient_new, name="patient-new"),
     path("patients/<int:patient_id>/", patients.patient_detail, name="patient"),
     path("patients/<int:patient_id>/edit/", patients.patient_edit, name="patient-edit"),
+    path("patients/<int:patient_id>/send-link/", patients.patient_send_link, name="patient-send-link"),
     path("patients/<int:patient_id>/consultations/new/", patients.consultation_new, name="consultation-new"),
     path("patients/<int:patient_id>/waitlist/new/", patients.waitlist_new, name="waitlist-new"),
     path("consultations/<int:consultation_id>/assess/", consultations.assess, name="assess"),

@@ -43,6 +43,13 @@ class Patient(models.Model):
         max_length=64, unique=True, null=True, blank=True, editable=False,
         help_text="Secret in the patient's calendar feed address; rotating it retires the old address.",
     )
+    link_version = models.PositiveIntegerField(
+        default=0, editable=False,
+        help_text="Named in the links to the patient's own page; raising it retires every link sent before.",
+    )
+    maintenance_prompts_stopped_at = models.DateTimeField(
+        null=True, blank=True, help_text="The patient asked for no more maintenance prompts."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

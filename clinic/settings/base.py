@@ -232,6 +232,11 @@ SPECTACULAR_SETTINGS = {
 PATIENT_LINK_MAX_AGE_DAYS = env.int("PATIENT_LINK_MAX_AGE_DAYS", default=14)
 # A link to read and sign a consent document lasts this many days.
 CONSENT_LINK_MAX_AGE_DAYS = env.int("CONSENT_LINK_MAX_AGE_DAYS", default=30)
+# The link to a patient's own page (/my/...) works this long, until a newer one is sent.
+PATIENT_HOME_MAX_AGE_DAYS = env.int("PATIENT_HOME_MAX_AGE_DAYS", default=30)
+# "Send me my link": at most this many requests per hour from one address, and for one
+# email or phone number.
+PATIENT_LINK_REQUESTS_PER_HOUR = env.int("PATIENT_LINK_REQUESTS_PER_HOUR", default=5)
 # A retried POST with the same Idempotency-Key within this many hours gets the first answer.
 IDEMPOTENCY_KEY_HOURS = 24
 

@@ -3,6 +3,7 @@ putting a patient on the waitlist."""
 
 from datetime import timedelta
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -20,6 +21,9 @@ from patients import selectors as patient_selectors
 from patients import services as patient_services
 from patients.screening import consultation_cautions_open
 from scheduling import services
+from scheduling.patient_home import patient_online_actions
+from scheduling.reminders.reach import reminder_channel_for
+from scheduling.services.patient_self_service import patient_link_send
 from scheduling.visibility import clinical_reader, patient_visible
 from scheduling.waitlist import waitlist_entry_add
 
@@ -160,7 +164,24 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         "visits": [v for v in patient.appointments.all() if v.series_id is None],
         "waitlist": list(patient.waitlist_entries.all()),
         **patient_consent_context(patient, consultations, zone_name=location.time_zone if location else "UTC"),
+        "online_actions": patient_online_actions(patient, zone=zone(location) if location else ZoneInfo("UTC")),
+        "zone_name": str(zone(location)) if location else "UTC",
     })
+
+
+@require_http_methods(["POST"])
+@roles_required(DESK)
+def patient_send_link(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Send the patient a new link to their own page; every older link stops working."""
+    patient = get_object_or_404(patient_visible(provider=None), pk=patient_id)
+    channel = reminder_channel_for(patient)
+    if channel is None:
+        messages.error(request, "The patient takes neither email nor texts, so no link can be sent.")
+    else:
+        patient_link_send(patient=patient, channel=channel, now=timezone.now(), by=request.user)
+        how = "by text" if channel == "sms" else "by email"
+        messages.success(request, f"A new link to their page is on its way {how}; older links no longer work.")
+    return redirect("frontdesk:patient", patient.pk)
 
 
 @require_http_methods(["GET", "POST"])

@@ -25,6 +25,7 @@ class Reminder(models.Model):
         RESCHEDULE = "reschedule", "Visits moved"
         CANCELLATION = "cancellation", "Cancellation notice"
         BOOKING_CODE = "booking_code", "Online booking code"
+        PATIENT_LINK = "patient_link", "Link to the patient's own page"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

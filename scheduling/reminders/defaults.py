@@ -135,6 +135,18 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "<p>To book again, call us{% if clinic_phone %} on {{ clinic_phone }}{% endif %} and we will find you a new time.</p>",
         "sms_body": "Hi {{ first_name }}, sorry: {{ clinic }} has had to cancel your visit on {{ time }}. Details and how to rebook: {{ link }}",
     },
+    "patient_link": {
+        "email_subject": "Your own page at {{ clinic }}",
+        "email_text": "Hello {{ first_name }},\n\nHere is the link to your own page at {{ clinic }}: {{ my_page }}\n"
+        "There you can see your visits and your treatment plan, move or cancel a visit, and read your messages.\n"
+        "The link works for {{ link_days }} days, and any link we sent you before no longer works. "
+        "If you did not ask for it, you can ignore this message.\n",
+        "email_html": "<p>Hello {{ first_name }},</p><p><a href=\"{{ my_page }}\">Open your own page at {{ clinic }}</a></p>"
+        "<p>There you can see your visits and your treatment plan, move or cancel a visit, and read your messages.</p>"
+        "<p>The link works for {{ link_days }} days, and any link we sent you before no longer works. "
+        "If you did not ask for it, you can ignore this message.</p>",
+        "sms_body": "Hi {{ first_name }}, here is your own page at {{ clinic }}: {{ link }}",
+    },
 }
 
 # Sent at once to the email or phone given on the public booking page: the code proves it

@@ -27,7 +27,7 @@ from .booking_codes import booking_code_decision, booking_code_deliver
 from .channels import MailSession, channel_confirms_delivery, channel_delivered_keys, email_send, sms_send
 from .errors import DeliveryError
 from .maintenance_prompts import reminder_maintenance_next
-from .reach import reminder_channel_for
+from .reach import reminder_channel_for_row
 from .rendering import reminder_render, sms_render
 from .selectors import message_visits
 from .send_checks import Decision, send_decision, superseded_leads
@@ -287,7 +287,10 @@ def reminders_send_batch(*, token: uuid.UUID | str, now: datetime | None = None)
     templates = {template.kind: template for template in MessageTemplate.objects.all()}
     deadline = timezone.now() + config.send_lease()
     # An online booking's code goes by the channel the person chose for it: they are not a patient yet.
-    channels = {row.pk: reminder_channel_for(row.patient) if row.patient_id else row.channel for row in rows}
+    channels = {
+        row.pk: reminder_channel_for_row(row.kind, row.channel, row.patient) if row.patient_id else row.channel
+        for row in rows
+    }
     taken_in_batch = _take_confirmable(rows, channels, token=token, deadline=deadline, now=now)
     superseded = superseded_leads(rows)
     mail = MailSession()

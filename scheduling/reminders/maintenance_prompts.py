@@ -49,7 +49,7 @@ def maintenance_chain_start(
     now: datetime,
 ) -> None:
     """Start a chain of maintenance prompts; a newer chain replaces an older pending one."""
-    if protocol is None:
+    if protocol is None or patient.maintenance_prompts_stopped_at is not None:
         return
     key = f"maintenance:{chain}:1"
     if Reminder.objects.filter(key=key).exists():

@@ -37,6 +37,16 @@ def reminder_channel_for(patient: Patient) -> str | None:
     return None
 
 
+def reminder_channel_for_row(kind: str, channel: str, patient: Patient) -> str | None:
+    """A link to their page the patient asked for goes where they asked, while that
+    address is still theirs (an email not bounced since); every other message by consent."""
+    if kind != "patient_link":
+        return reminder_channel_for(patient)
+    if channel == Channel.EMAIL:
+        return channel if patient.email and patient.email_bounced_at is None else None
+    return channel if patient_phone(patient) else None
+
+
 def accepts_email(patient: Patient) -> bool:
     """Consent, an address, and no bounce or complaint reported for it since it was set."""
     return bool(patient.consent_email and patient.email and patient.email_bounced_at is None)

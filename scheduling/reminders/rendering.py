@@ -14,9 +14,12 @@ from django.template import Context, Template
 from django.utils import timezone
 from django.utils.html import escape
 
+from clinic.models import Location
+
 from ..ical import CalendarEvent, calendar_build
 from ..models import Appointment, MessageTemplate, Reminder
 from ..models.series import AFTERCARE_DEFAULT, PRE_CARE_DEFAULT
+from ..patient_home_links import patient_home_url
 from ..patient_links import patient_link_url
 from ..rules import visit_by_phone
 from ..task_links import intake_url
@@ -93,6 +96,8 @@ def reminder_location(reminder: Reminder):
 
 
 def _location_for(reminder: Reminder):
+    if reminder.kind == Reminder.Kind.PATIENT_LINK:
+        return Location.objects.filter(pk=reminder.payload.get("location") or 0).first()
     if reminder.appointment_id:
         return reminder.appointment.location
     if reminder.series_id:
@@ -192,6 +197,8 @@ def reminder_context(reminder: Reminder, *, series_visits: list[Appointment] | N
         "aftercare": _lines(protocol.aftercare_text if protocol else AFTERCARE_DEFAULT),
         "claim_url": "",
         "intake_url": "",
+        "my_page": my_page_url(patient),
+        "link_days": reminder.payload.get("link_days"),
     }
     if reminder.kind == Reminder.Kind.WAITLIST_OFFER:
         context["claim_url"] = waitlist_claim_url(reminder_id=reminder.pk)
@@ -220,6 +227,12 @@ def reminder_context(reminder: Reminder, *, series_visits: list[Appointment] | N
         if upcoming:
             context["time"] = local_time_text(min(v.starts_at for v in upcoming), zone)
     return context
+
+
+def my_page_url(patient) -> str:
+    """The full address of the patient's own page, as every message links to it (none for
+    someone who is not a patient yet: an online booking's code)."""
+    return f"{site_url()}{patient_home_url(patient)}" if patient is not None else ""
 
 
 def _calendar_place(visit: Appointment) -> str:
@@ -276,6 +289,11 @@ def reminder_render(
     if manage:
         text = f"{text.rstrip()}\n\nConfirm or cancel this visit: {manage}\n"
         html = f'{html}<p><a href="{escape(manage)}">Confirm or cancel this visit</a></p>'
+    if reminder.kind != Reminder.Kind.PATIENT_LINK:
+        # Every message leads to the patient's own page (the link message is nothing else).
+        my_page = context["my_page"]
+        text = f"{text.rstrip()}\n\nYour own page: {my_page}\n"
+        html = f'{html}<p><a href="{escape(my_page)}">Open your own page</a></p>'
     brand = branding_for(_location_for(reminder))
     body_html = html
     text = email_text_wrap(body=text, branding=brand, unsubscribe_url=unsubscribe)
@@ -324,8 +342,9 @@ def sms_render(reminder: Reminder, template: MessageTemplate) -> str:
         "time": when,
         "clinic": location.name if location else "the clinic",
         # A visit still ahead: straight to its confirm-or-cancel page; an offer: its claim
-        # page; else the message.
-        "link": manage_url(reminder)
+        # page; the patient's own link: their page; else the message.
+        "link": (my_page_url(patient) if reminder.kind == Reminder.Kind.PATIENT_LINK else "")
+        or manage_url(reminder)
         or (waitlist_claim_url(reminder_id=reminder.pk) if reminder.kind == Reminder.Kind.WAITLIST_OFFER else "")
         or message_url(reminder_id=reminder.pk),
     }

@@ -99,6 +99,8 @@ def send_decision(row: Reminder, channel: str | None, now: datetime) -> Decision
         ).exists()
     ):
         return Decision("skip", "The session has been booked.")
+    if row.kind == Reminder.Kind.MAINTENANCE and row.patient.maintenance_prompts_stopped_at is not None:
+        return Decision("cancel", "The patient asked for no more maintenance prompts.")
     if row.kind == Reminder.Kind.MAINTENANCE:
         decision = _maintenance_decision(row, now)
         if decision is not None:

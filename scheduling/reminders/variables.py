@@ -4,8 +4,9 @@ admin's checks read (an edited template naming anything else is refused when sav
 An SMS body sees only first name, time, clinic and link, whatever its kind, so no
 treatment or health detail can reach a text message."""
 
-# Every email knows the patient's first name, the clinic and the patient's own links.
-COMMON = ("first_name", "clinic", "clinic_phone", "clinic_address", "link", "unsubscribe_url")
+# Every email knows the patient's first name, the clinic and the patient's own links
+# (my_page: the patient's own page, where they see and change their visits).
+COMMON = ("first_name", "clinic", "clinic_phone", "clinic_address", "link", "unsubscribe_url", "my_page")
 # A message about one visit: its local time and what happens at it, from its own phases.
 VISIT = (
     "time",
@@ -36,6 +37,7 @@ TEMPLATE_VARIABLES: dict[str, frozenset[str]] = {
     # The person is not a patient yet: no unsubscribe link, nothing about them but their name.
     "booking_code": frozenset(("first_name", "clinic", "clinic_phone", "clinic_address", "link", "time", "code",
                                "minutes")),
+    "patient_link": frozenset((*COMMON, "link_days")),
 }
 
 SMS_VARIABLES = frozenset(("first_name", "time", "clinic", "link"))

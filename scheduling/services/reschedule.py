@@ -204,7 +204,14 @@ def _matched(*, appointment: Appointment, own: list[Appointment], planned, real_
     return ReschedulePreview(appointment_id=appointment.pk, changes=changes, cancelled=cancelled)
 
 
-def _visit_move(row: Appointment, visit, *, changed_by) -> datetime:
+def preview_fingerprint(preview: ReschedulePreview) -> list[list]:
+    """What a preview would change, as plain values: the moves shown to a patient must be
+    the moves applied."""
+    moves = sorted([change.appointment_id or 0, int(change.new.start.timestamp())] for change in preview.changes)
+    return moves + [[pk, -1] for pk in sorted(preview.cancelled)]
+
+
+def _visit_move(row: Appointment, visit, *, changed_by, actor_label: str = "") -> datetime:
     """Write one visit's new place and audit it; returns the time it had before."""
     before = {"starts_at": row.starts_at, "provider": row.provider_id, "room": row.room_id}
     row.starts_at, row.provider_starts_at, row.provider_ends_at = visit.start, visit.provider_start, visit.provider_end
@@ -224,6 +231,7 @@ def _visit_move(row: Appointment, visit, *, changed_by) -> datetime:
     )
     audit_record(
         actor=changed_by,
+        actor_label=actor_label,
         action="rescheduled",
         obj=row,
         changes={
@@ -236,10 +244,12 @@ def _visit_move(row: Appointment, visit, *, changed_by) -> datetime:
 
 
 def appointment_reschedule(
-    *, appointment: Appointment, new_start: datetime, provider: Provider | None = None, changed_by=None
+    *, appointment: Appointment, new_start: datetime, provider: Provider | None = None, changed_by=None,
+    actor_label: str = "", expected: list[list] | None = None,
 ) -> list[Appointment]:
     """Apply the same cascade the preview showed, in one transaction; a Conflict if the
-    slots were taken since."""
+    slots were taken since, or if the cascade is no longer the `expected` one (the
+    preview's `preview_fingerprint` someone confirmed)."""
     try:
         with transaction.atomic():
             appointment = Appointment.objects.select_for_update(of=("self",)).select_related("location", "series").get(
@@ -248,7 +258,11 @@ def appointment_reschedule(
             preview = appointment_reschedule_preview(appointment=appointment, new_start=new_start, provider=provider)
             if not preview.ok:
                 raise Conflict(preview.message or "That move does not fit.")
-            moved, dropped = reschedule_write(appointment=appointment, preview=preview, changed_by=changed_by)
+            if expected is not None and preview_fingerprint(preview) != expected:
+                raise Conflict("The times have changed since you looked. Please choose again.")
+            moved, dropped = reschedule_write(
+                appointment=appointment, preview=preview, changed_by=changed_by, actor_label=actor_label
+            )
             # One message for the whole cascade, then each visit's reminders follow it.
             reminders_visits_rescheduled(moved=moved, dropped=dropped)
             return [visit for visit, _ in moved]
@@ -257,7 +271,8 @@ def appointment_reschedule(
 
 
 def reschedule_write(
-    *, appointment: Appointment, preview: ReschedulePreview, changed_by=None, cancel_reason: str = ""
+    *, appointment: Appointment, preview: ReschedulePreview, changed_by=None, cancel_reason: str = "",
+    actor_label: str = "",
 ) -> tuple[list[tuple[Appointment, datetime | None]], list[Appointment]]:
     """Write a preview worked out under the location's lock: the visits moved (each with
     the time it had) and those no longer needed. The caller holds the lock, tells the
@@ -284,7 +299,7 @@ def reschedule_write(
             moved.append((created, None))
             continue
         row = rows[change.appointment_id]
-        moved.append((row, _visit_move(row, change.new, changed_by=changed_by)))
+        moved.append((row, _visit_move(row, change.new, changed_by=changed_by, actor_label=actor_label)))
     for status in set(statuses.values()):
         Appointment.objects.filter(pk__in=[pk for pk, s in statuses.items() if s == status]).update(
             status=status, cancel_reason="")
@@ -293,6 +308,7 @@ def reschedule_write(
                    cancelled_at=timezone.now())
     for pk in preview.cancelled:
         audit_record(
-            actor=changed_by, action="cancelled", obj=rows[pk], changes={"reason": "series rescheduled"}
+            actor=changed_by, actor_label=actor_label, action="cancelled", obj=rows[pk],
+            changes={"reason": "series rescheduled"},
         )
     return moved, list(dropped)

@@ -126,3 +126,17 @@ def test_seed_demo_patients_with_treatments_signed_consent_but_one(seeded_sunday
 def test_seed_demo_upcoming_consultations_have_health_questions_answered(seeded_sunday):
     assert Intake.objects.filter(consultation__visit__status="booked").exists()
     assert Intake.objects.filter(answers__answer="yes").exists(), "one patient's answers suggest a caution"
+def test_seed_demo_prints_a_demo_patients_own_page_that_opens(capsys, client):
+    import re
+
+    import time_machine
+
+    with time_machine.travel(SUNDAY, tick=False):
+        call_command("seed_demo", date=SUNDAY.isoformat())
+        out = capsys.readouterr().out
+        match = re.search(r"own page \(([^)]+)\): https?://[^/\s]+(/my/\S+/)", out)
+        assert match, out
+        page = client.get(match.group(2))
+        assert page.status_code == 200
+        assert f"Hello {match.group(1).split()[0]}" in page.content.decode()
+        assert page.context["home"].plans, "a patient part-way through a series"

@@ -11,8 +11,8 @@ from clinic.models import Location
 from scheduling.models import TreatmentProtocol
 
 from .busy_days import Filler, reminders_fill, waitlist_fill
-from .paperwork import consents_sign, intakes_answer
 from .online import online_booking_show
+from .paperwork import consents_sign, intakes_answer
 from .setup import (
     DEMO_LOGINS,
     DEMO_SLUG,
