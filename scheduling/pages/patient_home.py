@@ -20,6 +20,7 @@ from patients.models import Patient
 from ..models import Appointment
 from ..patient_home import patient_home, visit_label
 from ..patient_home_links import patient_home_patient, visit_for_patient
+from ..patient_tasks import patient_tasks
 from ..reminders.branding import branding_for
 from ..reminders.rendering import local_time_text
 from ..services import patient_moves
@@ -29,8 +30,6 @@ from ..services.maintenance import maintenance_propose
 KIND_LABELS = dict(Appointment.Kind.choices)
 PLAN_SALT = "scheduling.patient-home.move-plan"
 LINK_SENT = "If we have your details, we have sent you a link to your page. It can take a few minutes to arrive."
-# The list "Before your visit" (health questions, consent) is filled in where those live.
-NO_TASKS: list = []
 
 
 def _brand(location):
@@ -65,7 +64,7 @@ def home_page(request: HttpRequest, token: str) -> HttpResponse:
     home = patient_home(patient)
     context = {
         "home": home, "brand": _brand(home.location), "token": token, "notice": notice,
-        "notice_is_error": status != 200, "tasks": NO_TASKS,
+        "notice_is_error": status != 200, "tasks": patient_tasks(patient),
         "maintenance_due": self_service.maintenance_series(patient) is not None,
         "prompts_stopped": patient.maintenance_prompts_stopped_at is not None,
     }

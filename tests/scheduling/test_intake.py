@@ -16,6 +16,7 @@ from patients.intake import intake_answer_read, intake_suggested_findings
 from patients.models import Intake, IntakeQuestion, ScreeningRule
 from scheduling import services
 from scheduling.models import Reminder
+from scheduling.patient_home_links import patient_home_url
 from scheduling.patient_links import LinkExpired, LinkInvalid, patient_link_token
 from scheduling.patient_tasks import patient_tasks
 from scheduling.reminders.rendering import reminder_context
@@ -194,3 +195,14 @@ def test_a_moved_consultations_message_carries_the_new_link(visit, desk_user):
     pending = Reminder.objects.filter(appointment=visit, kind="confirmation", status="pending")
     links = {reminder_context(reminder)["intake_url"] for reminder in pending}
     assert links and all(link.endswith(intake_url(visit)) and not link.endswith(old) for link in links)
+
+
+def test_the_patients_own_page_lists_the_health_questions_and_its_link_opens_them(visit, client):
+    page = client.get(patient_home_url(visit.patient)).content.decode()
+    assert "Fill in your health questions before Thursday 4 March" in page
+    link = re.search(r'href="(/intake/[^"]+)"', page).group(1)
+    assert link == intake_url(visit)
+    assert client.get(link).status_code == 200
+    intake_save(visit=visit, answers=_answers())
+    page = client.get(patient_home_url(visit.patient)).content.decode()
+    assert "Health questions answered" in page and "(done)" in page
