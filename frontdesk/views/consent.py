@@ -68,7 +68,7 @@ def consent_documents(request: HttpRequest) -> HttpResponse:
     documents = list(ConsentDocument.objects.select_related("protocol").order_by("protocol__name"))
     for document in documents:
         document.current = consent_version_current(document)
-    return page(request, "consent_documents.html", {"documents": documents, "nav": "consent"})
+    return page(request, "consent_documents.html", {"documents": documents, "nav": "setup"})
 
 
 @require_http_methods(["GET", "POST"])
@@ -97,7 +97,7 @@ def consent_document_edit(request: HttpRequest, document_id: int) -> HttpRespons
             return redirect("frontdesk:consent-documents")
     versions = list(document.versions.all())
     return page(request, "consent_document_edit.html", {
-        "document": document, "form": form, "versions": versions, "current": current, "nav": "consent"})
+        "document": document, "form": form, "versions": versions, "current": current, "nav": "setup"})
 
 
 def patient_consent_context(patient, consultations, *, zone_name: str) -> dict:

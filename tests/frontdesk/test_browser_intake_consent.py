@@ -128,7 +128,8 @@ def test_a_clinic_admin_edits_the_consent_and_the_desk_sees_it_needs_signing_aga
     with time_machine.travel(at(2, 11, 30), tick=True):
         admin = browser("admin", PHONE)
         sign_in(admin, base, "clinicadmin")
-        admin.get_by_role("link", name="Consent").click()
+        admin.get_by_role("link", name="Set-up").click()
+        admin.get_by_role("link", name="Consent documents").click()
         check(admin, "consent-documents")
         admin.get_by_role("link", name="Edit").click()
         admin.get_by_label("Section 7: heading").fill("Numbing cream")
