@@ -42,7 +42,7 @@ def visit_cancel_by_patient(*, patient: Patient, appointment: Appointment, reaso
         raise InvalidRequest("This visit is not yours to cancel.")
     with transaction.atomic():
         cancelled = appointment_cancel(
-            appointment=appointment, reason=(reason or "").strip()[:300] or CANCEL_REASON,
+            appointment=appointment, reason=(reason or "").replace("\x00", "").strip()[:300] or CANCEL_REASON,
             actor_label=ACTOR, by_patient=True,
         )
         _audit(patient, "patient_cancelled_visit", visit=cancelled.pk, late=cancelled.late_cancellation)
@@ -132,6 +132,8 @@ def link_request_throttle(*, address: str | None, contact: str) -> None:
 def contact_normalised(raw: str) -> tuple[str, str]:
     """(channel, contact) for what the patient typed: an email address or a phone number."""
     value = (raw or "").strip()
+    if "\x00" in value:  # no column stores a NUL: the query itself would fail
+        raise InvalidRequest("Please enter your email address or your phone number.")
     if "@" in value:
         return Channel.EMAIL, value.lower()
     try:
