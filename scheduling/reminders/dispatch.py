@@ -28,6 +28,7 @@ from .errors import DeliveryError
 from .maintenance_prompts import reminder_maintenance_next
 from .reach import reminder_channel_for_row
 from .rendering import reminder_render, sms_render
+from .seen import message_seen_keep
 from .selectors import message_visits
 from .send_checks import Decision, send_decision, superseded_leads
 
@@ -241,11 +242,12 @@ def _deliver(row: Reminder, channel: str, template: MessageTemplate | None, now:
     if template is None:
         raise DeliveryError(f"There is no message template for '{row.get_kind_display()}'.")
     if channel == "sms":
-        return sms_send(reminder=row, body=sms_render(row, template))
-    visits = message_visits(row)
-    return email_send(
-        reminder=row, rendered=reminder_render(row, template, now=now, series_visits=visits), session=mail
-    )
+        body = sms_render(row, template)
+        message_seen_keep(row, channel=channel, subject="", text=body)
+        return sms_send(reminder=row, body=body)
+    rendered = reminder_render(row, template, now=now, series_visits=message_visits(row))
+    message_seen_keep(row, channel=channel, subject=rendered.subject, text=rendered.text)
+    return email_send(reminder=row, rendered=rendered, session=mail)
 
 
 def _take_confirmable(
