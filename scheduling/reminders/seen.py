@@ -29,7 +29,7 @@ def message_seen(*, channel: str, subject: str, text: str) -> dict:
     return {"subject": subject, "lines": [line for line in body if line][:EMAIL_LINES_SHOWN]}
 
 
-def message_seen_keep(row: Reminder, *, channel: str, subject: str, text: str) -> None:
-    """Keep what this message says on its row, as it is sent (a resend keeps the newest)."""
+def message_seen_note(row: Reminder, *, channel: str, subject: str, text: str) -> None:
+    """Note what this message says in its row's payload (saved with the row as it is
+    marked sent; a resend keeps the newest)."""
     row.payload = {**(row.payload or {}), "seen": message_seen(channel=channel, subject=subject, text=text)}
-    Reminder.objects.filter(pk=row.pk).update(payload=row.payload)
