@@ -202,7 +202,8 @@ def patient_home(patient: Patient, *, now: datetime | None = None) -> PatientHom
     if done:
         last = done[-1]
         home.aftercare = _lines(last.series.protocol.aftercare_text if last.series_id else AFTERCARE_DEFAULT)
-        home.aftercare_for = f"{visit_label(last)} on {local_date_text(last.starts_at, zone)}"
+        # Only the visit's name is lowered: the date keeps its capitals.
+        home.aftercare_for = f"{visit_label(last).lower()} on {local_date_text(last.starts_at, zone)}"
     home.messages = _messages(patient, zone)
     home.offers = _offers(patient, zone, now)
     return home

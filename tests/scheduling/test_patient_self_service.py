@@ -159,6 +159,7 @@ def test_booking_the_next_maintenance_visit_and_stopping_prompts(world):
         home = Client().get(url)
         assert home.context["maintenance_due"] and "Book your next maintenance visit" in home.content.decode()
         assert "Aftercare" in home.content.decode() and "sunscreen" in home.content.decode().lower()
+        assert "After your treatment session 3 of 3 on Wednesday 28 April 2027:" in home.content.decode()
         page = Client().get(f"{url}maintenance/")
         options = page.context["options"]
         assert options
