@@ -20,6 +20,7 @@ from patients.models import Patient
 
 from ..models import Appointment, Reminder, TreatmentSeries
 from ..patient_home_links import ACTOR
+from .booking import location_lock
 from .maintenance import maintenance_book, maintenance_propose
 from .visits import appointment_cancel
 from .waitlist_offers import waitlist_offer_claim
@@ -75,6 +76,11 @@ def maintenance_book_by_patient(*, patient: Patient, series: TreatmentSeries, st
     if plan is None:
         raise Conflict("Sorry, that time has just been taken. Please choose another.")
     with transaction.atomic():
+        # Under the location's booking lock, asked again: two tabs booking at once find
+        # their times before either books, and only the first may.
+        location_lock(series.location)
+        if maintenance_series(patient) is None:
+            raise Conflict("You have already booked your next maintenance visit. You can see it on your page.")
         [visit] = maintenance_book(series=series, plan=plan)
         _audit(patient, "patient_booked_maintenance", visit=visit.pk, starts_at=visit.starts_at)
     return visit

@@ -221,3 +221,22 @@ def test_a_maintenance_prompt_leads_to_the_times_to_book_on_the_patients_page(wo
         assert re.search(r"https?://[^/\s]+(/my/\S+/maintenance/)", sms_render(prompt, template))
         page = Client().get(link)
         assert page.status_code == 200 and page.context["options"], "the prompt's link shows times to book"
+
+
+def test_a_second_maintenance_booking_from_another_tab_is_refused(world, monkeypatch):
+    from clinic.errors import Conflict
+    from scheduling.services import patient_self_service
+    from scheduling.services.maintenance import maintenance_propose
+    from scheduling.services.patient_self_service import maintenance_book_by_patient
+
+    series = _completed_series(world)
+    patient = world["patient"]
+    with time_machine.travel(at(1, 10, month=5), tick=False):
+        # Two tabs booking at the same moment: both found their times before either booked.
+        proposed = maintenance_propose(series=series, count=1, alternatives=3)
+        monkeypatch.setattr(patient_self_service, "maintenance_propose", lambda **kwargs: proposed)
+        times = [p.visits[0].start for p in proposed.plans]
+        maintenance_book_by_patient(patient=patient, series=series, starts_at=times[0])
+        with pytest.raises(Conflict, match="already booked your next maintenance visit"):
+            maintenance_book_by_patient(patient=patient, series=series, starts_at=times[-1])
+    assert Appointment.objects.filter(patient=patient, kind="maintenance").count() == 1
