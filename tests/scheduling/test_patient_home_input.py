@@ -47,3 +47,16 @@ def test_hostile_numbers_and_tokens_are_answered_in_words(client, world):
     assert client.get(f"{home}move/{'a' * 3000}/").status_code == 403
     two.refresh_from_db()
     assert two.status == Appointment.Status.BOOKED
+
+
+def test_a_stale_visit_link_leads_back_to_the_page_it_came_from(client, world):
+    home = patient_home_url(world["patient"])
+    two = world["series"].appointments.get(kind="session", session_number=2)
+    stale = visit_token(two)
+    client.post(home, {"action": "cancel", "visit": stale})
+    response = client.get(f"{home}move/{stale}/")
+    assert response.status_code == 410
+    text = response.content.decode()
+    assert f'href="{home}"' in text and "Back to your page" in text
+    assert "Send me a new link" not in text, "the page link itself still works"
+
