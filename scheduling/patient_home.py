@@ -3,7 +3,6 @@ of every session, past sessions (when and what, never the clinical record), the 
 for their last session, the messages they were sent, and slots offered to them. Reads
 only; times on the clinic's wall clock with the zone named."""
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -17,13 +16,12 @@ from .models import Appointment, MessageTemplate, Reminder, TreatmentSeries, Wai
 from .models.series import AFTERCARE_DEFAULT
 from .patient_home_links import visit_token
 from .reminders.rendering import local_date_text, local_time_text, reminder_render
+from .reminders.seen import message_lines, message_seen
 from .reminders.selectors import message_visits
 from .rules import session_window, visit_allows
 from .services.patient_moves import MOVABLE_KINDS, move_refusal
 
 MESSAGES_SHOWN = 10
-# A text is shown whole; of an email, its subject and the opening lines after the greeting.
-EMAIL_LINES_SHOWN = 2
 
 
 def visit_label(appointment: Appointment) -> str:
@@ -95,17 +93,8 @@ def _zone(location: Location | None, patient: Patient) -> ZoneInfo:
     return ZoneInfo(location.time_zone if location else (patient.time_zone or "UTC"))
 
 
-_URL = re.compile(r"\s*:?\s*https?://\S+")
-
-
 def _lines(text: str) -> list[str]:
-    return [line.strip().lstrip("-").strip() for line in (text or "").splitlines() if line.strip()]
-
-
-def _without_links(text: str) -> str:
-    """A message's words without its links: those were for that message, and most have
-    expired or been replaced since; this page is where the patient acts now."""
-    return _URL.sub("", text).strip()
+    return message_lines(text)
 
 
 def _home_visit(visit: Appointment, zone: ZoneInfo, now: datetime) -> HomeVisit:
@@ -159,22 +148,26 @@ def _messages(patient: Patient, zone: ZoneInfo) -> list[SentMessage]:
             .order_by("-sent_at")[:MESSAGES_SHOWN])
     shown = []
     for row in rows:
-        template = templates.get(row.kind)
-        if template is None:
+        seen = (row.payload or {}).get("seen") or _seen_again(row, templates.get(row.kind))
+        if not seen:
             continue
-        try:
-            rendered = reminder_render(row, template, now=timezone.now(), series_visits=message_visits(row))
-        except Exception:  # noqa: BLE001 - a message that cannot be shown again is left out, not the page
-            continue
-        if row.channel == "sms":
-            subject, lines = "Text message", [_without_links(rendered.sms)]
-        else:
-            body = [_without_links(line) for line in _lines(rendered.text) if not line.lower().startswith("hello")]
-            body = [line for line in body if line]
-            subject, lines = rendered.subject, body[:EMAIL_LINES_SHOWN]
         shown.append(SentMessage(when=local_time_text(row.sent_at, zone),
-                                 channel="Text" if row.channel == "sms" else "Email", subject=subject, lines=lines))
+                                 channel="Text" if row.channel == "sms" else "Email",
+                                 subject=seen.get("subject", ""), lines=list(seen.get("lines") or [])))
     return shown
+
+
+def _seen_again(row: Reminder, template: MessageTemplate | None) -> dict | None:
+    """A message sent before its words were kept on the row: rendered again, as near as
+    today's template and visits allow."""
+    if template is None:
+        return None
+    try:
+        rendered = reminder_render(row, template, now=timezone.now(), series_visits=message_visits(row))
+    except Exception:  # noqa: BLE001 - a message that cannot be shown again is left out, not the page
+        return None
+    text = rendered.sms if row.channel == "sms" else rendered.text
+    return message_seen(channel=row.channel, subject=rendered.subject, text=text)
 
 
 def _offers(patient: Patient, zone: ZoneInfo, now: datetime) -> list[Offer]:
@@ -209,7 +202,8 @@ def patient_home(patient: Patient, *, now: datetime | None = None) -> PatientHom
     if done:
         last = done[-1]
         home.aftercare = _lines(last.series.protocol.aftercare_text if last.series_id else AFTERCARE_DEFAULT)
-        home.aftercare_for = f"{visit_label(last)} on {local_date_text(last.starts_at, zone)}"
+        # Only the visit's name is lowered: the date keeps its capitals.
+        home.aftercare_for = f"{visit_label(last).lower()} on {local_date_text(last.starts_at, zone)}"
     home.messages = _messages(patient, zone)
     home.offers = _offers(patient, zone, now)
     return home

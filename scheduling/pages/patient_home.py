@@ -36,8 +36,10 @@ def _brand(location):
     return branding_for(location) if location else None
 
 
-def _refused(request: HttpRequest, error: DomainError, location=None) -> HttpResponse:
-    context = {"error": error.message, "brand": _brand(location), "my_link_url": reverse("patient-my-link")}
+def _refused(request: HttpRequest, error: DomainError, location=None, home_url: str = "") -> HttpResponse:
+    """A link refused, in words; when only the visit's link failed, the way back to the page."""
+    context = {"error": error.message, "brand": _brand(location), "my_link_url": reverse("patient-my-link"),
+               "home_url": home_url}
     return render(request, "patient/link_error.html", context, status=error.status_code)
 
 
@@ -113,10 +115,13 @@ def move_page(request: HttpRequest, token: str, visit: str) -> HttpResponse:
     applies it all or nothing."""
     try:
         patient = _patient(token)
-        appointment = visit_for_patient(patient=patient, token=visit)
     except DomainError as error:
         return _refused(request, error)
     home_url = reverse("patient-home", kwargs={"token": token})
+    try:
+        appointment = visit_for_patient(patient=patient, token=visit)
+    except DomainError as error:
+        return _refused(request, error, home_url=home_url)
     zone = _zone(appointment.location.time_zone)
     context = {"brand": _brand(appointment.location), "home_url": home_url, "zone_name": str(zone),
                "label": visit_label(appointment), "current": local_time_text(appointment.starts_at, zone)}

@@ -94,11 +94,11 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
     "maintenance": {
         "email_subject": "Keep your results: book a maintenance visit at {{ clinic }}",
         "email_text": "Hello {{ first_name }},\n\nIt has been a while since your last treatment. A maintenance visit every "
-        "few months keeps your results going. Please call us{% if clinic_phone %} on {{ clinic_phone }}{% endif %} "
-        "to book.\n",
+        "few months keeps your results going.\nChoose a time and book it online: {{ book_maintenance }}\n"
+        "Or call us{% if clinic_phone %} on {{ clinic_phone }}{% endif %} to book.\n",
         "email_html": "<p>Hello {{ first_name }},</p><p>It has been a while since your last treatment. A maintenance visit "
-        "every few months keeps your results going. Please call us{% if clinic_phone %} on {{ clinic_phone }}{% endif %} "
-        "to book.</p>",
+        "every few months keeps your results going.</p><p><a href=\"{{ book_maintenance }}\">Choose a time and book it "
+        "online</a></p><p>Or call us{% if clinic_phone %} on {{ clinic_phone }}{% endif %} to book.</p>",
         "sms_body": "Hi {{ first_name }}, it's time to book your next visit at {{ clinic }}: {{ link }}",
     },
     "waitlist_offer": {

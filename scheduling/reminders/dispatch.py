@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, JSONField, Q, Value, When
 from django.utils import timezone
 
 from ..models import MessageTemplate, Reminder
@@ -29,6 +29,7 @@ from .errors import DeliveryError
 from .maintenance_prompts import reminder_maintenance_next
 from .reach import reminder_channel_for_row
 from .rendering import reminder_render, sms_render
+from .seen import message_seen_note
 from .selectors import message_visits
 from .send_checks import Decision, send_decision, superseded_leads
 
@@ -245,11 +246,12 @@ def _deliver(row: Reminder, channel: str, template: MessageTemplate | None, now:
     if template is None:
         raise DeliveryError(f"There is no message template for '{row.get_kind_display()}'.")
     if channel == "sms":
-        return sms_send(reminder=row, body=sms_render(row, template))
-    visits = message_visits(row)
-    return email_send(
-        reminder=row, rendered=reminder_render(row, template, now=now, series_visits=visits), session=mail
-    )
+        body = sms_render(row, template)
+        message_seen_note(row, channel=channel, subject="", text=body)
+        return sms_send(reminder=row, body=body)
+    rendered = reminder_render(row, template, now=now, series_visits=message_visits(row))
+    message_seen_note(row, channel=channel, subject=rendered.subject, text=rendered.text)
+    return email_send(reminder=row, rendered=rendered, session=mail)
 
 
 def _take_confirmable(
@@ -324,14 +326,15 @@ def reminders_send_batch(*, token: uuid.UUID | str, now: datetime | None = None)
         if row.pk in taken_in_batch and channel == row.channel:
             sent_in_batch.append(row.pk)
         else:
-            _record_sent(_mine(row, token, Reminder.Status.SENDING), channel=channel, provider_id=provider_id)
+            _record_sent(_mine(row, token, Reminder.Status.SENDING), channel=channel, provider_id=provider_id,
+                         payload=row.payload)
         report.sent += 1
         if row.kind == Reminder.Kind.MAINTENANCE:
             follow_on = reminder_maintenance_next(reminder=row, now=now)
             if follow_on is not None:
                 follow_ons.append(follow_on)
     mail.close()
-    _record_batch_sent(sent_in_batch, token=token)
+    _record_batch_sent(sent_in_batch, token=token, payloads={row.pk: row.payload for row in rows})
     if follow_ons:
         Reminder.objects.bulk_create(follow_ons, ignore_conflicts=True)
     return report
@@ -342,9 +345,10 @@ def _mine(row: Reminder, token, status: str):
     return Reminder.objects.filter(pk=row.pk, claim_token=token, status=status)
 
 
-def _record_sent(mine, *, channel: str, provider_id: str) -> None:
+def _record_sent(mine, *, channel: str, provider_id: str, payload: dict) -> None:
     mine.update(
         status=Reminder.Status.SENT,
+        payload=payload,
         sent_at=timezone.now(),
         channel=channel,
         lease_until=None,
@@ -355,11 +359,15 @@ def _record_sent(mine, *, channel: str, provider_id: str) -> None:
     )
 
 
-def _record_batch_sent(ids: list[int], *, token) -> None:
-    """The rows taken together, sent by the channel they were taken for, marked sent together."""
+def _record_batch_sent(ids: list[int], *, token, payloads: dict[int, dict]) -> None:
+    """The rows taken together, sent by the channel they were taken for, marked sent
+    together, each with what it said (its payload) in the same statement."""
     if ids:
+        payload = Case(*[When(pk=pk, then=Value(payloads[pk], output_field=JSONField())) for pk in ids],
+                       default=F("payload"))
         Reminder.objects.filter(pk__in=ids, claim_token=token, status=Reminder.Status.SENDING).update(
             status=Reminder.Status.SENT,
+            payload=payload,
             sent_at=timezone.now(),
             lease_until=None,
             attempts=F("attempts") + 1,

@@ -202,6 +202,8 @@ def reminder_context(reminder: Reminder, *, series_visits: list[Appointment] | N
     }
     if reminder.kind == Reminder.Kind.WAITLIST_OFFER:
         context["claim_url"] = waitlist_claim_url(reminder_id=reminder.pk)
+    if reminder.kind == Reminder.Kind.MAINTENANCE:
+        context["book_maintenance"] = maintenance_book_url(patient)
     if appointment is not None:
         context.update(_visit_words(appointment, zone))
         context["intake_url"] = _intake_link(reminder, appointment)
@@ -233,6 +235,11 @@ def my_page_url(patient) -> str:
     """The full address of the patient's own page, as every message links to it (none for
     someone who is not a patient yet: an online booking's code)."""
     return f"{site_url()}{patient_home_url(patient)}" if patient is not None else ""
+
+
+def maintenance_book_url(patient) -> str:
+    """Where a maintenance prompt books the next visit: the patient's own page's times."""
+    return f"{my_page_url(patient)}maintenance/"
 
 
 def _calendar_place(visit: Appointment) -> str:
@@ -342,8 +349,10 @@ def sms_render(reminder: Reminder, template: MessageTemplate) -> str:
         "time": when,
         "clinic": location.name if location else "the clinic",
         # A visit still ahead: straight to its confirm-or-cancel page; an offer: its claim
-        # page; the patient's own link: their page; else the message.
+        # page; the patient's own link: their page; a maintenance prompt: the times to book
+        # on their page; else the message.
         "link": (my_page_url(patient) if reminder.kind == Reminder.Kind.PATIENT_LINK else "")
+        or (maintenance_book_url(patient) if reminder.kind == Reminder.Kind.MAINTENANCE else "")
         or manage_url(reminder)
         or (waitlist_claim_url(reminder_id=reminder.pk) if reminder.kind == Reminder.Kind.WAITLIST_OFFER else "")
         or message_url(reminder_id=reminder.pk),

@@ -30,7 +30,7 @@ TEMPLATE_VARIABLES: dict[str, frozenset[str]] = {
     "follow_up": frozenset((*COMMON, *VISIT, "lead_hours")),
     "aftercare": frozenset((*COMMON, "aftercare")),
     "series_nudge": frozenset((*COMMON, "time", "session_number", "session_count", "window_closes")),
-    "maintenance": frozenset(COMMON),
+    "maintenance": frozenset((*COMMON, "book_maintenance")),
     "waitlist_offer": frozenset((*COMMON, "time", "visit", "claim_url")),
     "reschedule": frozenset((*COMMON, "time", "moves", "cancelled")),
     "cancellation": frozenset((*COMMON, "time", "visit", "reason")),

@@ -20,6 +20,7 @@ from patients.models import Patient
 
 from ..models import Appointment, Reminder, TreatmentSeries
 from ..patient_home_links import ACTOR
+from .booking import location_lock
 from .maintenance import maintenance_book, maintenance_propose
 from .visits import appointment_cancel
 from .waitlist_offers import waitlist_offer_claim
@@ -42,7 +43,7 @@ def visit_cancel_by_patient(*, patient: Patient, appointment: Appointment, reaso
         raise InvalidRequest("This visit is not yours to cancel.")
     with transaction.atomic():
         cancelled = appointment_cancel(
-            appointment=appointment, reason=(reason or "").strip()[:300] or CANCEL_REASON,
+            appointment=appointment, reason=(reason or "").replace("\x00", "").strip()[:300] or CANCEL_REASON,
             actor_label=ACTOR, by_patient=True,
         )
         _audit(patient, "patient_cancelled_visit", visit=cancelled.pk, late=cancelled.late_cancellation)
@@ -75,6 +76,11 @@ def maintenance_book_by_patient(*, patient: Patient, series: TreatmentSeries, st
     if plan is None:
         raise Conflict("Sorry, that time has just been taken. Please choose another.")
     with transaction.atomic():
+        # Under the location's booking lock, asked again: two tabs booking at once find
+        # their times before either books, and only the first may.
+        location_lock(series.location)
+        if maintenance_series(patient) is None:
+            raise Conflict("You have already booked your next maintenance visit. You can see it on your page.")
         [visit] = maintenance_book(series=series, plan=plan)
         _audit(patient, "patient_booked_maintenance", visit=visit.pk, starts_at=visit.starts_at)
     return visit
@@ -132,6 +138,8 @@ def link_request_throttle(*, address: str | None, contact: str) -> None:
 def contact_normalised(raw: str) -> tuple[str, str]:
     """(channel, contact) for what the patient typed: an email address or a phone number."""
     value = (raw or "").strip()
+    if "\x00" in value:  # no column stores a NUL: the query itself would fail
+        raise InvalidRequest("Please enter your email address or your phone number.")
     if "@" in value:
         return Channel.EMAIL, value.lower()
     try:

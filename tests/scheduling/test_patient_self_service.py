@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.core.cache import cache
 from django.test import Client, override_settings
+from django.utils import timezone
 
 from clinic.models import AuditEntry
 from scheduling import services
@@ -16,7 +17,7 @@ from scheduling.models import Appointment, MessageTemplate, Reminder, TreatmentS
 from scheduling.patient_home_links import patient_home_url
 from scheduling.reminders.maintenance_prompts import reminders_series_completed
 from scheduling.reminders.reach import reminder_channel_for_row
-from scheduling.reminders.rendering import sms_render
+from scheduling.reminders.rendering import reminder_render, sms_render
 from scheduling.services.patient_self_service import maintenance_prompts_stop
 from scheduling.waitlist import waitlist_entry_add
 from tests.builders import at, sessions
@@ -158,6 +159,7 @@ def test_booking_the_next_maintenance_visit_and_stopping_prompts(world):
         home = Client().get(url)
         assert home.context["maintenance_due"] and "Book your next maintenance visit" in home.content.decode()
         assert "Aftercare" in home.content.decode() and "sunscreen" in home.content.decode().lower()
+        assert "After your treatment session 3 of 3 on Wednesday 28 April 2027:" in home.content.decode()
         page = Client().get(f"{url}maintenance/")
         options = page.context["options"]
         assert options
@@ -203,3 +205,38 @@ def test_the_desk_sees_what_the_patient_did_online_and_can_send_a_new_link(world
     entry = AuditEntry.objects.get(action="patient_link_sent")
     assert entry.actor.username == "desk"
     assert "A link to their own page was sent (by email)" in desk.get(f"/patients/{patient.pk}/").content.decode()
+
+
+def test_a_maintenance_prompt_leads_to_the_times_to_book_on_the_patients_page(world):
+    _completed_series(world)
+    patient = world["patient"]
+    patient.consent_email = patient.consent_sms = True
+    patient.save(update_fields=["consent_email", "consent_sms"])
+    prompt = Reminder.objects.filter(patient=patient, kind="maintenance").first()
+    template = MessageTemplate.objects.get(kind="maintenance")
+    with time_machine.travel(at(1, 10, month=5), tick=False):
+        rendered = reminder_render(prompt, template, now=timezone.now())
+        link = re.search(r"https?://[^/\s]+(/my/\S+/maintenance/)", rendered.text).group(1)
+        assert "book it online" in rendered.text and link in rendered.html
+        assert re.search(r"https?://[^/\s]+(/my/\S+/maintenance/)", sms_render(prompt, template))
+        page = Client().get(link)
+        assert page.status_code == 200 and page.context["options"], "the prompt's link shows times to book"
+
+
+def test_a_second_maintenance_booking_from_another_tab_is_refused(world, monkeypatch):
+    from clinic.errors import Conflict
+    from scheduling.services import patient_self_service
+    from scheduling.services.maintenance import maintenance_propose
+    from scheduling.services.patient_self_service import maintenance_book_by_patient
+
+    series = _completed_series(world)
+    patient = world["patient"]
+    with time_machine.travel(at(1, 10, month=5), tick=False):
+        # Two tabs booking at the same moment: both found their times before either booked.
+        proposed = maintenance_propose(series=series, count=1, alternatives=3)
+        monkeypatch.setattr(patient_self_service, "maintenance_propose", lambda **kwargs: proposed)
+        times = [p.visits[0].start for p in proposed.plans]
+        maintenance_book_by_patient(patient=patient, series=series, starts_at=times[0])
+        with pytest.raises(Conflict, match="already booked your next maintenance visit"):
+            maintenance_book_by_patient(patient=patient, series=series, starts_at=times[-1])
+    assert Appointment.objects.filter(patient=patient, kind="maintenance").count() == 1
