@@ -29,6 +29,6 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("scheduling", "0015_patient_home")]
+    dependencies = [("scheduling", "0018_patient_home")]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
