@@ -10,7 +10,8 @@ import time_machine
 from django.test import Client
 
 from patients.models import Patient
-from scheduling.models import Appointment, OnlineBooking, Reminder
+from scheduling.models import Appointment, OnlineBooking
+from scheduling.reminders.booking_codes import online_booking_code, online_booking_link
 from scheduling.services.consultations import consultation_book
 from tests.builders import at
 from tests.factories import LocationFactory, PatientFactory
@@ -47,7 +48,7 @@ def ask(client, page, form=FORM, address="203.0.113.5"):
 
 
 def code_of(booking: OnlineBooking) -> str:
-    return Reminder.objects.get(online_booking=booking).payload["code"]
+    return online_booking_code(booking.pk)
 
 
 def test_the_page_shows_free_consultation_times_by_day_in_the_clinics_zone(client, page, clock):
@@ -110,7 +111,7 @@ def test_the_code_page_books_the_consultation(client, page, clock):
 
 def test_the_link_in_the_message_books_with_one_tap(client, page, clock):
     ask(client, page)
-    link = Reminder.objects.get(kind="booking_code").payload["link"]
+    link = online_booking_link(OnlineBooking.objects.get())
     path = link.split("testserver")[-1] if "testserver" in link else "/" + link.split("/", 3)[3]
     shown = client.get(path)
     assert shown.status_code == 200 and "Confirm my consultation" in shown.content.decode()
