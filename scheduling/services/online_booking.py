@@ -150,6 +150,21 @@ def _contact_for(details: OnlineDetails) -> str:
     return contact
 
 
+def _same_request_waiting(
+    *, location: Location, starts_at: datetime, details: OnlineDetails, address: str | None, contact: str,
+    now: datetime,
+) -> OnlineBooking | None:
+    """The request these very details made moments ago from the same connection and still
+    waiting for its code: a second tap on "Send me a code" leads back to it, instead of
+    being told its own time was taken (and sends no second code)."""
+    return OnlineBooking.objects.filter(
+        location=location, starts_at=starts_at, status=OnlineBooking.Status.PENDING, expires_at__gt=now,
+        client_address=address, contact_key=contact_key(contact), code_channel=details.code_channel,
+        first_name=details.first_name, last_name=details.last_name, date_of_birth=details.date_of_birth,
+        email=details.email, phone=details.phone,
+    ).first()
+
+
 @transaction.atomic
 def online_booking_request(
     *,
@@ -168,6 +183,10 @@ def online_booking_request(
     contact = _contact_for(details)
     _details_check(details, location)
     location_lock(location)
+    again = _same_request_waiting(location=location, starts_at=starts_at, details=details, address=address,
+                                  contact=contact, now=now)
+    if again is not None:
+        return again
     online_booking_throttle(address=address, contact=contact, now=now)
     protocol = protocol_active()
     visit = visit_spec(availability_slot_at(
