@@ -331,3 +331,26 @@ def test_a_returning_patient_already_seen_at_that_time_is_told_so_not_that_it_wa
     assert (Appointment.objects.count(), Patient.objects.count()) == (visits, patients)
     booking.refresh_from_db()
     assert booking.status == "failed" and booking.failure == ALREADY_SEEN and booking.hold.status == "released"
+
+
+def test_booked_online_the_patient_gets_a_desk_bookings_messages_and_the_code(clinic, clock,
+                                                                                django_capture_on_commit_callbacks):
+    desk_patient = PatientFactory(consent_email=True, consent_sms=False, preferred_channel="email")
+    at_desk = consultation_book(patient=desk_patient, location=clinic["location"], provider=clinic["provider"],
+                                starts_at=at(2, 11))
+    booking = ask(clinic, phone="")
+    tokens: list[str] = []
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders_dispatch_due(enqueue=tokens.append)
+    for token in tokens:
+        reminders_send_batch(token=token)
+    assert [m.to for m in mail.outbox if code_of(booking) in m.subject] == [["nia@example.com"]]
+    online_booking_confirm(booking_id=booking.pk, code=code_of(booking))
+    booking.refresh_from_db()
+
+    def kinds(appointment):
+        return sorted(Reminder.objects.filter(appointment=appointment).values_list("kind", flat=True))
+
+    assert kinds(booking.appointment) == kinds(at_desk) and kinds(at_desk)
+    assert Reminder.objects.filter(patient=booking.patient).exclude(appointment=booking.appointment).count() == 0
+    assert Reminder.objects.filter(online_booking=booking).count() == 1
