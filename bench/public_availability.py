@@ -18,7 +18,9 @@ settings and the project's gunicorn.conf.py (the cache in Redis, as in productio
 One JSON line per phase:
 
     {"phase": "load", "clients": 50, "seconds": ..., "requests": ..., "rps": ...,
-     "median_ms": ..., "p99_ms": ..., "errors": ..., "desk_bookings": ..., "desk_cancellations": ...}
+     "median_ms": ..., "p99_ms": ..., "errors": ..., "desk_bookings": ..., "desk_cancellations": ...,
+     "server_cpu_ms_per_request": ..., "client_cpu_ms_per_request": ..., "load_average": [before, after]}
+    {"phase": "load-paced", "pace_s": 1.0, ...}      (with --pace: each client asks once a second)
     {"phase": "freshness", "rounds": ..., "booked_gone_max_s": ..., "cancelled_back_max_s": ...,
      "booked_gone_s": [...], "cancelled_back_s": [...]}
 
@@ -27,6 +29,10 @@ One JSON line per phase:
     .venv/bin/python bench/public_availability.py                      # 50 clients, 2 minutes
     .venv/bin/python bench/public_availability.py --seconds 20 --clients 10
     .venv/bin/python bench/public_availability.py --reuse              # keep the database built last time
+    .venv/bin/python bench/public_availability.py --pace 1             # and a paced run after the closed loop
+
+The desks run in a process of their own, so their pure-Python work does not take the
+interpreter lock from the clients.
 """
 
 import argparse
