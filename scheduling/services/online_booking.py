@@ -47,8 +47,8 @@ MAX_PER_CONTACT = getattr(settings, "ONLINE_BOOKING_MAX_PER_CONTACT", 3)
 EXPIRED = "The ten minutes we kept this time for you have passed, so it was not booked."
 TAKEN = "Sorry, that time was taken by someone else meanwhile, so it was not booked."
 TOO_MANY_CODES = "The code was entered wrongly too many times, so the time was released."
-# Shown only after the code came back, so only to whoever holds the email or phone on the
-# record: before that, the request reads the same as a stranger's.
+# Shown only after the code came back, and only when the code went to the record's own email
+# or phone (`_proved`): before that, and to anyone else, the request reads as a stranger's.
 ALREADY_SEEN = (
     "You already have a visit with us at that time, so we did not book a second one. "
     "Please choose another time, or call us to change your visit."
@@ -269,10 +269,20 @@ def _end(booking: OnlineBooking, failure: str, *, now: datetime) -> BookingNotMa
     return BookingNotMade(failure)
 
 
+def _proved(booking: OnlineBooking, patient: Patient) -> bool:
+    """Whether the contact the code went to (and came back from) is the record's own: only
+    then may the answer speak of the record's visits. A record matched by the other,
+    unproved contact is told nothing more than a stranger."""
+    if booking.code_channel == Channel.EMAIL:
+        return bool(patient.email) and patient.email.lower() == booking.email.lower()
+    return bool(patient.phone) and str(patient.phone) == str(booking.phone)
+
+
 def _own_visit_in_the_way(booking: OnlineBooking, held: HeldVisit) -> bool:
     """Whether the time is still free for anyone but the patient on record, whose own
     visit then is what stands in the way (rather than someone else's booking)."""
-    if _patient_on_record(booking) is None:
+    patient = _patient_on_record(booking)
+    if patient is None or not _proved(booking, patient):
         return False
     try:
         availability_slot_at(

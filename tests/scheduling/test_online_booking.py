@@ -354,3 +354,12 @@ def test_booked_online_the_patient_gets_a_desk_bookings_messages_and_the_code(cl
     assert kinds(booking.appointment) == kinds(at_desk) and kinds(at_desk)
     assert Reminder.objects.filter(patient=booking.patient).exclude(appointment=booking.appointment).count() == 0
     assert Reminder.objects.filter(online_booking=booking).count() == 1
+
+
+def test_someone_typing_a_patients_phone_with_their_own_email_learns_nothing_of_the_patients_visits(clinic, clock):
+    known = PatientFactory(date_of_birth=BORN, email="nia@example.com", phone="+447911123456")
+    consultation_book(patient=known, location=clinic["location"], provider=clinic["other_provider"], starts_at=TEN)
+    booking = ask(clinic, email="someone.else@example.com")  # Nia's phone and birthday, another's email
+    with pytest.raises(BookingNotMade) as ended:
+        online_booking_confirm(booking_id=booking.pk, code=code_of(booking))
+    assert ended.value.message == TAKEN
