@@ -83,3 +83,34 @@ def test_a_new_patient_books_a_consultation_online(live_server, browser, clinic,
         visit = Appointment.objects.get(kind="consultation")
         assert visit.patient.email == "nia@example.com" and visit.status == "booked"
         assert visit.starts_at == datetime(2027, 3, 2, 10, 0, tzinfo=LONDON)
+
+
+def test_a_time_taken_meanwhile_and_a_wrong_code_are_explained_in_words_at_390(live_server, browser, clinic):
+    from scheduling.services.consultations import consultation_book
+    from tests.factories import PatientFactory
+
+    with time_machine.travel(datetime(2027, 3, 1, 9, 0, tzinfo=LONDON), tick=True):
+        page = browser("patient", PHONE)
+        page.goto(f"{live_server.url}/book/{clinic['location'].slug}/")
+        page.get_by_role("link", name="Tuesday 2 March at 10:00 GMT").click()
+        page.get_by_label("First name").fill("Nia")
+        page.get_by_label("Last name").fill("Okafor")
+        page.get_by_label("Date of birth").fill("1990-04-12")
+        page.get_by_label("Email address").fill("nia@example.com")
+        for provider in (clinic["provider"], clinic["other_provider"]):  # the desk books that time meanwhile
+            consultation_book(patient=PatientFactory(), location=clinic["location"], provider=provider,
+                              starts_at=datetime(2027, 3, 2, 10, 0, tzinfo=LONDON))
+        page.get_by_role("button", name="Send me a code").click()
+        page.get_by_text("Sorry, that time has just been taken. Here are the next free times.").wait_for()
+        check(page, "online-booking-taken")
+
+        page.locator("ul.times a").first.click()  # the first of the next free times offered
+        page.get_by_label("First name").fill("Nia")
+        page.get_by_label("Last name").fill("Okafor")
+        page.get_by_label("Date of birth").fill("1990-04-12")
+        page.get_by_label("Email address").fill("nia@example.com")
+        page.get_by_role("button", name="Send me a code").click()
+        page.get_by_label("Your code").fill("12345")
+        page.get_by_role("button", name="Confirm my consultation").click()
+        page.get_by_text("Enter the 6-digit code from the message we sent you.").wait_for()
+        check(page, "online-booking-wrong-code")
