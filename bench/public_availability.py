@@ -18,7 +18,9 @@ settings and the project's gunicorn.conf.py (the cache in Redis, as in productio
 One JSON line per phase:
 
     {"phase": "load", "clients": 50, "seconds": ..., "requests": ..., "rps": ...,
-     "median_ms": ..., "p99_ms": ..., "errors": ..., "desk_bookings": ..., "desk_cancellations": ...}
+     "median_ms": ..., "p99_ms": ..., "errors": ..., "desk_bookings": ..., "desk_cancellations": ...,
+     "server_cpu_ms_per_request": ..., "client_cpu_ms_per_request": ..., "load_average": [before, after]}
+    {"phase": "load-paced", "pace_s": 1.0, ...}      (with --pace: each client asks once a second)
     {"phase": "freshness", "rounds": ..., "booked_gone_max_s": ..., "cancelled_back_max_s": ...,
      "booked_gone_s": [...], "cancelled_back_s": [...]}
 
@@ -27,13 +29,19 @@ One JSON line per phase:
     .venv/bin/python bench/public_availability.py                      # 50 clients, 2 minutes
     .venv/bin/python bench/public_availability.py --seconds 20 --clients 10
     .venv/bin/python bench/public_availability.py --reuse              # keep the database built last time
+    .venv/bin/python bench/public_availability.py --pace 1             # and a paced run after the closed loop
+
+The desks run in a process of their own, so their pure-Python work does not take the
+interpreter lock from the clients.
 """
 
 import argparse
 import gc
 import json
+import multiprocessing
 import os
 import random
+import resource
 import statistics
 import sys
 import threading
@@ -168,7 +176,29 @@ def location_provider(provider_id: int):
 
 
 # --- Load -------------------------------------------------------------------------------
-def load_phase(base: str, clients: int, seconds: float, desks: int, pause: float, server_pid: int) -> dict:
+def _desks_process(desks: int, deadline: float, pause: float, results) -> None:
+    """The desks in a process of their own: their availability searches and bookings are
+    pure Python, and in the clients' process they would hold the interpreter lock the
+    clients need to read their answers (the wait would be counted against the page)."""
+    threads = [Desk(n, deadline, pause) for n in range(desks)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    results.put({"booked": sum(d.booked for d in threads), "cancelled": sum(d.cancelled for d in threads),
+                 "refused": sum(d.refused for d in threads)})
+
+
+def _client_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def load_phase(base: str, clients: int, seconds: float, desks: int, pause: float, server_pid: int,
+               pace: float = 0.0) -> dict:
+    """Closed loop (pace 0): each client asks again as soon as its answer is read. Paced:
+    each client asks once every `pace` seconds, as a person clicking would, and waits
+    for the answer (a late answer delays its next question, never overlaps it)."""
     days = days_ahead()
     samples: list[tuple[int, float]] = []
     lock = threading.Lock()
@@ -178,8 +208,12 @@ def load_phase(base: str, clients: int, seconds: float, desks: int, pause: float
         rng = random.Random(number)
         client = PageClient(base, "")
         mine = []
+        next_at = time.monotonic() + rng.uniform(0, pace)
         try:
             while time.monotonic() < deadline:
+                if pace:
+                    time.sleep(max(0.0, next_at - time.monotonic()))
+                    next_at = max(next_at + pace, time.monotonic())
                 started = time.perf_counter()
                 status, _ = client.request("GET", f"/book/{SLUG}/?from={rng.choice(days)}")
                 mine.append((status, (time.perf_counter() - started) * 1000))
@@ -188,27 +222,38 @@ def load_phase(base: str, clients: int, seconds: float, desks: int, pause: float
             with lock:
                 samples.extend(mine)
 
-    desk_threads = [Desk(n, deadline, pause) for n in range(desks)]
+    from django.db import connections
+
+    results = multiprocessing.get_context("fork").Queue()
+    desk_process = multiprocessing.get_context("fork").Process(
+        target=_desks_process, args=(desks, deadline, pause, results), daemon=True
+    )
     threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(clients)]
     load_before, started, cpu_before = os.getloadavg()[0], time.monotonic(), server_cpu_seconds(server_pid)
-    for thread in [*desk_threads, *threads]:
+    client_cpu_before = _client_cpu()
+    connections.close_all()  # closed before the fork: a connection shared by two processes breaks both
+    desk_process.start()
+    for thread in threads:
         thread.start()
-    for thread in [*desk_threads, *threads]:
+    for thread in threads:
         thread.join()
     elapsed = time.monotonic() - started
+    client_cpu = _client_cpu() - client_cpu_before
     server_cpu = server_cpu_seconds(server_pid) - cpu_before
+    desk = results.get(timeout=120)
+    desk_process.join(timeout=30)
     ordered = sorted(ms for status, ms in samples if status == 200)
     return {
-        "phase": "load", "clients": clients, "desks": desks, "desk_pause_s": pause, "seconds": round(elapsed, 1),
-        "requests": len(samples),
+        "phase": "load-paced" if pace else "load", "clients": clients, "pace_s": pace or None,
+        "desks": desks, "desk_pause_s": pause, "seconds": round(elapsed, 1), "requests": len(samples),
         "rps": round(len(samples) / elapsed, 1), "median_ms": round(statistics.median(ordered), 1) if ordered else 0,
         "p99_ms": _pct(ordered, 0.99), "max_ms": round(ordered[-1], 1) if ordered else 0,
         "errors": sum(1 for status, _ in samples if status != 200),
-        "desk_bookings": sum(d.booked for d in desk_threads),
-        "desk_cancellations": sum(d.cancelled for d in desk_threads),
-        "desk_refused": sum(d.refused for d in desk_threads),
+        "desk_bookings": desk["booked"], "desk_cancellations": desk["cancelled"], "desk_refused": desk["refused"],
         "server_cpu_ms_per_request": round(server_cpu * 1000 / max(1, len(samples)), 2),
+        "client_cpu_ms_per_request": round(client_cpu * 1000 / max(1, len(samples)), 2),
         "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "cpus": os.cpu_count(),
     }
 
 
@@ -272,6 +317,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="freshness checks")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py)")
     parser.add_argument("--threads", type=int, help="threads per worker (default: gunicorn.conf.py)")
+    parser.add_argument("--pace", type=float, default=0.0,
+                        help="also run a paced load phase: each client asks once every PACE seconds")
     parser.add_argument("--reuse", action="store_true", help="keep the database built last time")
     args = parser.parse_args()
 
@@ -291,6 +338,9 @@ def main() -> None:
         warm.close()
         load = load_phase(base, args.clients, args.seconds, args.desks, args.desk_pause, server.pid)
         print(json.dumps(load), flush=True)
+        if args.pace:
+            paced = load_phase(base, args.clients, args.seconds, args.desks, args.desk_pause, server.pid, args.pace)
+            print(json.dumps(paced), flush=True)
         print(json.dumps(freshness_phase(base, args.rounds)), flush=True)
     finally:
         stop(server)

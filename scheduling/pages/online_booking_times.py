@@ -59,6 +59,11 @@ class Day:
 _locations: dict[str, tuple[float, Location]] = {}
 
 
+# Pages written lately, by their cache key (which carries the diary's fingerprint).
+WRITTEN_KEPT = 64
+_written: dict[str, tuple[float, bytes]] = {}
+
+
 def location_public(slug: str) -> Location:
     """The active location with this slug, or 404."""
     return get_object_or_404(Location, slug=slug, is_active=True)
@@ -153,7 +158,10 @@ def _page_written(location: Location, first: date, today: date) -> bytes:
     question = repr((location.pk, location.slug, location.name, first.isoformat(), today.isoformat(), minute,
                      fingerprint))
     key = "online-booking:page:" + hashlib.sha1(question.encode()).hexdigest()
-    written = cache.get(key)
+    # The same key names the same page for every process, so a copy kept in this one
+    # spares the shared cache's round trip; a change to the diary is a new key anyway.
+    kept = _written.get(key)
+    written = kept[1] if kept and kept[0] > monotonic() else cache.get(key)
     if written is None:
         found = {day.day: day for day in days_of(location, free_times(location, start, end, fingerprint=fingerprint),
                                                  zone, limit_days=None)}
@@ -171,6 +179,12 @@ def _page_written(location: Location, first: date, today: date) -> bytes:
                             if first > today else ""),
         }).encode()
         cache.set(key, written, CACHE_SECONDS)
+    if kept is None or kept[0] <= monotonic():
+        _written.pop(key, None)
+        if len(_written) >= WRITTEN_KEPT:
+            _written.pop(next(iter(_written)))  # the oldest first
+        # No longer than the shared copy: the clinic's name, address or visit length may change.
+        _written[key] = (monotonic() + CACHE_SECONDS, written)
     return written
 
 

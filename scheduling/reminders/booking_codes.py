@@ -6,18 +6,44 @@ hours), and only while their request still waits for the code."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
+from django.core import signing
 from django.template import Context
+from django.urls import reverse
 
 from ..models import MessageTemplate, OnlineBooking, Reminder
+from . import config
 from .branding import branding_for, email_html_wrap, email_text_wrap
 from .channels import MailSession, email_send
 from .errors import DeliveryError
 from .rendering import RenderedMessage, _template, local_time_text
 from .send_checks import Decision
 from .sms import sms_backend
+
+LINK_SALT = "scheduling.online-booking.link"
+
+
+def online_booking_code(booking_id) -> str:
+    """The booking's 6-digit code, worked out from its (random) id with the server's secret
+    whenever it is needed: it is written nowhere, so nobody reading the outbox or the
+    admin can read it; only the message sent to the person carries it."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"online-booking-code:{booking_id}".encode(), hashlib.sha256)
+    return f"{int(digest.hexdigest(), 16) % 10**6:06d}"
+
+
+def online_booking_link(booking: OnlineBooking) -> str:
+    """The link in the code's message, carrying the code; made at send time, like the code."""
+    token = online_booking_link_token(booking_id=booking.pk, code=online_booking_code(booking.pk))
+    return config.site_url() + reverse("online-booking:link", kwargs={"slug": booking.location.slug, "token": token})
+
+
+def online_booking_link_token(*, booking_id, code: str) -> str:
+    return signing.dumps({"b": str(booking_id), "c": code}, salt=LINK_SALT)
 
 
 def booking_code_decision(row: Reminder, now: datetime) -> Decision:
@@ -39,8 +65,9 @@ def _context(row: Reminder) -> dict:
         "clinic_phone": location.phone,
         "clinic_address": ", ".join(brand.address_lines),
         "time": local_time_text(booking.starts_at, ZoneInfo(location.time_zone)),
-        "code": row.payload.get("code", ""),
-        "link": row.payload.get("link", ""),
+        # Worked out at send time: the outbox row holds neither the code nor the link.
+        "code": online_booking_code(booking.pk),
+        "link": online_booking_link(booking),
         "minutes": row.payload.get("minutes", 10),
     }
 

@@ -10,7 +10,6 @@ desk's, and the booking goes through `consultation_book`, the desk's own write p
 
 import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -19,7 +18,6 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
 from clinic.audit import audit_record
@@ -30,7 +28,7 @@ from patients.models import Patient
 from patients.services import patient_create
 
 from ..models import Appointment, HeldVisit, OnlineBooking, Reminder, SeriesHold
-from ..reminders import config
+from ..reminders.booking_codes import LINK_SALT, online_booking_code
 from ..selectors import protocol_active
 from .availability import availability_slot_at
 from .booking import held_conflicts, location_lock, visit_spec
@@ -45,11 +43,16 @@ MAX_CODE_ATTEMPTS = 5
 THROTTLE_WINDOW = timedelta(hours=1)
 MAX_PER_ADDRESS = getattr(settings, "ONLINE_BOOKING_MAX_PER_ADDRESS", 10)
 MAX_PER_CONTACT = getattr(settings, "ONLINE_BOOKING_MAX_PER_CONTACT", 3)
-LINK_SALT = "scheduling.online-booking.link"
 
 EXPIRED = "The ten minutes we kept this time for you have passed, so it was not booked."
 TAKEN = "Sorry, that time was taken by someone else meanwhile, so it was not booked."
 TOO_MANY_CODES = "The code was entered wrongly too many times, so the time was released."
+# Shown only after the code came back, and only when the code went to the record's own email
+# or phone (`_proved`): before that, and to anyone else, the request reads as a stranger's.
+ALREADY_SEEN = (
+    "You already have a visit with us at that time, so we did not book a second one. "
+    "Please choose another time, or call us to change your visit."
+)
 ALREADY_BOOKED = "This consultation is already booked; the code cannot be used again."
 
 
@@ -90,10 +93,6 @@ def contact_key(value: str) -> str:
 
 def _code_digest(booking_id, code: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), f"{booking_id}:{code}".encode(), hashlib.sha256).hexdigest()
-
-
-def online_booking_link_token(*, booking_id, code: str) -> str:
-    return signing.dumps({"b": str(booking_id), "c": code}, salt=LINK_SALT)
 
 
 def online_booking_link_read(token: str) -> tuple[str, str]:
@@ -151,6 +150,21 @@ def _contact_for(details: OnlineDetails) -> str:
     return contact
 
 
+def _same_request_waiting(
+    *, location: Location, starts_at: datetime, details: OnlineDetails, address: str | None, contact: str,
+    now: datetime,
+) -> OnlineBooking | None:
+    """The request these very details made moments ago from the same connection and still
+    waiting for its code: a second tap on "Send me a code" leads back to it, instead of
+    being told its own time was taken (and sends no second code)."""
+    return OnlineBooking.objects.filter(
+        location=location, starts_at=starts_at, status=OnlineBooking.Status.PENDING, expires_at__gt=now,
+        client_address=address, contact_key=contact_key(contact), code_channel=details.code_channel,
+        first_name=details.first_name, last_name=details.last_name, date_of_birth=details.date_of_birth,
+        email=details.email, phone=details.phone,
+    ).first()
+
+
 @transaction.atomic
 def online_booking_request(
     *,
@@ -169,6 +183,10 @@ def online_booking_request(
     contact = _contact_for(details)
     _details_check(details, location)
     location_lock(location)
+    again = _same_request_waiting(location=location, starts_at=starts_at, details=details, address=address,
+                                  contact=contact, now=now)
+    if again is not None:
+        return again
     online_booking_throttle(address=address, contact=contact, now=now)
     protocol = protocol_active()
     visit = visit_spec(availability_slot_at(
@@ -186,7 +204,6 @@ def online_booking_request(
         provider_starts_at=visit.provider_starts_at, provider_ends_at=visit.provider_ends_at,
         ends_at=visit.ends_at, room_ends_at=visit.room_ends_at,
     )
-    code = f"{secrets.randbelow(10**6):06d}"
     booking = OnlineBooking(
         location=location, hold=hold, starts_at=visit.starts_at, first_name=details.first_name,
         last_name=details.last_name, date_of_birth=details.date_of_birth, email=details.email,
@@ -194,16 +211,12 @@ def online_booking_request(
         code_channel=details.code_channel, expires_at=expires_at, client_address=address,
         contact_key=contact_key(contact),
     )
-    booking.code_hash = _code_digest(booking.id, code)
+    booking.code_hash = _code_digest(booking.id, online_booking_code(booking.id))
     booking.save()
-    link = config.site_url() + reverse(
-        "online-booking:link", kwargs={"slug": location.slug,
-                                       "token": online_booking_link_token(booking_id=booking.id, code=code)}
-    )
     Reminder.objects.create(
         key=f"booking_code:{booking.id}", kind=Reminder.Kind.BOOKING_CODE, channel=details.code_channel,
         online_booking=booking, due_at=now, visit_starts_at=visit.starts_at,
-        payload={"code": code, "link": link, "minutes": HOLD_MINUTES},
+        payload={"minutes": HOLD_MINUTES},
     )
     audit_record(actor=None, actor_label=ACTOR, action="held", obj=hold, changes={
         "starts_at": visit.starts_at, "provider": visit.provider_id, "online_booking": str(booking.pk),
@@ -243,7 +256,10 @@ def _end(booking: OnlineBooking, failure: str, *, now: datetime) -> BookingNotMa
     booking.failure = failure
     booking.save(update_fields=["status", "failure"])
     if booking.hold_id:
-        SeriesHold.objects.filter(pk=booking.hold_id, status=SeriesHold.Status.HELD).update(
+        # Held, or marked confirmed by a booking that then clashed: either way nothing was booked.
+        SeriesHold.objects.filter(
+            pk=booking.hold_id, status__in=[SeriesHold.Status.HELD, SeriesHold.Status.CONFIRMED]
+        ).update(
             status=SeriesHold.Status.RELEASED
         )
     Reminder.objects.filter(online_booking=booking, status=Reminder.Status.PENDING).update(
@@ -251,6 +267,31 @@ def _end(booking: OnlineBooking, failure: str, *, now: datetime) -> BookingNotMa
     )
     audit_record(actor=None, actor_label=ACTOR, action="not_booked", obj=booking, changes={"why": failure})
     return BookingNotMade(failure)
+
+
+def _proved(booking: OnlineBooking, patient: Patient) -> bool:
+    """Whether the contact the code went to (and came back from) is the record's own: only
+    then may the answer speak of the record's visits. A record matched by the other,
+    unproved contact is told nothing more than a stranger."""
+    if booking.code_channel == Channel.EMAIL:
+        return bool(patient.email) and patient.email.lower() == booking.email.lower()
+    return bool(patient.phone) and str(patient.phone) == str(booking.phone)
+
+
+def _own_visit_in_the_way(booking: OnlineBooking, held: HeldVisit) -> bool:
+    """Whether the time is still free for anyone but the patient on record, whose own
+    visit then is what stands in the way (rather than someone else's booking)."""
+    patient = _patient_on_record(booking)
+    if patient is None or not _proved(booking, patient):
+        return False
+    try:
+        availability_slot_at(
+            location=booking.location, kind=Appointment.Kind.CONSULTATION, starts_at=held.starts_at,
+            provider=held.provider, room=held.room, patient=None, protocol=protocol_active(),
+        )
+    except (Conflict, InvalidRequest):
+        return False
+    return True
 
 
 def _book(booking: OnlineBooking, *, now: datetime) -> DomainError | None:
@@ -266,7 +307,7 @@ def _book(booking: OnlineBooking, *, now: datetime) -> DomainError | None:
                 room=held.room, booked_as=ACTOR,
             )
     except (Conflict, InvalidRequest):
-        return _end(booking, TAKEN, now=now)
+        return _end(booking, ALREADY_SEEN if _own_visit_in_the_way(booking, held) else TAKEN, now=now)
     booking.status = OnlineBooking.Status.CONFIRMED
     booking.patient = patient
     booking.appointment = appointment

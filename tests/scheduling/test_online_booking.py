@@ -11,11 +11,13 @@ from clinic.audit import AuditEntry
 from clinic.errors import Conflict, InvalidRequest
 from patients.models import Patient
 from scheduling.models import Appointment, OnlineBooking, Reminder, SeriesHold
+from scheduling.reminders.booking_codes import online_booking_code
 from scheduling.reminders.dispatch import reminders_dispatch_due, reminders_send_batch
 from scheduling.services.availability import availability_find
 from scheduling.services.booking import VisitSpec, appointments_book
 from scheduling.services.consultations import consultation_book
 from scheduling.services.online_booking import (
+    ALREADY_SEEN,
     EXPIRED,
     TAKEN,
     TOO_MANY_CODES,
@@ -53,7 +55,7 @@ def ask(clinic, *, starts_at=TEN, address="203.0.113.5", **changes) -> OnlineBoo
 
 
 def code_of(booking: OnlineBooking) -> str:
-    return Reminder.objects.get(online_booking=booking, kind=Reminder.Kind.BOOKING_CODE).payload["code"]
+    return online_booking_code(booking.pk)
 
 
 def wrong(code: str) -> str:
@@ -79,7 +81,9 @@ def test_asking_holds_the_time_for_ten_minutes_and_writes_no_patient(clinic, clo
     assert Patient.objects.count() == patients
     code = Reminder.objects.get(online_booking=booking)
     assert code.kind == "booking_code" and code.patient is None and code.due_at == NOW
-    assert len(code.payload["code"]) == 6 and code.payload["code"].isdigit()
+    assert len(code_of(booking)) == 6 and code_of(booking).isdigit()
+    # Neither the code nor the link carrying it is written in the outbox: staff read it there.
+    assert code.payload == {"minutes": 10}
     clock.shift(timedelta(minutes=10, seconds=1))
     assert free_at(clinic, TEN)
 
@@ -155,7 +159,7 @@ def test_a_time_taken_meanwhile_books_nothing_and_registers_nobody(clinic, clock
         online_booking_confirm(booking_id=booking.pk, code=code_of(booking))
     assert Patient.objects.count() == patients
     booking.refresh_from_db()
-    assert booking.status == "failed" and booking.failure == TAKEN
+    assert booking.status == "failed" and booking.failure == TAKEN and booking.hold.status == "released"
 
 
 @pytest.mark.parametrize("contact", [{"email": "NIA@example.com", "phone": ""},
@@ -283,3 +287,79 @@ def test_two_people_asking_for_the_same_time_at_once_get_one_hold(clinic):
             thread.join()
     assert sorted(outcomes) == ["held", "refused"]
     assert SeriesHold.objects.filter(status="held").count() == 1
+
+
+def test_staff_cannot_read_the_code_or_its_link_in_the_admin(clinic, clock, client, django_capture_on_commit_callbacks):
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    booking = ask(clinic)
+    code = code_of(booking)
+    row = Reminder.objects.get(online_booking=booking)
+    client.force_login(UserFactory(username="owner", is_staff=True, is_superuser=True))
+    pages = [reverse("admin:scheduling_reminder_changelist"), reverse("admin:scheduling_reminder_change",
+                                                                      args=[row.pk])]
+    tokens: list[str] = []
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders_dispatch_due(enqueue=tokens.append)
+    for token in tokens:
+        reminders_send_batch(token=token)
+    [message] = mail.outbox
+    assert code in message.body  # the person gets it
+    pages += [reverse("admin:scheduling_sentmessage_changelist"),
+              reverse("admin:scheduling_sentmessage_change", args=[row.pk])]
+    for path in pages:
+        answer = client.get(path)
+        assert answer.status_code == 200, path
+        html = answer.content.decode()
+        assert code not in html and "/book/" not in html, path
+
+
+def test_a_returning_patient_already_seen_at_that_time_is_told_so_not_that_it_was_taken(clinic, clock):
+    known = PatientFactory(first_name="Nia", last_name="Okafor", date_of_birth=BORN, email="nia@example.com")
+    consultation_book(patient=known, location=clinic["location"], provider=clinic["other_provider"], starts_at=TEN)
+    stranger = ask(clinic, email="stranger@example.com", address="198.51.100.9", starts_at=at(2, 11))
+    booking = ask(clinic)
+    # Until the code comes back, the request reads exactly like a stranger's.
+    assert booking.status == stranger.status == "pending" and booking.hold.status == stranger.hold.status
+    visits, patients = Appointment.objects.count(), Patient.objects.count()
+    with pytest.raises(BookingNotMade) as ended:
+        online_booking_confirm(booking_id=booking.pk, code=code_of(booking))
+    # Only the owner of the email on the record reads this (the code went there).
+    assert ended.value.message == ALREADY_SEEN and "taken" not in ended.value.message
+    assert (Appointment.objects.count(), Patient.objects.count()) == (visits, patients)
+    booking.refresh_from_db()
+    assert booking.status == "failed" and booking.failure == ALREADY_SEEN and booking.hold.status == "released"
+
+
+def test_booked_online_the_patient_gets_a_desk_bookings_messages_and_the_code(clinic, clock,
+                                                                                django_capture_on_commit_callbacks):
+    desk_patient = PatientFactory(consent_email=True, consent_sms=False, preferred_channel="email")
+    at_desk = consultation_book(patient=desk_patient, location=clinic["location"], provider=clinic["provider"],
+                                starts_at=at(2, 11))
+    booking = ask(clinic, phone="")
+    tokens: list[str] = []
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders_dispatch_due(enqueue=tokens.append)
+    for token in tokens:
+        reminders_send_batch(token=token)
+    assert [m.to for m in mail.outbox if code_of(booking) in m.subject] == [["nia@example.com"]]
+    online_booking_confirm(booking_id=booking.pk, code=code_of(booking))
+    booking.refresh_from_db()
+
+    def kinds(appointment):
+        return sorted(Reminder.objects.filter(appointment=appointment).values_list("kind", flat=True))
+
+    assert kinds(booking.appointment) == kinds(at_desk) and kinds(at_desk)
+    assert Reminder.objects.filter(patient=booking.patient).exclude(appointment=booking.appointment).count() == 0
+    assert Reminder.objects.filter(online_booking=booking).count() == 1
+
+
+def test_someone_typing_a_patients_phone_with_their_own_email_learns_nothing_of_the_patients_visits(clinic, clock):
+    known = PatientFactory(date_of_birth=BORN, email="nia@example.com", phone="+447911123456")
+    consultation_book(patient=known, location=clinic["location"], provider=clinic["other_provider"], starts_at=TEN)
+    booking = ask(clinic, email="someone.else@example.com")  # Nia's phone and birthday, another's email
+    with pytest.raises(BookingNotMade) as ended:
+        online_booking_confirm(booking_id=booking.pk, code=code_of(booking))
+    assert ended.value.message == TAKEN

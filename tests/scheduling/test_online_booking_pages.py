@@ -11,6 +11,7 @@ from django.test import Client
 
 from patients.models import Patient
 from scheduling.models import Appointment, OnlineBooking, Reminder
+from scheduling.reminders.booking_codes import online_booking_code, online_booking_link
 from scheduling.services.consultations import consultation_book
 from tests.builders import at
 from tests.factories import LocationFactory, PatientFactory
@@ -47,7 +48,7 @@ def ask(client, page, form=FORM, address="203.0.113.5"):
 
 
 def code_of(booking: OnlineBooking) -> str:
-    return Reminder.objects.get(online_booking=booking).payload["code"]
+    return online_booking_code(booking.pk)
 
 
 def test_the_page_shows_free_consultation_times_by_day_in_the_clinics_zone(client, page, clock):
@@ -110,7 +111,7 @@ def test_the_code_page_books_the_consultation(client, page, clock):
 
 def test_the_link_in_the_message_books_with_one_tap(client, page, clock):
     ask(client, page)
-    link = Reminder.objects.get(kind="booking_code").payload["link"]
+    link = online_booking_link(OnlineBooking.objects.get())
     path = link.split("testserver")[-1] if "testserver" in link else "/" + link.split("/", 3)[3]
     shown = client.get(path)
     assert shown.status_code == 200 and "Confirm my consultation" in shown.content.decode()
@@ -175,3 +176,15 @@ def test_too_many_requests_get_a_sentence_and_a_retry_after(client, page, clock)
     html = refused.content.decode()
     assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
     assert "We have already sent several codes" in html and 'value="Okafor"' in html
+
+
+def test_sending_the_details_twice_leads_to_the_same_code_page_not_to_taken(client, page, clock):
+    chosen = first_time(client, page)
+    first = client.post(chosen, FORM, REMOTE_ADDR="203.0.113.5")
+    again = client.post(chosen, FORM, REMOTE_ADDR="203.0.113.5")  # a double tap on "Send me a code"
+    assert first.status_code == again.status_code == 302 and again["Location"] == first["Location"]
+    assert OnlineBooking.objects.count() == 1
+    assert Reminder.objects.filter(kind="booking_code").count() == 1
+    # Someone else asking for that time is still refused, in words.
+    other = client.post(chosen, {**FORM, "email": "someone@example.com"}, REMOTE_ADDR="198.51.100.4")
+    assert other.status_code == 409 and "that time has just been taken" in other.content.decode()

@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 from django.utils import timezone
 
 from clinic.models import Provider
-from scheduling.models import Reminder
+from scheduling.reminders.booking_codes import online_booking_code
 from scheduling.services.availability import availability_find
 from scheduling.services.online_booking import NOTICE, OnlineDetails, online_booking_confirm, online_booking_request
 
@@ -32,5 +32,4 @@ def online_booking_show(demo: DemoClinic) -> None:
         location=demo.location, provider=Provider.objects.get(pk=slot.provider_id),
         room=None, starts_at=slot.start, details=DETAILS, address=None,
     )
-    code = Reminder.objects.get(online_booking=booking).payload["code"]
-    online_booking_confirm(booking_id=booking.pk, code=code)
+    online_booking_confirm(booking_id=booking.pk, code=online_booking_code(booking.pk))
