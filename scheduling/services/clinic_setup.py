@@ -7,7 +7,7 @@ changes where visits may go: each write takes the same per-location lock as a bo
 booking sees the closure. Every change is audited with its old and new values."""
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -132,6 +132,18 @@ def opening_hours_set(*, location: Location, spans: Spans, set_by) -> list[Openi
 
 
 # --- Closures ---------------------------------------------------------------------------
+def _closure_sound(closure: Closure) -> None:
+    """A yearly closure a year long or more would overlap its own repeat and close the
+    location for good; the same span saved twice is a double click, not a second closure."""
+    if closure.repeats_yearly and closure.ends_at - closure.starts_at >= timedelta(days=365):
+        raise InvalidRequest("A closure that repeats every year must be shorter than a year; "
+                             "untick “every year” for a long closure.", details={"field": "repeats_yearly"})
+    same = Closure.objects.filter(location_id=closure.location_id, starts_at=closure.starts_at,
+                                  ends_at=closure.ends_at).exclude(pk=closure.pk).first()
+    if same is not None:
+        raise InvalidRequest(f"This closure is already saved (“{same.reason}”, the same times).")
+
+
 def _closure_words(closure: Closure) -> dict:
     return {"starts_at": closure.starts_at, "ends_at": closure.ends_at, "reason": closure.reason,
             "repeats_yearly": closure.repeats_yearly}
@@ -146,6 +158,7 @@ def closure_create(*, location: Location, starts_at: datetime, ends_at: datetime
     closure = Closure(location=location, starts_at=starts_at, ends_at=ends_at, reason=reason,
                       repeats_yearly=repeats_yearly)
     _clean(closure, what="closure")
+    _closure_sound(closure)
     closure.save()
     audit_record(actor=created_by, action="created", obj=closure, changes={
         name: [None, value] for name, value in _closure_words(closure).items()})
@@ -161,6 +174,7 @@ def closure_update(*, closure: Closure, updated_by, **changes) -> Closure:
     for name, value in changes.items():
         setattr(closure, name, value)
     _clean(closure, what="closure")
+    _closure_sound(closure)
     closure.save()
     diff = audit_changes(before, _closure_words(closure))
     if diff:
@@ -229,6 +243,8 @@ def time_off_create(*, provider: Provider, starts_at: datetime, ends_at: datetim
     _lock_provider_locations(provider)
     time_off = TimeOff(provider=provider, starts_at=starts_at, ends_at=ends_at, reason=reason)
     _clean(time_off, what="time off")
+    if TimeOff.objects.filter(provider=provider, starts_at=starts_at, ends_at=ends_at).exists():
+        raise InvalidRequest(f"This time off is already saved for {provider.display_name} (the same times).")
     time_off.save()
     audit_record(actor=created_by, action="created", obj=time_off, changes={
         "provider": [None, provider.display_name], "starts_at": [None, starts_at], "ends_at": [None, ends_at],
@@ -290,6 +306,9 @@ def room_out_of_service_create(*, room: Room, starts_at: datetime, ends_at: date
     location_lock(room.location)
     spell = RoomOutOfService(room=room, starts_at=starts_at, ends_at=ends_at, reason=reason)
     _clean(spell, what="room's time out of service")
+    if RoomOutOfService.objects.filter(room=room, starts_at__lt=ends_at, ends_at__gt=starts_at).exists():
+        raise InvalidRequest(f"{room.name} is already out of service then; remove that spell first or "
+                             "choose other times.")
     spell.save()
     audit_record(actor=created_by, action="created", obj=spell, changes={
         "room": [None, room.name], "starts_at": [None, starts_at], "ends_at": [None, ends_at],
