@@ -71,6 +71,7 @@ urlpatterns = [
          name="setup-room-out-of-service-delete"),
     path("setup/providers/<int:provider_id>/", setup_people.provider_hours, name="setup-provider"),
     path("setup/providers/<int:provider_id>/time-off/", setup_people.time_off_add, name="setup-time-off"),
+    path("setup/time-off/<int:time_off_id>/", setup_people.time_off_edit, name="setup-time-off-edit"),
     path("setup/time-off/<int:time_off_id>/delete/", setup_people.time_off_delete, name="setup-time-off-delete"),
     path("setup/protocol/<int:protocol_id>/", setup_protocol.protocol_edit, name="setup-protocol"),
     path("setup/screening/", setup_protocol.screening_rules, name="setup-screening"),

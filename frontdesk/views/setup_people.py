@@ -115,6 +115,43 @@ def time_off_add(request: HttpRequest, provider_id: int) -> HttpResponse:
     }, status=400 if form.errors else 200)
 
 
+@require_http_methods(["GET", "POST"])
+@admin_only
+def time_off_edit(request: HttpRequest, time_off_id: int) -> HttpResponse:
+    time_off = get_object_or_404(TimeOff.objects.select_related("provider"), pk=time_off_id)
+    provider = time_off.provider
+    location = _provider_location(request, provider)
+    if location is None:
+        messages.error(request, "Add a location first: time off is typed in a location's time.")
+        return redirect("frontdesk:setup")
+    initial = {"reason": time_off.reason,
+               **TimeOffForm.initial_for(time_off.starts_at, time_off.ends_at, location.time_zone)}
+    form = TimeOffForm(request.POST or None, initial=initial, zone_name=location.time_zone)
+    warning = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+
+        def save():
+            return clinic_setup.time_off_update(time_off=time_off, updated_by=request.user, reason=data["reason"],
+                                                starts_at=data["starts_at"], ends_at=data["ends_at"])
+
+        try:
+            warning = preview_unless_confirmed(request, apply=save, provider_ids=[provider.pk])
+            if warning is None:
+                saved = save()
+                for note in form.notes:
+                    messages.info(request, note)
+                messages.success(request, f"Time off saved for {provider}: from "
+                                          f"{local_label(saved.starts_at, location.time_zone)} until "
+                                          f"{local_label(saved.ends_at, location.time_zone)}.")
+                return redirect(f"{reverse('frontdesk:setup-provider', args=[provider.pk])}?location={location.pk}")
+        except DomainError as error:
+            explain(form, error)
+    return setup_page(request, "time_off.html", {
+        "form": form, "location": location, "provider": provider, "time_off": time_off, "warning": warning,
+    }, status=400 if form.errors else 200)
+
+
 @require_POST
 @admin_only
 def time_off_delete(request: HttpRequest, time_off_id: int) -> HttpResponse:
