@@ -67,6 +67,8 @@ urlpatterns = [
     path("setup/rooms/<int:room_id>/in-use/", setup_people.room_active, name="setup-room-active"),
     path("setup/rooms/<int:room_id>/out-of-service/", setup_people.room_out_of_service,
          name="setup-room-out-of-service"),
+    path("setup/out-of-service/<int:spell_id>/", setup_people.room_out_of_service_edit,
+         name="setup-room-out-of-service-edit"),
     path("setup/out-of-service/<int:spell_id>/delete/", setup_people.room_out_of_service_delete,
          name="setup-room-out-of-service-delete"),
     path("setup/providers/<int:provider_id>/", setup_people.provider_hours, name="setup-provider"),

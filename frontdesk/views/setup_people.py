@@ -244,6 +244,39 @@ def room_out_of_service(request: HttpRequest, room_id: int) -> HttpResponse:
     return _room_page(request, room, spell_form=form, warning=warning)
 
 
+@require_http_methods(["GET", "POST"])
+@admin_only
+def room_out_of_service_edit(request: HttpRequest, spell_id: int) -> HttpResponse:
+    spell = get_object_or_404(RoomOutOfService.objects.select_related("room__location"), pk=spell_id)
+    room, zone_name = spell.room, spell.room.location.time_zone
+    initial = {"reason": spell.reason, **RoomOutOfServiceForm.initial_for(spell.starts_at, spell.ends_at, zone_name)}
+    form = RoomOutOfServiceForm(request.POST or None, initial=initial, zone_name=zone_name)
+    warning = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+
+        def save():
+            return clinic_setup.room_out_of_service_update(
+                spell=spell, updated_by=request.user, starts_at=data["starts_at"], ends_at=data["ends_at"],
+                reason=data["reason"])
+
+        try:
+            warning = preview_unless_confirmed(request, apply=save, room_ids=[room.pk])
+            if warning is None:
+                saved = save()
+                for note in form.notes:
+                    messages.info(request, note)
+                messages.success(request, f"{room.name} is out of service from "
+                                          f"{local_label(saved.starts_at, zone_name)} until "
+                                          f"{local_label(saved.ends_at, zone_name)}.")
+                return redirect("frontdesk:setup-room", room.pk)
+        except DomainError as error:
+            explain(form, error)
+    return setup_page(request, "room_spell.html", {
+        "form": form, "room": room, "location": room.location, "spell": spell, "warning": warning,
+    }, status=400 if form.errors else 200)
+
+
 @require_POST
 @admin_only
 def room_out_of_service_delete(request: HttpRequest, spell_id: int) -> HttpResponse:

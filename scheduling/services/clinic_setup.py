@@ -341,6 +341,26 @@ def room_out_of_service_create(*, room: Room, starts_at: datetime, ends_at: date
 
 
 @transaction.atomic
+def room_out_of_service_update(*, spell: RoomOutOfService, updated_by, starts_at: datetime, ends_at: datetime,
+                               reason: str) -> RoomOutOfService:
+    """Move or shorten a room's time out of service; audited as old and new values."""
+    location_lock(spell.room.location)
+    spell = RoomOutOfService.objects.select_for_update().select_related("room").get(pk=spell.pk)
+    before = {"starts_at": spell.starts_at, "ends_at": spell.ends_at, "reason": spell.reason}
+    spell.starts_at, spell.ends_at, spell.reason = starts_at, ends_at, reason
+    _clean(spell, what="room's time out of service")
+    if RoomOutOfService.objects.filter(room_id=spell.room_id, starts_at__lt=ends_at,
+                                       ends_at__gt=starts_at).exclude(pk=spell.pk).exists():
+        raise InvalidRequest(f"{spell.room.name} is already out of service then; remove that spell first or "
+                             "choose other times.")
+    spell.save()
+    diff = audit_changes(before, {"starts_at": starts_at, "ends_at": ends_at, "reason": reason})
+    if diff:
+        audit_record(actor=updated_by, action="updated", obj=spell, changes=diff)
+    return spell
+
+
+@transaction.atomic
 def room_out_of_service_delete(*, spell: RoomOutOfService, deleted_by) -> None:
     location_lock(spell.room.location)
     audit_record(actor=deleted_by, action="deleted", obj=spell, changes={

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
-from clinic.models import AuditEntry, TimeOff
+from clinic.models import AuditEntry, RoomOutOfService, TimeOff
 from tests.builders import sessions
 
 pytestmark = pytest.mark.django_db
@@ -75,3 +75,26 @@ def test_only_a_clinic_admin_changes_time_off(who, request, clinic):
     assert visitor.post(url, {"reason": "Mine", "starts_on": "2031-06-03", "ends_on": "2031-06-03"}).status_code == 403
     off.refresh_from_db()
     assert off.reason == "Annual leave"
+
+
+def test_a_room_out_of_service_is_changed_with_an_audit_and_a_warning(admin, world):
+    visit = sessions(world["series"])[0]
+    spell = RoomOutOfService.objects.create(room=visit.room, reason="Laser servicing",
+                                            starts_at=datetime(2031, 6, 2, 8, tzinfo=ZoneInfo("UTC")),
+                                            ends_at=datetime(2031, 6, 2, 11, tzinfo=ZoneInfo("UTC")))
+    url = reverse("frontdesk:setup-room-out-of-service-edit", args=[spell.pk])
+    assert 'value="09:00"' in admin.get(url).content.decode()
+    day = visit.starts_at.astimezone(LONDON).date().isoformat()
+    data = {"reason": "Deep clean", "starts_on": day, "ends_on": day}
+    body = admin.post(url, data).content.decode()
+    assert "Saving this would disrupt" in body and "Treatment session 1 of 3" in body
+    spell.refresh_from_db()
+    assert spell.reason == "Laser servicing"
+    assert admin.post(url, {**data, "confirm": "replan"}).status_code == 302
+    spell.refresh_from_db()
+    assert spell.reason == "Deep clean"
+    entry = AuditEntry.objects.get(object_type="roomoutofservice", action="updated")
+    assert entry.changes["reason"] == ["Laser servicing", "Deep clean"]
+    bad = admin.post(url, {"reason": "Deep clean", "starts_on": day, "starts_time": "12:00", "ends_on": day,
+                           "ends_time": "11:00"})
+    assert bad.status_code == 400 and "The end must be after the start." in bad.content.decode()
