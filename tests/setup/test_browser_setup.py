@@ -135,6 +135,8 @@ def test_the_message_preview_follows_the_typing(live_server, browser, demo):
     page = browser("admin", DESKTOP)
     sign_in(page, base, "admin", "needlepoint-admin")
     page.goto(f"{base}/setup/messages/pre_visit/")
+    # The HTML part is drawn on opening, before anything is typed.
+    page.frame_locator('iframe[data-part="html"]').locator("body", has_text="Amira").wait_for()
     page.get_by_label("Text message").fill("Hello {{ first_name }}, we look forward to {{ time }}.")
     sms = page.locator('[data-part="sms"]')
     sms.filter(has_text="Hello Amira, we look forward to").wait_for()

@@ -32,6 +32,8 @@
       .then(function (answer) { if (answer) { show(answer); } })
       .catch(function () { /* the Preview button still works */ });
   };
+  // The frame is filled from the form once on opening too, so it never waits for a keystroke.
+  refresh();
   form.addEventListener("input", function () {
     window.clearTimeout(timer);
     timer = window.setTimeout(refresh, 400);
