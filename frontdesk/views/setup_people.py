@@ -115,6 +115,43 @@ def time_off_add(request: HttpRequest, provider_id: int) -> HttpResponse:
     }, status=400 if form.errors else 200)
 
 
+@require_http_methods(["GET", "POST"])
+@admin_only
+def time_off_edit(request: HttpRequest, time_off_id: int) -> HttpResponse:
+    time_off = get_object_or_404(TimeOff.objects.select_related("provider"), pk=time_off_id)
+    provider = time_off.provider
+    location = _provider_location(request, provider)
+    if location is None:
+        messages.error(request, "Add a location first: time off is typed in a location's time.")
+        return redirect("frontdesk:setup")
+    initial = {"reason": time_off.reason,
+               **TimeOffForm.initial_for(time_off.starts_at, time_off.ends_at, location.time_zone)}
+    form = TimeOffForm(request.POST or None, initial=initial, zone_name=location.time_zone)
+    warning = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+
+        def save():
+            return clinic_setup.time_off_update(time_off=time_off, updated_by=request.user, reason=data["reason"],
+                                                starts_at=data["starts_at"], ends_at=data["ends_at"])
+
+        try:
+            warning = preview_unless_confirmed(request, apply=save, provider_ids=[provider.pk])
+            if warning is None:
+                saved = save()
+                for note in form.notes:
+                    messages.info(request, note)
+                messages.success(request, f"Time off saved for {provider}: from "
+                                          f"{local_label(saved.starts_at, location.time_zone)} until "
+                                          f"{local_label(saved.ends_at, location.time_zone)}.")
+                return redirect(f"{reverse('frontdesk:setup-provider', args=[provider.pk])}?location={location.pk}")
+        except DomainError as error:
+            explain(form, error)
+    return setup_page(request, "time_off.html", {
+        "form": form, "location": location, "provider": provider, "time_off": time_off, "warning": warning,
+    }, status=400 if form.errors else 200)
+
+
 @require_POST
 @admin_only
 def time_off_delete(request: HttpRequest, time_off_id: int) -> HttpResponse:
@@ -205,6 +242,39 @@ def room_out_of_service(request: HttpRequest, room_id: int) -> HttpResponse:
         except DomainError as error:
             explain(form, error)
     return _room_page(request, room, spell_form=form, warning=warning)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_only
+def room_out_of_service_edit(request: HttpRequest, spell_id: int) -> HttpResponse:
+    spell = get_object_or_404(RoomOutOfService.objects.select_related("room__location"), pk=spell_id)
+    room, zone_name = spell.room, spell.room.location.time_zone
+    initial = {"reason": spell.reason, **RoomOutOfServiceForm.initial_for(spell.starts_at, spell.ends_at, zone_name)}
+    form = RoomOutOfServiceForm(request.POST or None, initial=initial, zone_name=zone_name)
+    warning = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+
+        def save():
+            return clinic_setup.room_out_of_service_update(
+                spell=spell, updated_by=request.user, starts_at=data["starts_at"], ends_at=data["ends_at"],
+                reason=data["reason"])
+
+        try:
+            warning = preview_unless_confirmed(request, apply=save, room_ids=[room.pk])
+            if warning is None:
+                saved = save()
+                for note in form.notes:
+                    messages.info(request, note)
+                messages.success(request, f"{room.name} is out of service from "
+                                          f"{local_label(saved.starts_at, zone_name)} until "
+                                          f"{local_label(saved.ends_at, zone_name)}.")
+                return redirect("frontdesk:setup-room", room.pk)
+        except DomainError as error:
+            explain(form, error)
+    return setup_page(request, "room_spell.html", {
+        "form": form, "room": room, "location": room.location, "spell": spell, "warning": warning,
+    }, status=400 if form.errors else 200)
 
 
 @require_POST

@@ -7,7 +7,7 @@ changes where visits may go: each write takes the same per-location lock as a bo
 booking sees the closure. Every change is audited with its old and new values."""
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -132,6 +132,18 @@ def opening_hours_set(*, location: Location, spans: Spans, set_by) -> list[Openi
 
 
 # --- Closures ---------------------------------------------------------------------------
+def _closure_sound(closure: Closure) -> None:
+    """A yearly closure a year long or more would overlap its own repeat and close the
+    location for good; the same span saved twice is a double click, not a second closure."""
+    if closure.repeats_yearly and closure.ends_at - closure.starts_at >= timedelta(days=365):
+        raise InvalidRequest("A closure that repeats every year must be shorter than a year; "
+                             "untick “every year” for a long closure.", details={"field": "repeats_yearly"})
+    same = Closure.objects.filter(location_id=closure.location_id, starts_at=closure.starts_at,
+                                  ends_at=closure.ends_at).exclude(pk=closure.pk).first()
+    if same is not None:
+        raise InvalidRequest(f"This closure is already saved (“{same.reason}”, the same times).")
+
+
 def _closure_words(closure: Closure) -> dict:
     return {"starts_at": closure.starts_at, "ends_at": closure.ends_at, "reason": closure.reason,
             "repeats_yearly": closure.repeats_yearly}
@@ -146,6 +158,7 @@ def closure_create(*, location: Location, starts_at: datetime, ends_at: datetime
     closure = Closure(location=location, starts_at=starts_at, ends_at=ends_at, reason=reason,
                       repeats_yearly=repeats_yearly)
     _clean(closure, what="closure")
+    _closure_sound(closure)
     closure.save()
     audit_record(actor=created_by, action="created", obj=closure, changes={
         name: [None, value] for name, value in _closure_words(closure).items()})
@@ -161,6 +174,7 @@ def closure_update(*, closure: Closure, updated_by, **changes) -> Closure:
     for name, value in changes.items():
         setattr(closure, name, value)
     _clean(closure, what="closure")
+    _closure_sound(closure)
     closure.save()
     diff = audit_changes(before, _closure_words(closure))
     if diff:
@@ -229,10 +243,36 @@ def time_off_create(*, provider: Provider, starts_at: datetime, ends_at: datetim
     _lock_provider_locations(provider)
     time_off = TimeOff(provider=provider, starts_at=starts_at, ends_at=ends_at, reason=reason)
     _clean(time_off, what="time off")
+    if TimeOff.objects.filter(provider=provider, starts_at=starts_at, ends_at=ends_at).exists():
+        raise InvalidRequest(f"This time off is already saved for {provider.display_name} (the same times).")
     time_off.save()
     audit_record(actor=created_by, action="created", obj=time_off, changes={
         "provider": [None, provider.display_name], "starts_at": [None, starts_at], "ends_at": [None, ends_at],
         "reason": [None, reason]})
+    return time_off
+
+
+def _time_off_words(time_off: TimeOff) -> dict:
+    return {"starts_at": time_off.starts_at, "ends_at": time_off.ends_at, "reason": time_off.reason}
+
+
+@transaction.atomic
+def time_off_update(*, time_off: TimeOff, updated_by, starts_at: datetime, ends_at: datetime,
+                    reason: str) -> TimeOff:
+    """Move or shorten a provider's time off; audited as old and new values. Visits it
+    now covers are left for the re-plan board, as when it is added."""
+    _lock_provider_locations(time_off.provider)
+    time_off = TimeOff.objects.select_for_update().select_related("provider").get(pk=time_off.pk)
+    before = _time_off_words(time_off)
+    time_off.starts_at, time_off.ends_at, time_off.reason = starts_at, ends_at, reason
+    _clean(time_off, what="time off")
+    if TimeOff.objects.filter(provider_id=time_off.provider_id, starts_at=starts_at,
+                              ends_at=ends_at).exclude(pk=time_off.pk).exists():
+        raise InvalidRequest(f"This time off is already saved for {time_off.provider.display_name} (the same times).")
+    time_off.save()
+    diff = audit_changes(before, _time_off_words(time_off))
+    if diff:
+        audit_record(actor=updated_by, action="updated", obj=time_off, changes=diff)
     return time_off
 
 
@@ -290,10 +330,33 @@ def room_out_of_service_create(*, room: Room, starts_at: datetime, ends_at: date
     location_lock(room.location)
     spell = RoomOutOfService(room=room, starts_at=starts_at, ends_at=ends_at, reason=reason)
     _clean(spell, what="room's time out of service")
+    if RoomOutOfService.objects.filter(room=room, starts_at__lt=ends_at, ends_at__gt=starts_at).exists():
+        raise InvalidRequest(f"{room.name} is already out of service then; remove that spell first or "
+                             "choose other times.")
     spell.save()
     audit_record(actor=created_by, action="created", obj=spell, changes={
         "room": [None, room.name], "starts_at": [None, starts_at], "ends_at": [None, ends_at],
         "reason": [None, reason]})
+    return spell
+
+
+@transaction.atomic
+def room_out_of_service_update(*, spell: RoomOutOfService, updated_by, starts_at: datetime, ends_at: datetime,
+                               reason: str) -> RoomOutOfService:
+    """Move or shorten a room's time out of service; audited as old and new values."""
+    location_lock(spell.room.location)
+    spell = RoomOutOfService.objects.select_for_update().select_related("room").get(pk=spell.pk)
+    before = {"starts_at": spell.starts_at, "ends_at": spell.ends_at, "reason": spell.reason}
+    spell.starts_at, spell.ends_at, spell.reason = starts_at, ends_at, reason
+    _clean(spell, what="room's time out of service")
+    if RoomOutOfService.objects.filter(room_id=spell.room_id, starts_at__lt=ends_at,
+                                       ends_at__gt=starts_at).exclude(pk=spell.pk).exists():
+        raise InvalidRequest(f"{spell.room.name} is already out of service then; remove that spell first or "
+                             "choose other times.")
+    spell.save()
+    diff = audit_changes(before, {"starts_at": starts_at, "ends_at": ends_at, "reason": reason})
+    if diff:
+        audit_record(actor=updated_by, action="updated", obj=spell, changes=diff)
     return spell
 
 

@@ -88,8 +88,16 @@ def test_an_admin_adds_a_closure_over_booked_visits_is_warned_and_saves_it_anywa
     page.get_by_label("Last day").fill("2027-03-10")
     page.get_by_role("button", name="Add the closure").click()
     warning = page.get_by_role("alert")
-    assert f"Saving this would disrupt {booked} booked visit" in warning.inner_text()
-    assert "(Europe/London, GMT)" in warning.inner_text()
+    words = warning.inner_text()
+    assert f"Saving this would disrupt {booked} booked visit" in words
+    assert "(Europe/London, GMT)" in words
+    # Each visit is listed with its patient, visit, local time and provider, and the series are counted.
+    first = Appointment.objects.filter(status="booked", starts_at__date="2027-03-10").select_related(
+        "patient", "provider").order_by("starts_at").first()
+    assert first.patient.full_name in words and first.provider.display_name in words
+    in_series = Appointment.objects.filter(status="booked", starts_at__date="2027-03-10",
+                                           series__isnull=False).count()
+    assert (f"{in_series} of these belong" in words) if in_series else ("None of these belong" in words)
     check(page, "setup-closure-warning")
     assert not Closure.objects.filter(reason="Boiler repair").exists()
     page.get_by_role("button", name="Save anyway and re-plan these").click()
@@ -102,10 +110,24 @@ def test_an_admin_adds_a_closure_over_booked_visits_is_warned_and_saves_it_anywa
     page.get_by_role("link", name="Open the re-plan board").click()
     page.wait_for_url(f"{base}/replan/**")
     assert "Boiler repair" in page.locator("main").inner_text()
+    moved_ids = list(Appointment.objects.filter(status="booked", starts_at__date="2027-03-10")
+                     .values_list("pk", flat=True))
     page.locator("#accept-all").click()
     page.wait_for_load_state()
     still = Appointment.objects.filter(status="booked", starts_at__date="2027-03-10").count()
     assert still < booked
+    moved = Appointment.objects.filter(pk__in=moved_ids, status="booked").exclude(starts_at__date="2027-03-10")
+    assert moved.exists()
+    # The schedule of that day draws the closure, hatched and labelled, with no visit left under it.
+    page.goto(f"{base}/schedule/?location={location.pk}&date=2027-03-10")
+    shade = page.locator(".shade.shade-closure", has_text="Boiler repair")
+    assert shade.evaluate_all("els => els.some(e => e.offsetParent !== null)")
+    check(page, "setup-closure-on-the-schedule")
+    # The day a moved visit went to shows it there.
+    target = moved.order_by("starts_at").select_related("patient").first()
+    local_day = target.starts_at.astimezone(LONDON).date().isoformat()
+    page.goto(f"{base}/schedule/?location={location.pk}&date={local_day}")
+    assert target.patient.full_name in page.locator("main").inner_text()
 
 
 def test_the_message_preview_follows_the_typing(live_server, browser, demo):
@@ -113,9 +135,17 @@ def test_the_message_preview_follows_the_typing(live_server, browser, demo):
     page = browser("admin", DESKTOP)
     sign_in(page, base, "admin", "needlepoint-admin")
     page.goto(f"{base}/setup/messages/pre_visit/")
+    # The HTML part is drawn on opening, before anything is typed.
+    page.frame_locator('iframe[data-part="html"]').locator("body", has_text="Amira").wait_for()
     page.get_by_label("Text message").fill("Hello {{ first_name }}, we look forward to {{ time }}.")
     sms = page.locator('[data-part="sms"]')
     sms.filter(has_text="Hello Amira, we look forward to").wait_for()
     page.get_by_label("Text message").fill("Hello {{ provider }}")
     page.locator('[data-part="problems"]').filter(has_text="Unknown variable {{ provider }}").wait_for()
     check(page, "setup-message-preview")
+    # The HTML part is shown in a sandboxed frame: a script in it never runs on the page.
+    page.get_by_label("Email, HTML").fill(
+        '<p id="hello">Dear {{ first_name }}</p><img src=x onerror="document.title=1">')
+    frame = page.frame_locator('iframe[data-part="html"]')
+    frame.locator("#hello").filter(has_text="Dear Amira").wait_for()
+    assert page.title() != "1"

@@ -117,3 +117,15 @@ def test_a_template_is_saved_and_audited_and_a_bad_one_is_refused_with_the_reaso
 def test_an_unknown_kind_of_message_is_not_found_in_words(admin):
     response = admin.get(reverse("frontdesk:setup-message", args=["nonsense"]))
     assert response.status_code == 404
+
+
+def test_the_html_preview_is_framed_so_the_template_cannot_reshape_the_page(admin, location):
+    template = MessageTemplate.objects.get(kind="pre_visit")
+    hostile = '<p>Hello {{ first_name }}</p></div></section><form action="/setup/" method="post"><h1 id="taken">X</h1>'
+    response = admin.post(reverse("frontdesk:setup-message", args=["pre_visit"]),
+                          _template_data(template, email_html=hostile, action="preview"))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert '<h1 id="taken">' not in body and '<form action="/setup/"' not in body
+    assert "<iframe" in body and "sandbox" in body
+    assert "&lt;p&gt;Hello Amira&lt;/p&gt;" in body

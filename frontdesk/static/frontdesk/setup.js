@@ -11,9 +11,9 @@
   var show = function (answer) {
     part("subject").textContent = answer.subject;
     part("text").textContent = answer.text;
-    // The HTML is the clinic's own template rendered on the server; the page's content
-    // security policy keeps any script in it from running.
-    part("html").innerHTML = answer.html;
+    // The HTML is shown in a sandboxed frame: whatever tags the template holds, they
+    // cannot run a script, submit a form or reshape this page.
+    part("html").srcdoc = answer.html;
     part("sms").textContent = answer.sms;
     var problems = part("problems");
     problems.textContent = "";
@@ -32,6 +32,8 @@
       .then(function (answer) { if (answer) { show(answer); } })
       .catch(function () { /* the Preview button still works */ });
   };
+  // The frame is filled from the form once on opening too, so it never waits for a keystroke.
+  refresh();
   form.addEventListener("input", function () {
     window.clearTimeout(timer);
     timer = window.setTimeout(refresh, 400);
