@@ -109,7 +109,16 @@ def test_check_in_is_refused_until_the_patient_signs_the_consent_on_the_tablet(
         check(desk, "consent-tablet-signed")
         assert ConsentSignature.objects.get(patient=patient).witnessed_by.username == "desk"
 
-        desk.get_by_role("link", name="Back to the visit (staff)").click()
+        # The patient still holds the tablet: no way into the staff site without a password.
+        assert desk.get_by_role("link").filter(has_text="visit").count() == 0
+        desk.goto(f"{base}/patients/{patient.pk}/")
+        assert desk.get_by_text("Please hand the tablet back").is_visible()
+        desk.get_by_label("Staff password, to return to the front-desk site").fill("wrong password")
+        desk.get_by_role("button", name="Return to the front desk").click()
+        assert desk.get_by_text("That password is not right").is_visible()
+        check(desk, "consent-tablet-locked")
+        desk.get_by_label("Staff password, to return to the front-desk site").fill(factories.PASSWORD)
+        desk.get_by_role("button", name="Return to the front desk").click()
         assert desk.get_by_text("Consent: signed").is_visible()
         desk.get_by_role("button", name="Check in").click()
         assert desk.get_by_text("Maya Okafor is checked in.").is_visible()

@@ -1,0 +1,94 @@
+"""Consent rules under pressure: a treatment recorded without checking in first, a
+version changed between reading and signing, and the desk's tablet handed to a patient."""
+
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from clinic.errors import Conflict
+from scheduling import services
+from scheduling.models import Appointment, ConsentDocument, ConsentSignature
+from scheduling.services.consent import consent_version_publish
+from scheduling.task_links import consent_url
+from tests import factories
+from tests.builders import at, booked_series, consent_signed, eligible_consultation, sessions
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def document(protocol) -> ConsentDocument:
+    return ConsentDocument.objects.get(protocol=protocol)
+
+
+@pytest.fixture
+def unsigned(world, desk_user):
+    patient = factories.PatientFactory(first_name="Maya", last_name="Okafor")
+    consultation = eligible_consultation(clinic=world, when=at(2, 14), patient=patient)
+    with time_machine.travel(at(2, 15), tick=False):
+        return booked_series(clinic=world, consultation=consultation, user=desk_user, earliest_start=at(3, 9),
+                             consented=False)
+
+
+def _complete(visit, user):
+    return services.appointment_complete(appointment=visit, areas={"face": "1.00"}, device="pen",
+                                         side_effects=[], notes="", completed_by=user)
+
+
+def test_recording_a_treatment_without_check_in_is_refused_without_consent(unsigned, desk_user):
+    first = sessions(unsigned)[0]
+    with time_machine.travel(first.starts_at + timedelta(minutes=5), tick=False):
+        with pytest.raises(Conflict, match="Consent not signed"):
+            _complete(first, desk_user)
+        assert Appointment.objects.get(pk=first.pk).status == "booked"
+        consent_signed(unsigned.patient)
+        _complete(first, desk_user)
+    assert Appointment.objects.get(pk=first.pk).status == "completed"
+
+
+def test_the_signature_is_for_the_version_the_patient_read(unsigned, document, client, clinic_admin_user):
+    patient = unsigned.patient
+    url = consent_url(patient=patient, document=document)
+    body = client.get(url).content.decode()
+    titles = re.findall(r'name="section" value="([^"]+)"', body)
+    version = document.versions.get()
+    assert f'value="{version.number}"' in body
+    current = version.sections
+    consent_version_publish(document=document, title=version.title, published_by=clinic_admin_user,
+                            sections=[*current[:-1], {**current[-1], "text": current[-1]["text"] + " Changed."}])
+    response = client.post(url, {"section": titles, "signed_name": "Maya Okafor", "version": version.number})
+    assert response.status_code == 409 and "changed this document" in response.content.decode()
+    assert not ConsentSignature.objects.filter(patient=patient).exists()
+
+
+def test_the_tablet_shows_only_the_signing_page_until_staff_type_their_password(unsigned, desk, document):
+    first = sessions(unsigned)[0]
+    sign_url = reverse("frontdesk:consent-sign", args=[unsigned.patient.pk, document.pk]) + f"?visit={first.pk}"
+    body = desk.get(sign_url).content.decode()
+    assert "Back to the visit" not in body and 'href="/visits/' not in body
+    assert "Return to the front desk" in body
+    # Whatever address the patient types, the staff site, the API and the admin lead back.
+    for path in (reverse("frontdesk:patient", args=[unsigned.patient.pk]), reverse("frontdesk:schedule"),
+                 f"/api/v1/appointments/{first.pk}/", "/admin/",
+                 reverse("frontdesk:consent-sign", args=[unsigned.patient.pk, document.pk])):
+        response = desk.get(path)
+        assert response.status_code == 302 and response.url == sign_url, path
+    refused = desk.post(reverse("frontdesk:check-in", args=[first.pk]))
+    assert refused.status_code == 302 and refused.url == sign_url
+    # A wrong password keeps the tablet on the signing page, and says so.
+    wrong = desk.post(reverse("frontdesk:consent-kiosk-return"), {"password": "guess"})
+    assert wrong.url == sign_url
+    assert "That password is not right" in desk.get(sign_url).content.decode()
+    assert desk.get(reverse("frontdesk:schedule")).status_code == 302
+    back = desk.post(reverse("frontdesk:consent-kiosk-return"), {"password": factories.PASSWORD})
+    assert back.url == reverse("frontdesk:visit", args=[first.pk])
+    assert desk.get(reverse("frontdesk:schedule")).status_code == 200
+
+
+def test_the_patients_own_link_is_not_a_kiosk(unsigned, document, client):
+    url = consent_url(patient=unsigned.patient, document=document)
+    body = client.get(url).content.decode()
+    assert "Return to the front desk" not in body and "password" not in body.lower()
