@@ -6,11 +6,13 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from dateutil.relativedelta import relativedelta
 from django.urls import reverse
 
 from clinic.errors import Conflict
 from scheduling import services
 from scheduling.models import Appointment, ConsentDocument, ConsentSignature
+from scheduling.patient_tasks import patient_tasks
 from scheduling.services.consent import consent_version_publish
 from scheduling.task_links import consent_url
 from tests import factories
@@ -92,3 +94,15 @@ def test_the_patients_own_link_is_not_a_kiosk(unsigned, document, client):
     url = consent_url(patient=unsigned.patient, document=document)
     body = client.get(url).content.decode()
     assert "Return to the front desk" not in body and "password" not in body.lower()
+
+
+def test_the_consent_task_is_open_when_the_signature_runs_out_before_a_later_session(unsigned):
+    first, second = sessions(unsigned)[:2]
+    # Signed long ago: still counts for session 1, runs out before session 2.
+    signed = second.starts_at - relativedelta(months=12) - timedelta(days=1)
+    assert signed + relativedelta(months=12) > first.starts_at
+    with time_machine.travel(signed, tick=False):
+        consent_signed(unsigned.patient)
+    with time_machine.travel(first.starts_at - timedelta(days=1), tick=False):
+        task = next(t for t in patient_tasks(unsigned.patient) if "onsent" in t.label)
+    assert not task.done and task.label == "Read and sign your consent"
