@@ -106,3 +106,18 @@ def test_the_consent_task_is_open_when_the_signature_runs_out_before_a_later_ses
     with time_machine.travel(first.starts_at - timedelta(days=1), tick=False):
         task = next(t for t in patient_tasks(unsigned.patient) if "onsent" in t.label)
     assert not task.done and task.label == "Read and sign your consent"
+
+
+def test_the_series_confirmation_carries_the_consent_link_while_none_counts(unsigned, world):
+    from scheduling.models import Reminder
+    from scheduling.reminders.rendering import message_render_for_staff
+
+    reminder = Reminder.objects.get(series=unsigned, kind="series_confirmation")
+    rendered = message_render_for_staff(reminder)
+    link = consent_url(patient=unsigned.patient, document=unsigned.protocol.consent_document)
+    assert "read and sign the consent form" in rendered.text and link in rendered.text
+    assert link in rendered.html
+    consent_signed(unsigned.patient)
+    assert "consent" not in message_render_for_staff(reminder).text
+    signed = Reminder.objects.get(series=world["series"], kind="series_confirmation")
+    assert "consent" not in message_render_for_staff(signed).text
