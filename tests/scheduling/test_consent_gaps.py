@@ -121,3 +121,16 @@ def test_the_series_confirmation_carries_the_consent_link_while_none_counts(unsi
     assert "consent" not in message_render_for_staff(reminder).text
     signed = Reminder.objects.get(series=world["series"], kind="series_confirmation")
     assert "consent" not in message_render_for_staff(signed).text
+
+
+def test_a_patient_who_signed_a_consent_is_kept_with_a_sentence(admin_client, clinic_admin_user):
+    from patients.models import Patient
+    from patients.services import patient_delete
+
+    patient = factories.PatientFactory(first_name="Lena", last_name="Vogel")
+    consent_signed(patient, witnessed_by=clinic_admin_user)
+    with pytest.raises(Conflict, match="signed consent"):
+        patient_delete(patient=patient, deleted_by=clinic_admin_user)
+    response = admin_client.post(reverse("admin:patients_patient_delete", args=[patient.pk]), {"post": "yes"})
+    assert response.status_code in (200, 302)
+    assert Patient.objects.filter(pk=patient.pk).exists()
