@@ -15,7 +15,7 @@ from clinic.errors import Conflict, DomainError
 from clinic.models import Location
 from patients.models import Patient
 
-from ..consent import consent_status
+from ..consent import consent_needed_until, consent_status
 from ..models import Appointment, ConsentDocument
 from ..reminders.branding import branding_for
 from ..services.consent import consent_sign
@@ -38,7 +38,9 @@ def consent_page_render(request: HttpRequest, *, patient: Patient, document: Con
     `back_url` is where staff type their password to take the tablet back)."""
     location = _patient_location(patient)
     zone = location.time_zone if location else "UTC"
-    status = consent_status(patient=patient, protocol=document.protocol, now=timezone.now(), zone=zone)
+    # A signature that runs out before a treatment already booked is signed again now.
+    until = consent_needed_until(patient=patient, protocol=document.protocol, now=timezone.now())
+    status = consent_status(patient=patient, protocol=document.protocol, now=until, zone=zone)
     version = status.version
     context = {"brand": branding_for(location), "first_name": patient.first_name, "version": version,
                "at_desk": witnessed_by is not None, "back_url": back_url, "ticked": [], "signed_name": "",

@@ -1,6 +1,7 @@
 """Consent rules under pressure: a treatment recorded without checking in first, a
 version changed between reading and signing, and the desk's tablet handed to a patient."""
 
+import html
 import re
 from datetime import timedelta
 
@@ -134,3 +135,20 @@ def test_a_patient_who_signed_a_consent_is_kept_with_a_sentence(admin_client, cl
     response = admin_client.post(reverse("admin:patients_patient_delete", args=[patient.pk]), {"post": "yes"})
     assert response.status_code in (200, 302)
     assert Patient.objects.filter(pk=patient.pk).exists()
+
+
+def test_a_signature_running_out_before_a_booked_session_is_signed_again_from_the_link(unsigned, client):
+    first, second = sessions(unsigned)[:2]
+    signed = second.starts_at - relativedelta(months=12) - timedelta(days=1)
+    with time_machine.travel(signed, tick=False):
+        consent_signed(unsigned.patient)
+    url = consent_url(patient=unsigned.patient, document=unsigned.protocol.consent_document)
+    with time_machine.travel(first.starts_at - timedelta(days=1), tick=False):
+        body = client.get(url).content.decode()
+        assert "Sign the consent" in body and "nothing more to do" not in body
+        titles = re.findall(r'name="section" value="([^"]+)"', body)
+        response = client.post(url, {"section": [html.unescape(t) for t in titles], "signed_name": "Maya Okafor",
+                                     "version": re.search(r'name="version" value="(\d+)"', body)[1]})
+        assert "your consent is signed" in response.content.decode()
+        assert ConsentSignature.objects.filter(patient=unsigned.patient).count() == 2
+        assert next(t for t in patient_tasks(unsigned.patient) if "onsent" in t.label).done
