@@ -55,6 +55,7 @@ urlpatterns = [
     path("waitlist/<int:entry_id>/remove/", waitlist.waitlist_remove, name="waitlist-remove"),
     path("replan/", replan.replan, name="replan"),
     path("desk/consent/<int:patient_id>/<int:document_id>/", consent.desk_sign, name="consent-sign"),
+    path("desk/consent/return/", consent.consent_kiosk_return, name="consent-kiosk-return"),
     path("consents/<int:signature_id>/print/", consent.consent_print, name="consent-print"),
     path("consent-documents/", consent.consent_documents, name="consent-documents"),
     path("consent-documents/<int:document_id>/", consent.consent_document_edit, name="consent-document"),

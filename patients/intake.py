@@ -27,6 +27,8 @@ def intake_answer_read(question: IntakeQuestion, raw: str, *, today: date) -> st
     value = (raw or "").strip()
     if not value:
         return ""
+    if "\x00" in value:
+        raise ValueError("This answer holds a character that cannot be kept; please type it again.")
     if question.answer_type == AnswerType.YES_NO:
         if value not in (YES, NO):
             raise ValueError("Choose yes or no.")

@@ -68,6 +68,12 @@ def intake_question_create(*, created_by, **fields) -> IntakeQuestion:
 def intake_question_update(*, question: IntakeQuestion, updated_by, **changes) -> IntakeQuestion:
     question = IntakeQuestion.objects.select_for_update().get(pk=question.pk)
     before = _audit_fields(question, changes)
+    if ("answer_type" in changes and changes["answer_type"] != question.answer_type
+            and question.answers.exists()):
+        # Answers already given are read by their type (a date, yes or no): they would no
+        # longer make sense, to the patient reading them back or to the provider.
+        raise InvalidRequest("Patients have answered this question, so its answer type stays; switch it off "
+                             "and add a new question instead.", details={"answer_type": ["Already answered."]})
     for name, value in changes.items():
         setattr(question, name, value)
     _save(question, _question_errors(question), "question")

@@ -120,6 +120,8 @@ def patient_delete(*, patient: Patient, deleted_by) -> None:
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     if patient.consultations.exists() or patient.appointments.exists() or patient.series.exists():
         raise Conflict("This patient has consultations or visits, so the record is kept.")
+    if patient.consent_signatures.exists():  # a signed consent is a legal record
+        raise Conflict("This patient has a signed consent, so the record is kept.")
     audit_record(actor=deleted_by, action="deleted", obj=patient, changes={"name": patient.full_name})
     patient.delete()
 

@@ -90,3 +90,13 @@ def visit_consent_status(visit: Appointment, now: datetime) -> ConsentStatus | N
         return None
     return consent_status(patient=visit.patient, protocol=visit_protocol(visit), now=now,
                           zone=visit.location.time_zone)
+
+
+def consent_needed_until(*, patient: Patient, protocol: TreatmentProtocol, now: datetime) -> datetime:
+    """When a signature must still count: the start of the patient's last upcoming
+    treatment under this protocol (else now). A signature that counts then counts at
+    every earlier treatment too."""
+    upcoming = (Appointment.objects.filter(patient=patient, kind__in=TREATMENTS, status__in=Appointment.OPEN_STATUSES,
+                                           starts_at__gt=now).select_related("series__protocol"))
+    starts = [v.starts_at for v in upcoming if v.series_id is None or v.series.protocol_id == protocol.pk]
+    return max([now, *starts])

@@ -22,7 +22,8 @@ class PatientTask:
 
 def patient_tasks(patient: Patient) -> list[PatientTask]:
     """Health questions for each upcoming consultation, and one consent per protocol of
-    the upcoming treatments; done ones stay listed (ticked) so the patient can check them."""
+    the upcoming treatments, done only if it counts for all of them; done ones stay
+    listed (ticked) so the patient can check them."""
     now = timezone.now()
     zone = patient_zone(patient)
     upcoming = list(
@@ -41,7 +42,9 @@ def patient_tasks(patient: Patient) -> list[PatientTask]:
                  else f"Fill in your health questions before {day}")
         tasks.append(PatientTask(label=label, url=intake_url(visit), done=done))
     seen: set[int] = set()
-    for visit in upcoming:
+    # Latest first: a signature that still counts at a protocol's last upcoming treatment
+    # counts at every earlier one too (it can only run out, never start to count).
+    for visit in reversed(upcoming):
         if visit.kind not in TREATMENTS:
             continue
         protocol = visit_protocol(visit)

@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The clinic's tablet handed to a patient to sign shows only the signing page.
+    "frontdesk.kiosk.ConsentKioskMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "clinic.middleware.ConcurrentChangeMiddleware",
     "clinic.middleware.ErrorPageMiddleware",

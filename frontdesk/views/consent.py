@@ -5,12 +5,14 @@ edit is a new version; earlier versions and their signatures never change)."""
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
+from django.contrib.auth import authenticate
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.errors import DomainError
 from clinic.roles import ADMIN, ALL_ROLES, viewer_scope
@@ -24,6 +26,7 @@ from scheduling.visibility import patient_visible
 
 from ..access import roles_required
 from ..forms import ConsentDocumentForm
+from ..kiosk import SESSION_KEY, kiosk_end, kiosk_page, kiosk_start
 from .common import page
 
 
@@ -38,8 +41,32 @@ def desk_sign(request: HttpRequest, patient_id: int, document_id: int) -> HttpRe
     visit = (Appointment.objects.filter(pk=int(visit_id), patient=patient).first()
              if visit_id.isdigit() and len(visit_id) < 12 else None)
     back = reverse("frontdesk:visit", args=[visit.pk]) if visit else reverse("frontdesk:patient", args=[patient.pk])
+    # The tablet goes to the patient: until staff type their password, this browser shows
+    # only this page (frontdesk/kiosk.py).
+    return_error = bool((kiosk_page(request) or {}).get("failed"))
+    kiosk_start(request, page=request.get_full_path(), back=back)
     return consent_page_render(request, patient=patient, document=document, witnessed_by=request.user,
-                               back_url=back)
+                               back_url=reverse("frontdesk:consent-kiosk-return"), return_error=return_error)
+
+
+@never_cache
+@require_POST
+@roles_required(ALL_ROLES)
+def consent_kiosk_return(request: HttpRequest) -> HttpResponse:
+    """The tablet is back with the staff: their password ends the signing-only view."""
+    held = kiosk_page(request)
+    if held is None:
+        return redirect("frontdesk:schedule")
+    try:
+        user = authenticate(request, username=request.user.get_username(),
+                            password=request.POST.get("password", "")[:200])
+    except PermissionDenied:  # too many wrong passwords: the lockout holds
+        user = None
+    if user is None or user.pk != request.user.pk:
+        request.session[SESSION_KEY] = {**held, "failed": True}
+        return redirect(held["page"])
+    messages.success(request, "Welcome back: the tablet is back on the front-desk site.")
+    return redirect(kiosk_end(request))
 
 
 @require_GET

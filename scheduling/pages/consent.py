@@ -11,11 +11,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from clinic.audit import audit_address_set, client_address
-from clinic.errors import DomainError
+from clinic.errors import Conflict, DomainError
 from clinic.models import Location
 from patients.models import Patient
 
-from ..consent import consent_status
+from ..consent import consent_needed_until, consent_status
 from ..models import Appointment, ConsentDocument
 from ..reminders.branding import branding_for
 from ..services.consent import consent_sign
@@ -33,14 +33,18 @@ def _patient_location(patient: Patient) -> Location | None:
 
 
 def consent_page_render(request: HttpRequest, *, patient: Patient, document: ConsentDocument,
-                        witnessed_by=None, back_url: str = "") -> HttpResponse:
-    """The signing page, for a patient's link and for the desk's tablet alike."""
+                        witnessed_by=None, back_url: str = "", return_error: bool = False) -> HttpResponse:
+    """The signing page, for a patient's link and for the desk's tablet alike (there
+    `back_url` is where staff type their password to take the tablet back)."""
     location = _patient_location(patient)
     zone = location.time_zone if location else "UTC"
-    status = consent_status(patient=patient, protocol=document.protocol, now=timezone.now(), zone=zone)
+    # A signature that runs out before a treatment already booked is signed again now.
+    until = consent_needed_until(patient=patient, protocol=document.protocol, now=timezone.now())
+    status = consent_status(patient=patient, protocol=document.protocol, now=until, zone=zone)
     version = status.version
     context = {"brand": branding_for(location), "first_name": patient.first_name, "version": version,
-               "at_desk": witnessed_by is not None, "back_url": back_url, "ticked": [], "signed_name": ""}
+               "at_desk": witnessed_by is not None, "back_url": back_url, "ticked": [], "signed_name": "",
+               "return_error": return_error}
     if version is None:
         context["error"] = "The clinic has no consent document to sign yet. Please call the clinic."
         return render(request, TEMPLATE, context, status=404)
@@ -49,6 +53,11 @@ def consent_page_render(request: HttpRequest, *, patient: Patient, document: Con
         ticked = [t for t in request.POST.getlist("section") if isinstance(t, str)][:50]
         typed = request.POST.get("signed_name", "")[:300]
         try:
+            if request.POST.get("version", "") != str(version.number):
+                # The patient signs the words they read: a version published since the
+                # page was opened is shown to be read and signed afresh.
+                ticked = []
+                raise Conflict("The clinic has just changed this document. Please read the new version and sign that.")
             with audit_address_set(client_address(request)):
                 consent_sign(patient=patient, version=version, signed_name=typed, sections_ticked=ticked,
                              address=client_address(request),

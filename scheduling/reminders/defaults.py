@@ -41,12 +41,14 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "email_text": "Hello {{ first_name }},\n\nYour visits at {{ clinic }} are booked:\n"
         "{% for item in visits %}- {{ item.label }}: {{ item.time }}\n{% endfor %}\n"
         "The attached calendar file adds them all to your calendar. We will remind you before each one, "
-        "with what happens at it.\n{% if pre_care %}\nBefore each treatment:\n{% for line in pre_care %}- {{ line }}\n{% endfor %}{% endif %}",
+        "with what happens at it.\n{% if pre_care %}\nBefore each treatment:\n{% for line in pre_care %}- {{ line }}\n{% endfor %}{% endif %}"
+        "{% if consent_url %}\nBefore your first treatment, please read and sign the consent form: {{ consent_url }}\n{% endif %}",
         "email_html": "<p>Hello {{ first_name }},</p><p>Your visits at {{ clinic }} are booked:</p><ul>"
         "{% for item in visits %}<li>{{ item.label }}: <strong>{{ item.time }}</strong></li>{% endfor %}</ul>"
         "<p>The attached calendar file adds them all to your calendar. We will remind you before each one, "
         "with what happens at it.</p>{% if pre_care %}<p><strong>Before each treatment</strong></p><ul>"
-        "{% for line in pre_care %}<li>{{ line }}</li>{% endfor %}</ul>{% endif %}",
+        "{% for line in pre_care %}<li>{{ line }}</li>{% endfor %}</ul>{% endif %}"
+        '{% if consent_url %}<p>Before your first treatment, please <a href="{{ consent_url }}">read and sign the consent form</a>.</p>{% endif %}',
         "sms_body": "Hi {{ first_name }}, your visits at {{ clinic }} are booked, the first on {{ time }}. Details: {{ link }}",
     },
     "pre_visit": {

@@ -16,13 +16,14 @@ from django.utils.html import escape
 
 from clinic.models import Location
 
+from ..consent import TREATMENTS, consent_status
 from ..ical import CalendarEvent, calendar_build
 from ..models import Appointment, MessageTemplate, Reminder
 from ..models.series import AFTERCARE_DEFAULT, PRE_CARE_DEFAULT
 from ..patient_home_links import patient_home_url
 from ..patient_links import patient_link_url
 from ..rules import visit_by_phone
-from ..task_links import intake_url
+from ..task_links import consent_url, intake_url
 from .branding import branding_for, email_html_wrap, email_text_wrap
 from .config import site_url
 from .outbox import TREATMENT_KINDS
@@ -168,6 +169,20 @@ def _intake_link(reminder: Reminder, appointment: Appointment) -> str:
     return f"{site_url()}{intake_url(appointment)}"
 
 
+def _consent_link(reminder: Reminder, series_visits: list[Appointment]) -> str:
+    """A series' confirmation carries the link to sign its consent while no signature
+    counts for all its treatments (a signature that counts at the last counts at all)."""
+    treatments = [v for v in series_visits if v.kind in TREATMENTS]
+    if not treatments or not reminder.series_id:
+        return ""
+    last = max(treatments, key=lambda v: v.starts_at)
+    status = consent_status(patient=reminder.patient, protocol=reminder.series.protocol, now=last.starts_at,
+                            zone=last.location.time_zone)
+    if status.version is None or status.ok:
+        return ""
+    return f"{site_url()}{consent_url(patient=reminder.patient, document=status.document)}"
+
+
 def reminder_context(reminder: Reminder, *, series_visits: list[Appointment] | None = None) -> dict:
     """Everything an email template may use (variables.TEMPLATE_VARIABLES lists it by kind)."""
     patient = reminder.patient
@@ -199,6 +214,7 @@ def reminder_context(reminder: Reminder, *, series_visits: list[Appointment] | N
         "intake_url": "",
         "my_page": my_page_url(patient),
         "link_days": reminder.payload.get("link_days"),
+        "consent_url": "",
     }
     if reminder.kind == Reminder.Kind.WAITLIST_OFFER:
         context["claim_url"] = waitlist_claim_url(reminder_id=reminder.pk)
@@ -223,6 +239,7 @@ def reminder_context(reminder: Reminder, *, series_visits: list[Appointment] | N
         ]
         context["session_count"] = len(series_visits)
         context["time"] = local_time_text(series_visits[0].starts_at, zone)
+        context["consent_url"] = _consent_link(reminder, series_visits)
     if reminder.kind == Reminder.Kind.RESCHEDULE:
         context.update(_changes(reminder, zone, {v.pk: v for v in series_visits or []}))
         upcoming = [v for v in series_visits or [] if v.status in Appointment.OPEN_STATUSES]

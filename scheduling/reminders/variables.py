@@ -25,7 +25,7 @@ VISIT = (
 
 TEMPLATE_VARIABLES: dict[str, frozenset[str]] = {
     "confirmation": frozenset((*COMMON, *VISIT, "moved", "intake_url")),
-    "series_confirmation": frozenset((*COMMON, "time", "session_count", "visits", "pre_care")),
+    "series_confirmation": frozenset((*COMMON, "time", "session_count", "visits", "pre_care", "consent_url")),
     "pre_visit": frozenset((*COMMON, *VISIT, "lead_hours")),
     "follow_up": frozenset((*COMMON, *VISIT, "lead_hours")),
     "aftercare": frozenset((*COMMON, "aftercare")),

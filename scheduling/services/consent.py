@@ -119,6 +119,8 @@ def consent_sign(
     errors: dict[str, list[str]] = {}
     if not signed_name:
         errors["signed_name"] = ["Type your full name to sign."]
+    elif "\x00" in signed_name:
+        errors["signed_name"] = ["The name holds a character that cannot be kept; please type it again."]
     elif not signed_name_matches(signed_name, patient):
         errors["signed_name"] = ["Type your full name as the clinic has it: your first and last name."]
     titles = [section["title"] for section in version.sections]

@@ -114,6 +114,13 @@ def appointment_confirm_by_patient(*, appointment: Appointment, actor_label: str
     return appointment
 
 
+def _consent_required(appointment: Appointment, now) -> None:
+    """A treatment goes ahead only with the patient's valid consent for its protocol."""
+    consent = visit_consent_status(appointment, now)
+    if consent is not None and not consent.ok:
+        raise Conflict(consent.reason, details={"consent": [consent.reason]})
+
+
 @transaction.atomic
 def appointment_check_in(*, appointment: Appointment, checked_in_by=None) -> Appointment:
     """The patient has arrived (on the day of the visit). A treatment (session or
@@ -127,9 +134,7 @@ def appointment_check_in(*, appointment: Appointment, checked_in_by=None) -> App
     # The location's local date: a visit at 00:30 local is "today" there even if UTC says otherwise.
     if appointment.starts_at.astimezone(tz).date() != now.astimezone(tz).date():
         raise InvalidRequest("A patient can only be checked in on the day of the visit.")
-    consent = visit_consent_status(appointment, now)
-    if consent is not None and not consent.ok:
-        raise Conflict(consent.reason, details={"consent": [consent.reason]})
+    _consent_required(appointment, now)
     appointment.status = Status.CHECKED_IN
     appointment.checked_in_at = now
     appointment.save(update_fields=["status", "checked_in_at", "updated_at"])
@@ -219,6 +224,9 @@ def appointment_complete(
     now = timezone.now()
     if appointment.starts_at > now:
         raise InvalidRequest("This visit has not started yet.")
+    if appointment.status in OPEN:
+        # Recorded without a check-in first: the consent a check-in asks for is asked here.
+        _consent_required(appointment, now)
     side_effects = list(dict.fromkeys(side_effects))
     treated = _treatment_record_check(appointment, areas=areas, device=device, side_effects=side_effects)
 

@@ -156,7 +156,8 @@ def test_new_patient_to_maintenance_proposal(clinic, desk_user):
         page = Client().get(task.url).content.decode()
         titles = re.findall(r'name="section" value="([^"]+)"', page)
         signed = Client().post(task.url, {"section": [html.unescape(t) for t in titles],
-                                          "signed_name": first.patient.full_name})
+                                          "signed_name": first.patient.full_name,
+                                          "version": re.search(r'name="version" value="(\d+)"', page)[1]})
         assert "your consent is signed" in signed.content.decode()
         _ok(desk.post(f"/api/v1/appointments/{first.pk}/check-in/"))
         done = _ok(

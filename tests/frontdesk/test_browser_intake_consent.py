@@ -15,7 +15,7 @@ from scheduling.task_links import consent_url, intake_url
 from tests import factories
 from tests.builders import at, booked_series, consultation_visit, eligible_consultation, sessions
 
-from .browsing import PHONE, browser_session, check, sign_in
+from .browsing import DESKTOP, PHONE, browser_session, check, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -109,7 +109,16 @@ def test_check_in_is_refused_until_the_patient_signs_the_consent_on_the_tablet(
         check(desk, "consent-tablet-signed")
         assert ConsentSignature.objects.get(patient=patient).witnessed_by.username == "desk"
 
-        desk.get_by_role("link", name="Back to the visit (staff)").click()
+        # The patient still holds the tablet: no way into the staff site without a password.
+        assert desk.get_by_role("link").filter(has_text="visit").count() == 0
+        desk.goto(f"{base}/patients/{patient.pk}/")
+        assert desk.get_by_text("Please hand the tablet back").is_visible()
+        desk.get_by_label("Staff password, to return to the front-desk site").fill("wrong password")
+        desk.get_by_role("button", name="Return to the front desk").click()
+        assert desk.get_by_text("That password is not right").is_visible()
+        check(desk, "consent-tablet-locked")
+        desk.get_by_label("Staff password, to return to the front-desk site").fill(factories.PASSWORD)
+        desk.get_by_role("button", name="Return to the front desk").click()
         assert desk.get_by_text("Consent: signed").is_visible()
         desk.get_by_role("button", name="Check in").click()
         assert desk.get_by_text("Maya Okafor is checked in.").is_visible()
@@ -145,3 +154,33 @@ def test_a_clinic_admin_edits_the_consent_and_the_desk_sees_it_needs_signing_aga
         assert "signed an earlier version" in consent.inner_text()
         assert consent.get_by_role("link", name="Open the signing page").is_visible()
         check(desk, "consent-patient-page")
+
+
+def test_the_desks_tablet_at_desktop_width_keeps_the_patient_on_the_signing_page(
+    live_server, browser, clinic, desk_user
+):
+    """A tablet held sideways (1280 px): the signing page, then any staff address typed
+    leads back to it, until the desk types its password."""
+    base = live_server.url
+    patient = factories.PatientFactory(first_name="Ines", last_name="Duarte")
+    consultation = eligible_consultation(clinic=clinic, when=at(2, 14), patient=patient)
+    with time_machine.travel(at(2, 15), tick=False):
+        series = booked_series(clinic=clinic, consultation=consultation, user=desk_user, earliest_start=at(3, 9),
+                               consented=False)
+    first = sessions(series)[0]
+    with time_machine.travel(first.starts_at - timedelta(minutes=10), tick=True):
+        desk = browser("desk", DESKTOP)
+        sign_in(desk, base, "desk")
+        desk.goto(f"{base}/visits/{first.pk}/")
+        check(desk, "consent-visit-unsigned")
+        desk.get_by_role("link", name="Open the signing page").click()
+        signing = desk.url
+        check(desk, "consent-tablet-signing")
+        desk.goto(f"{base}/patients/{patient.pk}/")
+        assert desk.url == signing
+        desk.goto(f"{base}/admin/")
+        assert desk.url == signing and "Ines" in desk.inner_text("main")
+        desk.get_by_label("Staff password, to return to the front-desk site").fill(factories.PASSWORD)
+        desk.get_by_role("button", name="Return to the front desk").click()
+        assert desk.url == f"{base}/visits/{first.pk}/"
+        assert desk.get_by_text("Consent not signed").first.is_visible()

@@ -38,7 +38,8 @@ def _titles(body: str) -> list[str]:
 def _sign_form(body: str, name: str) -> dict:
     import html
 
-    return {"section": [html.unescape(t) for t in _titles(body)], "signed_name": name}
+    version = re.search(r'name="version" value="(\d+)"', body).group(1)
+    return {"section": [html.unescape(t) for t in _titles(body)], "signed_name": name, "version": version}
 
 
 def test_the_patient_reads_and_signs_from_their_link(unsigned, document, client):
@@ -46,7 +47,7 @@ def test_the_patient_reads_and_signs_from_their_link(unsigned, document, client)
     url = consent_url(patient=patient, document=document)
     body = client.get(url).content.decode()
     assert "Risks and side effects" in body and "Maya" in body and len(_titles(body)) == 6
-    partial = client.post(url, {"section": _titles(body)[:2], "signed_name": "Maya Okafor"})
+    partial = client.post(url, {**_sign_form(body, "Maya Okafor"), "section": _titles(body)[:2]})
     assert partial.status_code == 400 and "Tick each section" in partial.content.decode()
     wrong = client.post(url, _sign_form(body, "Maya"), HTTP_USER_AGENT="Phone")
     assert wrong.status_code == 400 and "first and last name" in wrong.content.decode()
@@ -94,6 +95,8 @@ def test_the_desk_sees_why_check_in_is_refused_opens_the_signing_page_and_then_c
         signed = desk.post(sign_url, _sign_form(body, "Maya Okafor")).content.decode()
         assert "hand the tablet back" in signed
         assert ConsentSignature.objects.get(patient=unsigned.patient).witnessed_by is not None
+        back = desk.post(reverse("frontdesk:consent-kiosk-return"), {"password": factories.PASSWORD})
+        assert back.url == reverse("frontdesk:visit", args=[first.pk])
         desk.post(reverse("frontdesk:check-in", args=[first.pk]))
     assert Appointment.objects.get(pk=first.pk).status == "checked_in"
 
