@@ -35,6 +35,7 @@ OUTSIDE_DAYS = 21
 # New times tried per visit before the best of those that fit is taken.
 TRIES = 8
 ALTERNATIVES = 3
+_TICK = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,9 @@ class _Taken:
 
     @staticmethod
     def _dates(a: datetime, b: datetime) -> list[date]:
-        first, last = a.astimezone(UTC).date(), (b - timedelta(microseconds=1)).astimezone(UTC).date()
+        first, last = a.astimezone(UTC).date(), (b - _TICK).astimezone(UTC).date()
+        if first == last:
+            return [first]
         return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
     def _meets(self, key: tuple[str, int | None], a: datetime, b: datetime) -> bool:
@@ -208,6 +211,7 @@ class _Planner:
         self.moved_by: dict[int, int] = {}  # visit -> the disrupted visit whose proposal moves it
         self.sessions: dict[tuple[int, int], int] = {}  # (series, session number) -> a disrupted session
         self.days: dict[tuple, list[PlannedVisit]] = {}  # free times of a day, by shape and provider
+        self.day_keys: dict[tuple, list[tuple]] = {}  # (location, day) -> its lists in `days`
 
     def _follows(self, visit: Appointment, siblings: Sequence[Appointment]) -> int | None:
         """The disrupted visit this one goes with: moved by its proposal, or a follow-up of a
@@ -254,6 +258,7 @@ class _Planner:
         if fitting:
             best = min(fitting[:ALTERNATIVES + 1], key=lambda o: (o.provider_id != visit.provider_id, o.size))
             self.taken.add([c.new for c in best.changes], visit.patient_id)
+            self._forget([c.new for c in best.changes], visit)
             rest = tuple(o for o in options if o is not best)[:ALTERNATIVES]
             return Proposal(disruption, visit_stamp(visit), best, rest)
         explanation = f"No free time keeps this {visit.get_kind_display().lower()}"
@@ -334,9 +339,23 @@ class _Planner:
             # Local midnights: a day is 23 or 25 hours long when the clocks change.
             lo = datetime.combine(day, datetime.min.time(), zone)
             hi = datetime.combine(day + timedelta(days=1), datetime.min.time(), zone)
+            self.day_keys.setdefault((visit.location_id, day), []).append(key)
             found = self.days[key] = find_slots(location, shape, lo, hi, provider_id=provider_id, limit=100_000,
                                                 kind=visit.kind)
         return found
+
+    def _forget(self, visits: Sequence[PlannedVisit], visit: Appointment) -> None:
+        """Drop from the listed days the free times these proposed visits take (their provider
+        or room), so later visits do not look at them again."""
+        zone = ZoneInfo(visit.location.time_zone)
+        for v in visits:
+            for key in self.day_keys.get((visit.location_id, v.start.astimezone(zone).date()), ()):
+                self.days[key] = [
+                    s for s in self.days[key]
+                    if not ((s.provider_id == v.provider_id and s.provider_start < v.provider_end
+                             and v.provider_start < s.provider_end)
+                            or (s.room_id is not None and s.room_id == v.room_id and s.start < v.room_end
+                                and v.start < s.room_end))]
 
     def _free_between(self, visit: Appointment, location, lo: datetime, hi: datetime, patient_busy,
                       *, provider_id: int | None) -> list[PlannedVisit]:
