@@ -22,9 +22,9 @@ from ..selectors import location_chosen, locations
 from ..timeutil import zone
 from .common import page
 
-# Proposals worked out per page: a closure over a busy week can disrupt thousands of visits,
-# and each proposal takes some tens of milliseconds; the rest show once these are worked.
-BOARD_SIZE = 100
+# Proposals are worked out for the whole board at once (each depends on what earlier ones
+# took); a busy week's closure can disrupt thousands of visits, shown this many patients a page.
+PATIENTS_PER_PAGE = 50
 UNREADABLE = "That choice could not be read (the page may be out of date); the board below is as it is now."
 
 
@@ -95,11 +95,25 @@ def _act(request: HttpRequest) -> None:
         else:
             messages.success(request, "The visit was cancelled and the patient told why.")
         return
-    values = request.POST.getlist("choice")
-    choices = [choice_read(value) for value in values]
-    if not values or any(c is None for c in choices):
-        messages.error(request, UNREADABLE if values else "Choose a time first.")
-        return
+    if action == "accept_all":
+        location = location_chosen(request.POST.get("location"))
+        if location is None:
+            messages.error(request, "Choose a location first.")
+            return
+        # The whole board as it stands now, every page: each patient's proposals saved together.
+        proposals = replan_proposals(location_ids=[location.pk])
+        choices = [Choice(appointment_id=p.appointment.pk, stamp=p.stamp, new_start=p.best.new_start,
+                          provider_id=p.best.provider_id, keeps_rules=True)
+                   for p in proposals if p.follows is None and p.best is not None]
+        if not choices:
+            messages.error(request, "No proposal is left to accept.")
+            return
+    else:
+        values = request.POST.getlist("choice")
+        choices = [choice_read(value) for value in values]
+        if not values or any(c is None for c in choices):
+            messages.error(request, UNREADABLE if values else "Choose a time first.")
+            return
     result = replan_apply(choices=choices, changed_by=request.user)
     if result.moved:
         patients = "patient" if result.patients == 1 else "patients"
@@ -121,13 +135,23 @@ def replan(request: HttpRequest) -> HttpResponse:
         return page(request, "replan.html", {"groups": [], "location": None})
     tz = zone(location)
     disrupted = visits_disrupted(location_ids=[location.pk])
-    proposals = replan_proposals(disruptions=disrupted[:BOARD_SIZE])
+    proposals = replan_proposals(disruptions=disrupted)
     acting = [p for p in proposals if p.follows is None]
+    groups = _groups(proposals, tz)
+    pages = max(1, -(-len(groups) // PATIENTS_PER_PAGE))
+    try:
+        number = min(max(int(request.GET.get("page", 1)), 1), pages)
+    except (TypeError, ValueError, OverflowError):
+        number = 1
+    first = (number - 1) * PATIENTS_PER_PAGE
+    shown = groups[first:first + PATIENTS_PER_PAGE]
     context = {
-        "location": location, "locations": locations(), "groups": _groups(proposals, tz),
-        "count": len(disrupted), "shown": len(proposals),
+        "location": location, "locations": locations(), "groups": shown,
+        "count": len(disrupted), "patients": len(groups),
+        "page": {"number": number, "pages": pages, "first": first + 1, "last": first + len(shown),
+                 "previous": number - 1 if number > 1 else None, "next": number + 1 if number < pages else None},
         "in_series": sum(1 for d in disrupted if d.appointment.series_id),
-        "accept_all": [choice_value(p, p.best) for p in acting if p.best],
+        "accept_all": sum(1 for p in acting if p.best),
         "unsolved": sum(1 for p in acting if p.best is None),
     }
     return page(request, "replan.html", context)

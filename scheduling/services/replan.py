@@ -14,7 +14,8 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -34,6 +35,7 @@ OUTSIDE_DAYS = 21
 # New times tried per visit before the best of those that fit is taken.
 TRIES = 8
 ALTERNATIVES = 3
+_TICK = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -81,10 +83,23 @@ def visit_stamp(appointment: Appointment) -> str:
 class _Taken:
     """What earlier proposals on the same board already took, by provider, room and patient."""
 
-    spans: dict[tuple[str, int], list[tuple[datetime, datetime]]] = field(default_factory=dict)
+    # Filed by each UTC date a span touches, so a check reads one or two short lists
+    # however many proposals the board already holds.
+    spans: dict[tuple[str, int | None, date], list[tuple[datetime, datetime]]] = field(default_factory=dict)
+
+    @staticmethod
+    def _dates(a: datetime, b: datetime) -> list[date]:
+        first, last = a.astimezone(UTC).date(), (b - _TICK).astimezone(UTC).date()
+        if first == last:
+            return [first]
+        return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
     def _meets(self, key: tuple[str, int | None], a: datetime, b: datetime) -> bool:
-        return any(x < b and a < y for x, y in self.spans.get(key, ()))
+        return any(x < b and a < y for day in self._dates(a, b) for x, y in self.spans.get((*key, day), ()))
+
+    def _file(self, key: tuple[str, int | None], a: datetime, b: datetime) -> None:
+        for day in self._dates(a, b):
+            self.spans.setdefault((*key, day), []).append((a, b))
 
     def clashes(self, visits: Iterable[PlannedVisit], patient_id: int) -> bool:
         return any(
@@ -96,10 +111,10 @@ class _Taken:
 
     def add(self, visits: Iterable[PlannedVisit], patient_id: int) -> None:
         for v in visits:
-            self.spans.setdefault(("provider", v.provider_id), []).append((v.provider_start, v.provider_end))
+            self._file(("provider", v.provider_id), v.provider_start, v.provider_end)
             if v.room_id is not None:
-                self.spans.setdefault(("room", v.room_id), []).append((v.start, v.room_end))
-            self.spans.setdefault(("patient", patient_id), []).append((v.start, v.end))
+                self._file(("room", v.room_id), v.start, v.room_end)
+            self._file(("patient", patient_id), v.start, v.end)
 
 
 def _shape(visit: Appointment) -> VisitShape:
@@ -195,6 +210,8 @@ class _Planner:
         self.series: dict[int, SeriesDiary] = {}
         self.moved_by: dict[int, int] = {}  # visit -> the disrupted visit whose proposal moves it
         self.sessions: dict[tuple[int, int], int] = {}  # (series, session number) -> a disrupted session
+        self.days: dict[tuple, list[PlannedVisit]] = {}  # free times of a day, by shape and provider
+        self.day_keys: dict[tuple, list[tuple]] = {}  # (location, day) -> its lists in `days`
 
     def _follows(self, visit: Appointment, siblings: Sequence[Appointment]) -> int | None:
         """The disrupted visit this one goes with: moved by its proposal, or a follow-up of a
@@ -241,6 +258,7 @@ class _Planner:
         if fitting:
             best = min(fitting[:ALTERNATIVES + 1], key=lambda o: (o.provider_id != visit.provider_id, o.size))
             self.taken.add([c.new for c in best.changes], visit.patient_id)
+            self._forget([c.new for c in best.changes], visit)
             rest = tuple(o for o in options if o is not best)[:ALTERNATIVES]
             return Proposal(disruption, visit_stamp(visit), best, rest)
         explanation = f"No free time keeps this {visit.get_kind_display().lower()}"
@@ -295,20 +313,62 @@ class _Planner:
                enough: int) -> list[PlannedVisit]:
         """Free times nearest the visit's own, looked for a day either side first, then
         wider, up to the window: the nearest are found without listing a fortnight."""
-        shape = _shape(visit)
         for days in (1, 3, 7, NEAREST_DAYS):
             lo = max(window.lo, min(visit.starts_at - timedelta(days=days), window.hi))
             hi = min(window.hi, max(visit.starts_at + timedelta(days=days), window.lo))
             if lo >= hi:
                 continue
-            # One provider's days are listed whole; of everyone's, the first few hundred.
-            slots = find_slots(location, shape, lo, hi, patient_busy=patient_busy, provider_id=provider_id,
-                               limit=2000 if provider_id else 300, kind=visit.kind)
-            free = [s for s in slots if (provider_id is not None or s.provider_id != visit.provider_id)
-                    and not self.taken.clashes([s], visit.patient_id)]
+            slots = self._free_between(visit, location, lo, hi, patient_busy, provider_id=provider_id)
+            # Nearest first; only as many as are wanted are checked against earlier proposals.
+            candidates = (s for s in _nearest(slots, visit)
+                          if provider_id is not None or s.provider_id != visit.provider_id)
+            free = list(islice((s for s in candidates if not self.taken.clashes([s], visit.patient_id)), enough))
             if len(free) >= enough or (days >= NEAREST_DAYS and free) or (lo, hi) == (window.lo, window.hi):
-                return _nearest(free, visit)
+                return free
         return []
+
+    def _day_slots(self, visit: Appointment, location, day, provider_id: int | None) -> list[PlannedVisit]:
+        """Every free time of one local day for this shape of visit, with no patient in mind,
+        listed once per board: the diary does not change while the board is worked out (what
+        earlier proposals took is kept apart, in `taken`)."""
+        shape = _shape(visit)
+        key = (visit.location_id, shape, visit.kind, provider_id, day)
+        found = self.days.get(key)
+        if found is None:
+            zone = ZoneInfo(visit.location.time_zone)
+            # Local midnights: a day is 23 or 25 hours long when the clocks change.
+            lo = datetime.combine(day, datetime.min.time(), zone)
+            hi = datetime.combine(day + timedelta(days=1), datetime.min.time(), zone)
+            self.day_keys.setdefault((visit.location_id, day), []).append(key)
+            found = self.days[key] = find_slots(location, shape, lo, hi, provider_id=provider_id, limit=100_000,
+                                                kind=visit.kind)
+        return found
+
+    def _forget(self, visits: Sequence[PlannedVisit], visit: Appointment) -> None:
+        """Drop from the listed days the free times these proposed visits take (their provider
+        or room), so later visits do not look at them again."""
+        zone = ZoneInfo(visit.location.time_zone)
+        for v in visits:
+            for key in self.day_keys.get((visit.location_id, v.start.astimezone(zone).date()), ()):
+                self.days[key] = [
+                    s for s in self.days[key]
+                    if not ((s.provider_id == v.provider_id and s.provider_start < v.provider_end
+                             and v.provider_start < s.provider_end)
+                            or (s.room_id is not None and s.room_id == v.room_id and s.start < v.room_end
+                                and v.start < s.room_end))]
+
+    def _free_between(self, visit: Appointment, location, lo: datetime, hi: datetime, patient_busy,
+                      *, provider_id: int | None) -> list[PlannedVisit]:
+        """Free times whose whole visit lies in [lo, hi), the patient free throughout."""
+        zone = ZoneInfo(visit.location.time_zone)
+        day, last = lo.astimezone(zone).date(), hi.astimezone(zone).date()
+        busy = [(b.start, b.end) for b in patient_busy if b.start < hi and lo < b.end]
+        slots: list[PlannedVisit] = []
+        while day <= last:
+            slots += [s for s in self._day_slots(visit, location, day, provider_id)
+                      if lo <= s.start and s.room_end <= hi and not any(a < s.end and s.start < b for a, b in busy)]
+            day += timedelta(days=1)
+        return slots
 
     def _visit_options(self, visit: Appointment, window: Window, location, patient_busy) -> list[Option]:
         """The nearest free times with the same provider first, then the nearest with another."""

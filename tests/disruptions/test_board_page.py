@@ -81,17 +81,46 @@ def test_the_dashboard_counts_disrupted_visits_until_the_board_is_worked(world, 
     _close_session_2_week(world)
     assert _dashboard_count(admin) >= 1  # session 2, and its healing check in the same week
     html = admin.get(URL).content.decode()
-    accept_all = html.split('id="accept-all"')[0].rsplit("<form", 1)[1]
-    values = [part.split('"')[0] for part in accept_all.split('name="choice" value="')[1:]]
-    admin.post(URL, {"action": "accept", "choice": values})
+    assert 'id="accept-all"' in html
+    admin.post(URL, {"action": "accept_all", "location": world["location"].pk})
     assert _dashboard_count(admin) == 0
 
 
-def test_a_long_board_shows_the_first_visits_and_says_so(world, desk, monkeypatch):
+def _close_both_patients_week(world):
+    second = _close_session_2_week(world)
+    pending = world["pending_visit"]
+    start = pending.starts_at.astimezone(LONDON).replace(hour=0, minute=0)
+    Closure.objects.create(location=world["location"], reason="Flood", starts_at=start,
+                           ends_at=start + timedelta(days=1))
+    return second, pending
+
+
+def test_a_long_board_shows_every_visit_page_by_page(world, desk, monkeypatch):
     from frontdesk.views import replan as board
 
-    monkeypatch.setattr(board, "BOARD_SIZE", 1)
-    _close_session_2_week(world)  # session 2 and its healing check
-    html = desk.get(URL).content.decode()
-    assert "The first 1 by time are shown here" in html
-    assert html.count('class="replan-item"') == 1
+    monkeypatch.setattr(board, "PATIENTS_PER_PAGE", 1)
+    second, pending = _close_both_patients_week(world)
+    first_page = desk.get(URL, {"location": world["location"].pk}).content.decode()
+    second_page = desk.get(URL, {"location": world["location"].pk, "page": 2}).content.decode()
+    names = {second.patient.full_name, pending.patient.full_name}
+    assert {n for n in names if n in first_page} != {n for n in names if n in second_page}
+    assert all(n in first_page + second_page for n in names)
+    assert "Patients 1-1 of 2" in first_page and "Next page" in first_page
+    assert "Patients 2-2 of 2" in second_page and "Previous page" in second_page
+    # A page past the end, or not a number, shows the last or the first page, not an error.
+    assert desk.get(URL, {"location": world["location"].pk, "page": 99}).status_code == 200
+    assert desk.get(URL, {"location": world["location"].pk, "page": "x"}).status_code == 200
+
+
+def test_accept_all_moves_every_patient_not_only_those_on_the_page(world, admin, monkeypatch):
+    from frontdesk.views import replan as board
+
+    monkeypatch.setattr(board, "PATIENTS_PER_PAGE", 1)
+    _close_both_patients_week(world)
+    assert _dashboard_count(admin) >= 2
+    html = admin.get(URL, {"location": world["location"].pk}).content.decode()
+    assert 'id="accept-all"' in html
+    response = admin.post(URL, {"action": "accept_all", "location": world["location"].pk}, follow=True)
+    assert response.status_code == 200
+    assert "for 2 patients" in response.content.decode()
+    assert _dashboard_count(admin) == 0
