@@ -18,7 +18,7 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 demo: migrate
-	$(BIN)/python manage.py seed_demo
+	PUBLIC_SITE_URL=$${PUBLIC_SITE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/python manage.py seed_demo
 
 ## run: install, migrate, load the demo clinic, then the web server, a Celery worker and beat (Ctrl-C stops all).
 run: demo
