@@ -92,18 +92,9 @@ def time_off_add(request: HttpRequest, provider_id: int) -> HttpResponse:
             return clinic_setup.time_off_create(provider=provider, starts_at=data["starts_at"], ends_at=data["ends_at"],
                                                 reason=data["reason"], created_by=request.user)
 
-        try:
-            warning = preview_unless_confirmed(request, apply=save, provider_ids=[provider.pk])
-            if warning is None:
-                saved = save()
-                for note in form.notes:
-                    messages.info(request, note)
-                messages.success(request, f"Time off saved for {provider}: from "
-                                          f"{local_label(saved.starts_at, location.time_zone)} until "
-                                          f"{local_label(saved.ends_at, location.time_zone)}.")
-                return redirect(f"{reverse('frontdesk:setup-provider', args=[provider.pk])}?location={location.pk}")
-        except DomainError as error:
-            explain(form, error)
+        warning, done = _time_off_saved(request, form, save=save, provider=provider, location=location)
+        if done is not None:
+            return done
     rows = [(r.weekday, r.starts, r.ends) for r in WorkingHours.objects.filter(provider=provider, location=location)]
     return setup_page(request, "provider.html", {
         "form": WeekHoursForm(initial=WeekHoursForm.initial_from(rows), what="working hours",
@@ -135,18 +126,9 @@ def time_off_edit(request: HttpRequest, time_off_id: int) -> HttpResponse:
             return clinic_setup.time_off_update(time_off=time_off, updated_by=request.user, reason=data["reason"],
                                                 starts_at=data["starts_at"], ends_at=data["ends_at"])
 
-        try:
-            warning = preview_unless_confirmed(request, apply=save, provider_ids=[provider.pk])
-            if warning is None:
-                saved = save()
-                for note in form.notes:
-                    messages.info(request, note)
-                messages.success(request, f"Time off saved for {provider}: from "
-                                          f"{local_label(saved.starts_at, location.time_zone)} until "
-                                          f"{local_label(saved.ends_at, location.time_zone)}.")
-                return redirect(f"{reverse('frontdesk:setup-provider', args=[provider.pk])}?location={location.pk}")
-        except DomainError as error:
-            explain(form, error)
+        warning, done = _time_off_saved(request, form, save=save, provider=provider, location=location)
+        if done is not None:
+            return done
     return setup_page(request, "time_off.html", {
         "form": form, "location": location, "provider": provider, "time_off": time_off, "warning": warning,
     }, status=400 if form.errors else 200)
@@ -183,6 +165,25 @@ def rooms(request: HttpRequest, location_id: int) -> HttpResponse:
 
 def _room_rows(location: Location) -> list[dict]:
     return [{"room": room} for room in Room.objects.filter(location=location).order_by("name")]
+
+
+def _time_off_saved(request: HttpRequest, form, *, save, provider, location):
+    """Warn about the visits a time-off change would disrupt, else save it: (the warning to
+    show, the redirect once saved); a refusal lands on the form as a sentence."""
+    try:
+        warning = preview_unless_confirmed(request, apply=save, provider_ids=[provider.pk])
+        if warning is not None:
+            return warning, None
+        saved = save()
+    except DomainError as error:
+        explain(form, error)
+        return None, None
+    for note in form.notes:
+        messages.info(request, note)
+    messages.success(request, f"Time off saved for {provider}: from "
+                              f"{local_label(saved.starts_at, location.time_zone)} until "
+                              f"{local_label(saved.ends_at, location.time_zone)}.")
+    return None, redirect(f"{reverse('frontdesk:setup-provider', args=[provider.pk])}?location={location.pk}")
 
 
 @require_http_methods(["GET", "POST"])
